@@ -1,0 +1,213 @@
+"""The shared benchmark harness (see ../shared/BENCHMARKS.md for the protocol).
+
+Every benchmark script:
+
+* pins every library to the same thread count (``pin_threads``),
+* times contenders **interleaved** after one warm-up (``compare``), reporting
+  the median, min and max, and the ratio peer_median / dotwise_median
+  (> 1 means dotwise is faster),
+* checks each contender's answer while timing (a row whose answer is wrong is
+  marked invalid, never silently kept),
+* writes ``benchmarks/results/<name>.json`` and prints a Markdown table.
+
+Peers are optional: ``optional(name)`` returns ``None`` for a missing package
+and the row says "not installed".
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DOTWISE = "dotwise"
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--quick", action="store_true",
+                   help="tiny sizes, a few repeats: checks the script works in seconds")
+    p.add_argument("--threads", type=int, default=2, help="threads for every library (default 2)")
+    p.add_argument("--repeat", type=int, default=None, help="timed runs per contender (>= 5)")
+    p.add_argument("--out", type=Path, default=None, help="where to write the JSON results")
+    return p
+
+
+def pin_threads(n: int) -> dict[str, Any]:
+    """Pin BLAS/OpenMP, torch and faiss to ``n`` threads; return what was pinned."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        os.environ[var] = str(n)
+    pinned: dict[str, Any] = {"env": f"OMP/OPENBLAS/MKL_NUM_THREADS={n}"}
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(n)
+    pinned["threadpoolctl"] = n
+    torch = optional("torch")
+    if torch is not None:
+        torch.set_num_threads(n)
+        pinned["torch"] = n
+    faiss = optional("faiss")
+    if faiss is not None:
+        faiss.omp_set_num_threads(n)
+        pinned["faiss"] = n
+    try:
+        import cv2
+
+        cv2.setNumThreads(n)
+        pinned["opencv"] = n
+    except ImportError:
+        pass
+    return pinned
+
+
+def optional(name: str):
+    """Import a peer if it is installed, else ``None``."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+@dataclass
+class Timing:
+    name: str
+    times: list[float] = field(default_factory=list)
+    valid: bool = True
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times) if self.times else float("nan")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "median_s": self.median,
+                "min_s": min(self.times) if self.times else None,
+                "max_s": max(self.times) if self.times else None,
+                "n": len(self.times), "valid": self.valid, "note": self.note, **self.extra}
+
+
+def compare(contenders: dict[str, Callable[[], Any]], *, repeat: int = 5,
+            check: Callable[[str, Any], tuple[bool, str]] | None = None,
+            warmup: int = 1) -> dict[str, Timing]:
+    """Time ``contenders`` interleaved (A B C A B C …) after ``warmup`` runs each.
+
+    ``check(name, result) -> (ok, note)`` is called on each contender's
+    warm-up result; a failed check marks the contender invalid.
+    """
+    timings = {name: Timing(name) for name in contenders}
+    for name, fn in contenders.items():
+        result = None
+        for _ in range(max(warmup, 1)):
+            result = fn()
+        if check is not None:
+            ok, note = check(name, result)
+            timings[name].valid, timings[name].note = bool(ok), note
+        del result
+    for _ in range(repeat):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            timings[name].times.append(time.perf_counter() - start)
+    return timings
+
+
+def ratio(peer: Timing | None, ours: Timing | None) -> float | None:
+    """peer_median / dotwise_median: > 1 means dotwise is faster."""
+    if peer is None or ours is None or not peer.times or not ours.times:
+        return None
+    return peer.median / ours.median
+
+
+def peak_rss_of(code: str, *, threads: int = 2, timeout: float = 600) -> dict[str, Any]:
+    """Run ``code`` in a fresh Python and return its peak RSS (ru_maxrss) in MiB.
+
+    The snippet runs after ``import numpy``; the baseline (interpreter + imports
+    it performs) is reported separately so the *extra* memory can be read off.
+    """
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    wrapper = (
+        "import resource, json, sys\n"
+        f"{code}\n"
+        "print(json.dumps({'maxrss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
+    )
+    try:
+        out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
+                             env=env, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timed out after {timeout} s"}
+    if out.returncode != 0:
+        return {"ok": False, "error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    line = out.stdout.strip().splitlines()[-1]
+    return {"ok": True, "peak_mib": json.loads(line)["maxrss_kib"] / 1024}
+
+
+def machine_info(threads: int, pinned: dict[str, Any] | None = None) -> dict[str, Any]:
+    versions = {}
+    for mod in ("dotwise", "numpy", "scipy", "sklearn", "torch", "faiss", "hnswlib",
+                "surprise", "cv2", "skimage", "PIL"):
+        m = optional(mod)
+        versions[mod] = getattr(m, "__version__", "installed") if m else "not installed"
+    try:
+        import numpy as np
+
+        blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+        versions["blas"] = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:
+        pass
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "threads": threads,
+        "pinned": pinned or {},
+        "versions": versions,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "self_maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds:
+        return "—"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_ratio(r: float | None) -> str:
+    return "—" if r is None else f"{r:.2f}×"
+
+
+def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    head = "| " + " | ".join(columns) + " |"
+    sep = "| " + " | ".join("---" for _ in columns) + " |"
+    body = ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join([head, sep, *body])
+
+
+def write_results(name: str, payload: dict[str, Any], out: Path | None = None,
+                  quick: bool = False) -> Path:
+    """Write the JSON results atomically; quick runs go to ``<name>.quick.json``."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = out or RESULTS / (f"{name}.quick.json" if quick else f"{name}.json")
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,3 @@
+from dotwise.cli import main
+
+main()

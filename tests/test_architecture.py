@@ -1,0 +1,85 @@
+"""Imports point down only: linalg ← applications ← faces.
+
+Parses every module's imports (no execution) and fails on an upward import.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "dotwise"
+APPLICATIONS = {"search", "recommend", "image", "attention", "models"}
+FACES = {"cli", "playground", "tour"}
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "dotwise" or len(parts) < 2:
+        return None
+    top = parts[1]
+    if top == "linalg":
+        return "linalg"
+    if top in APPLICATIONS:
+        return "application"
+    if top in FACES:
+        return "face"
+    return None
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    package = list(rel.parts[:-1]) if rel.name != "__init__" else list(rel.parts[:-1])
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+                if node.module is None:
+                    found += [(node.lineno, f"{mod}.{a.name}") for a in node.names]
+                    continue
+            else:
+                mod = node.module or ""
+            found.append((node.lineno, mod))
+    return found
+
+
+def _modules():
+    return sorted(p for p in SRC.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_imports_point_down(path: Path) -> None:
+    own = _layer("dotwise." + ".".join(path.relative_to(SRC).with_suffix("").parts))
+    if own is None:
+        return
+    forbidden = {"linalg": {"application", "face"}, "application": {"face"}, "face": set()}[own]
+    bad = [(line, mod) for line, mod in _imports(path) if _layer(mod) in forbidden]
+    assert not bad, f"{path.relative_to(SRC)} ({own}) imports upward: {bad}"
+
+
+def test_the_checker_catches_an_upward_import(tmp_path: Path) -> None:
+    fake = SRC / "linalg" / "_probe_upward.py"
+    fake.write_text("from dotwise.search import Index\nfrom ..cli import app\n")
+    try:
+        mods = [m for _, m in _imports(fake)]
+        assert "dotwise.search" in mods and "dotwise.cli" in mods
+        assert {_layer(m) for m in mods} == {"application", "face"}
+    finally:
+        fake.unlink()
+
+
+def test_no_pickle_loading_in_src() -> None:
+    offenders = []
+    for path in _modules():
+        text = path.read_text(encoding="utf-8")
+        for needle in ("pickle.load", "allow_pickle=True", "joblib.load"):
+            if needle in text:
+                offenders.append(f"{path.relative_to(SRC)}: {needle}")
+    assert not offenders, offenders

@@ -1,0 +1,72 @@
+"""Every tour section and every benchmark script runs cleanly (small sizes).
+
+These are discovered, so a new section or benchmark is covered without
+editing this file.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from dotwise.cli import get_app
+from dotwise.tour import discover_sections, run_tour
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHES = sorted((REPO / "benchmarks").glob("bench_*.py"))
+
+
+@pytest.mark.parametrize("section", discover_sections(), ids=lambda s: s.key)
+def test_tour_section_runs_and_its_checks_pass(section, tmp_path):
+    console = Console(file=open(tmp_path / "out.txt", "w"), width=120)
+    result = run_tour(tmp_path, only=[section.key], console=console)
+    (outcome,) = result.outcomes
+    assert outcome.error is None, outcome.error
+    assert not outcome.failed_checks, outcome.failed_checks
+    assert outcome.blocks, "a section must show something"
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert section.title.split(":")[0] in html
+    for block in outcome.blocks:
+        if block.kind == "figure":
+            assert (tmp_path / block.payload["file"]).stat().st_size > 0
+
+
+def test_tour_cli_lists_and_rejects_unknown_sections(tmp_path):
+    runner = CliRunner()
+    listed = runner.invoke(get_app(), ["tour", "--list"])
+    assert listed.exit_code == 0
+    for s in discover_sections():
+        assert s.key in listed.output
+    bad = runner.invoke(get_app(), ["tour", "--only", "nope", "--out", str(tmp_path)])
+    assert bad.exit_code == 2
+    assert "unknown section(s) nope" in bad.output
+
+
+def test_tour_cli_writes_a_report(tmp_path):
+    result = CliRunner().invoke(get_app(), ["tour", "--only", "vectors", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "index.html").exists()
+    assert "1 sections" in result.output
+
+
+def test_version_flag():
+    from dotwise import __version__
+
+    result = CliRunner().invoke(get_app(), ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", BENCHES, ids=lambda p: p.name)
+def test_benchmark_quick_mode_runs(script, tmp_path):
+    out = tmp_path / "result.json"
+    proc = subprocess.run([sys.executable, str(script), "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert out.exists() and out.stat().st_size > 0
+    assert "|" in proc.stdout, "a benchmark prints a Markdown table"
