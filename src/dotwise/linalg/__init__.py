@@ -5,6 +5,7 @@ models) or a face (cli, playground, tour).
 """
 
 from .lstsq import LstsqResult, lstsq, ridge
+from .orthogonal import gram_schmidt, householder_qr, orthogonality_loss
 from .special import logsumexp, softmax
 from .vectors import (
     angle,
@@ -23,10 +24,13 @@ __all__ = [
     "cosine_matrix",
     "cosine_similarity",
     "dot",
+    "gram_schmidt",
+    "householder_qr",
     "logsumexp",
     "lstsq",
     "norm",
     "normalize",
+    "orthogonality_loss",
     "ridge",
     "scalar_projection",
     "softmax",
