@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _harness as h  # noqa: E402
+import _harness as h
 
 FULL_CASES = [(200_000, 50), (1_000_000, 20), (5_000, 1_000)]
 QUICK_CASES = [(2_000, 10), (300, 40)]
@@ -66,7 +66,7 @@ def bench_lstsq(cases, repeat: int) -> tuple[list[dict], list[list[str]]]:
             A, b, x_true, r_opt = make_problem(m, n, cond)
             method_used = {}
 
-            def ours(A=A, b=b):
+            def ours(A=A, b=b, method_used=method_used):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     res = dw.lstsq(A, b)
@@ -86,7 +86,8 @@ def bench_lstsq(cases, repeat: int) -> tuple[list[dict], list[list[str]]]:
                     sklearn_lm.LinearRegression(fit_intercept=False).fit(A, b).coef_)
             accuracy: dict[str, tuple[float, float]] = {}
 
-            def check(name, x, A=A, b=b, x_true=x_true, r_opt=r_opt):
+            def check(name, x, A=A, b=b, x_true=x_true, r_opt=r_opt, accuracy=accuracy,
+                      cond=cond):
                 err = float(np.linalg.norm(x - x_true) / np.linalg.norm(x_true))
                 excess = float((np.linalg.norm(A @ x - b) - r_opt) / r_opt)
                 accuracy[name] = (err, excess)

@@ -173,8 +173,8 @@ def _dependent(j: int, r_jj: float, norm_j: float, tol: float, on_dependent: str
         f"remove it, or pass on_dependent='drop' to skip dependent columns "
         f"(Q then spans col(V) with one column per independent direction)"
         if j > 0 else
-        f"column 0 of V is a zero vector, so it has no direction to normalize; remove it, "
-        f"or pass on_dependent='drop'"
+        "column 0 of V is a zero vector, so it has no direction to normalize; remove it, "
+        "or pass on_dependent='drop'"
     )
 
 
