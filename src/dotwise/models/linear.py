@@ -53,10 +53,10 @@ class _LinearModel(MultiOutputMixin, RegressorMixin, BaseEstimator):
     def _set_coef(self, x, x_mean, y_mean, y_ndim):
         """``x`` is lstsq's solution (p,) or (p, k); store sklearn-shaped coef_/intercept_."""
         self.coef_ = np.ascontiguousarray(x.T)
-        if self.fit_intercept:
-            intercept = y_mean - x_mean @ x
-        else:
-            intercept = np.zeros(x.shape[1:], dtype=x.dtype)
+        if not self.fit_intercept:
+            self.intercept_ = 0.0  # as scikit-learn: a plain 0.0, whatever the targets
+            return
+        intercept = y_mean - x_mean @ x
         self.intercept_ = float(intercept) if y_ndim == 1 else np.asarray(intercept)
 
     def _set_residual_diagnostics(self, Xc, yc, leverage, n_params, dof):
@@ -122,6 +122,7 @@ class LinearRegression(_LinearModel):
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
+        0.0 when ``fit_intercept=False``.
     rank_ : int
         Numerical rank of the (centred) design, as reported by ``lstsq``.
     cond_ : float
@@ -232,9 +233,9 @@ class LinearRegression(_LinearModel):
             ivar = float(np.sum((x_mean @ rinv) ** 2))
         if intercept:
             istd = sigma * np.sqrt(1.0 / n + ivar)
+            self.intercept_stderr_ = float(istd) if np.ndim(istd) == 0 else istd
         else:
-            istd = np.zeros_like(sigma)
-        self.intercept_stderr_ = float(istd) if np.ndim(istd) == 0 else istd
+            self.intercept_stderr_ = 0.0
 
     def summary(self, target=0, *, alpha=0.05):
         """A plain-text coefficient table: estimate, std error, t, p-value, confidence interval.
@@ -272,7 +273,7 @@ class LinearRegression(_LinearModel):
         tcrit = stats.t.ppf(1 - alpha / 2, dof) if dof > 0 else np.nan
         lo_name, hi_name = f"[{alpha / 2:.3g}", f"{1 - alpha / 2:.3g}]"
         width = max(len(n) for n in names) + 2
-        head = (f"{'term':<{width}}{'coef':>12}{'std err':>12}{'t':>9}{'P>|t|':>9}"
+        head = (f"{'term':<{width}}{'coef':>12}{'std err':>12}{'t':>10}{'P>|t|':>11}"
                 f"{lo_name:>12}{hi_name:>12}")
         n = self.leverage_.shape[0]
         sigma2 = float(np.atleast_1d(self.residual_variance_)[target])
@@ -281,7 +282,7 @@ class LinearRegression(_LinearModel):
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = b / s
                 pval = 2 * stats.t.sf(abs(t), dof) if dof > 0 else np.nan
-            lines.append(f"{name:<{width}}{b:>12.5g}{s:>12.4g}{t:>9.3f}{pval:>9.3g}"
+            lines.append(f"{name:<{width}}{b:>12.5g}{s:>12.4g} {t:>9.3f} {pval:>10.3g}"
                          f"{b - tcrit * s:>12.5g}{b + tcrit * s:>12.5g}")
         title = (f"{type(self).__name__}: {n} samples, {self.n_features_in_} features, "
                  f"rank {self.rank_}, cond {self.cond_:.3g}, method {self.method_!r}")
