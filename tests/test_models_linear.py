@@ -247,3 +247,50 @@ def test_bad_hyper_parameters():
     model = LinearRegression().fit(X + np.random.default_rng(0).random((6, 2)), y)
     with pytest.raises(ValueError, match=r"target must be in \[0, 1\), got 3"):
         model.summary(target=3)
+
+
+@pytest.mark.parametrize("cls", [LinearRegression, Ridge])
+def test_gram_and_factorization_routes_agree(rng, monkeypatch, cls):
+    """The fast Gram-matrix route and the QR/SVD route give the same diagnostics."""
+    import dotwise.models.linear as linear
+
+    X, y = _data(rng, n=80, p=6)
+    fast = cls().fit(X, y)
+    monkeypatch.setattr(linear, "_GRAM_ROUTE_TOL", 0.0)  # forbid the Gram route
+    exact = cls().fit(X, y)
+    np.testing.assert_allclose(fast.leverage_, exact.leverage_, rtol=1e-10)
+    np.testing.assert_allclose(fast.cooks_distance_, exact.cooks_distance_, rtol=1e-8)
+    if cls is LinearRegression:
+        np.testing.assert_allclose(fast.coef_stderr_, exact.coef_stderr_, rtol=1e-10)
+        assert fast.intercept_stderr_ == pytest.approx(exact.intercept_stderr_, rel=1e-10)
+    else:
+        assert fast.effective_dof_ == pytest.approx(exact.effective_dof_, rel=1e-12)
+        assert fast.cond_ == pytest.approx(exact.cond_, rel=1e-8)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1e-12])
+def test_ill_conditioned_designs_take_the_accurate_route(alpha):
+    t = np.linspace(0, 1, 40)
+    X = np.vander(t, 8, increasing=True)[:, 1:]  # condition number ~1e5: Gram route refused
+    y = np.cos(2 * t)
+    model = LinearRegression().fit(X, y) if alpha == 0 else Ridge(alpha=alpha).fit(X, y)
+    np.testing.assert_allclose(model.leverage_, _naive_hat_diag(X, True, alpha), atol=1e-9)
+
+
+def test_solver_warnings_are_reissued_at_the_callers_line(rng, monkeypatch):
+    import warnings
+
+    import dotwise.models.linear as linear
+    from dotwise._validation import IllConditionedWarning
+
+    real = linear.lstsq
+
+    def noisy(*args, **kwargs):
+        warnings.warn("A is ill-conditioned (condition number ≈ 1e12)", IllConditionedWarning)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(linear, "lstsq", noisy)
+    X, y = _data(rng)
+    with pytest.warns(IllConditionedWarning, match=r"LinearRegression.fit: A is ill-cond") as rec:
+        LinearRegression().fit(X, y)
+    assert rec[0].filename == __file__
