@@ -286,7 +286,8 @@ def test_solver_warnings_are_reissued_at_the_callers_line(rng, monkeypatch):
     real = linear.lstsq
 
     def noisy(*args, **kwargs):
-        warnings.warn("A is ill-conditioned (condition number ≈ 1e12)", IllConditionedWarning)
+        warnings.warn("A is ill-conditioned (condition number ≈ 1e12)", IllConditionedWarning,
+                      stacklevel=2)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(linear, "lstsq", noisy)
