@@ -295,3 +295,70 @@ def test_solver_warnings_are_reissued_at_the_callers_line(rng, monkeypatch):
     with pytest.warns(IllConditionedWarning, match=r"LinearRegression.fit: A is ill-cond") as rec:
         LinearRegression().fit(X, y)
     assert rec[0].filename == __file__
+
+
+# ---------------------------------------------------------------- sample weights
+def _naive_weighted_hat_diag(X, w, fit_intercept=True, alpha=0.0):
+    D = np.column_stack([np.ones(len(X)), X]) if fit_intercept else X
+    Dw = D * np.sqrt(w)[:, None]
+    if alpha == 0.0:
+        return np.diag(Dw @ np.linalg.pinv(Dw))
+    penalty = alpha * np.eye(D.shape[1])
+    if fit_intercept:
+        penalty[0, 0] = 0.0  # the intercept is not penalised
+    return np.diag(Dw @ np.linalg.solve(Dw.T @ Dw + penalty, Dw.T))
+
+
+@pytest.mark.parametrize("cls, alpha", [(LinearRegression, None), (Ridge, 0.7)])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sample_weight_matches_sklearn_and_the_weighted_hat(rng, cls, alpha, fit_intercept):
+    X, y = _data(rng, n=40, p=3)
+    w = rng.uniform(0.2, 3.0, size=40)
+    w[5] = 0.0
+    kwargs = {} if alpha is None else {"alpha": alpha}
+    ours = cls(fit_intercept=fit_intercept, **kwargs).fit(X, y, sample_weight=w)
+    ref_cls = sk.LinearRegression if alpha is None else sk.Ridge
+    ref = ref_cls(fit_intercept=fit_intercept, **kwargs).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-9)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-9, atol=1e-12)
+    assert ours.score(X, y, sample_weight=w) == pytest.approx(ref.score(X, y, sample_weight=w))
+    naive = _naive_weighted_hat_diag(X, w, fit_intercept, alpha or 0.0)
+    np.testing.assert_allclose(ours.leverage_, naive, atol=1e-12)
+    assert ours.leverage_[5] == 0.0
+    np.testing.assert_allclose(ours.residuals_, y - ours.predict(X), atol=1e-10)
+
+
+def test_integer_weights_equal_repeated_rows(rng):
+    X, y = _data(rng, n=30, p=3)
+    w = rng.integers(1, 4, size=30)
+    weighted = LinearRegression().fit(X, y, sample_weight=w)
+    repeated = LinearRegression().fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-10)
+    # precision weights: the same σ²·(XᵀWX)⁻¹ structure, scaled by the dof difference
+    assert weighted.dof_resid_ == 30 - 4 and repeated.dof_resid_ == w.sum() - 4
+
+
+def test_weighted_standard_errors_match_the_wls_formula(rng):
+    X, y = _data(rng, n=50, p=2)
+    w = rng.uniform(0.5, 2.0, size=50)
+    model = LinearRegression().fit(X, y, sample_weight=w)
+    D = np.column_stack([np.ones(50), X])
+    G = D.T @ (D * w[:, None])
+    beta = np.linalg.solve(G, D.T @ (w * y))
+    r = y - D @ beta
+    sigma2 = np.sum(w * r**2) / (50 - 3)
+    se = np.sqrt(np.diag(sigma2 * np.linalg.solve(G, np.eye(3))))
+    assert model.residual_variance_ == pytest.approx(sigma2, rel=1e-10)
+    assert model.intercept_stderr_ == pytest.approx(se[0], rel=1e-9)
+    np.testing.assert_allclose(model.coef_stderr_, se[1:], rtol=1e-9)
+
+
+def test_bad_sample_weights():
+    X = np.arange(12.0).reshape(6, 2) ** 1.5
+    y = np.arange(6.0)
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        LinearRegression().fit(X, y, sample_weight=[1, 1, -1, 1, 1, 1])
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(5,\), expected \(6,\)"):
+        Ridge().fit(X, y, sample_weight=np.ones(5))
+    with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):
+        LinearRegression().fit(X, y, sample_weight=np.zeros(6))

@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 import scipy.linalg
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._validation import check_choice, check_fitted, check_positive
 from ..linalg import lstsq, ridge
@@ -37,20 +37,31 @@ _METHODS = ("auto", "normal", "qr", "svd", "pinv")
 class _LinearModel(MultiOutputMixin, RegressorMixin, BaseEstimator):
     """Shared machinery: validation, centring, prediction and residual diagnostics."""
 
-    def _validate_fit_data(self, X, y):
+    def _prepare(self, X, y, sample_weight):
+        """Validate, centre (weighted means with weights) and scale rows by √w.
+
+        Returns ``X, y`` (validated), the transformed ``Xw, yw`` handed to the
+        solver, the means and the weights (``None`` when not given).
+        """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True,
                              multi_output=True)
         y = np.asarray(y, dtype=X.dtype)
-        return X, y
-
-    def _centre(self, X, y):
+        sw = None
+        if sample_weight is not None:
+            sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
         if self.fit_intercept:
-            x_mean = X.mean(axis=0)
-            y_mean = y.mean(axis=0)
-            return X - x_mean, y - y_mean, x_mean, y_mean
-        zeros_x = np.zeros(X.shape[1], dtype=X.dtype)
-        zeros_y = np.zeros(y.shape[1:], dtype=X.dtype)
-        return X, y, zeros_x, zeros_y
+            x_mean = np.average(X, axis=0, weights=sw).astype(X.dtype, copy=False)
+            y_mean = np.average(y, axis=0, weights=sw).astype(X.dtype, copy=False)
+            Xw, yw = X - x_mean, y - y_mean
+        else:
+            x_mean = np.zeros(X.shape[1], dtype=X.dtype)
+            y_mean = np.zeros(y.shape[1:], dtype=X.dtype)
+            Xw, yw = X, y
+        if sw is not None:
+            root = np.sqrt(sw)
+            Xw = Xw * root[:, None]
+            yw = yw * (root if y.ndim == 1 else root[:, None])
+        return X, y, Xw, yw, x_mean, y_mean, sw
 
     def _set_coef(self, x, x_mean, y_mean, y_ndim):
         """``x`` is lstsq's solution (p,) or (p, k); store sklearn-shaped coef_/intercept_."""
@@ -61,13 +72,21 @@ class _LinearModel(MultiOutputMixin, RegressorMixin, BaseEstimator):
         intercept = y_mean - x_mean @ x
         self.intercept_ = float(intercept) if y_ndim == 1 else np.asarray(intercept)
 
-    def _set_residual_diagnostics(self, Xc, yc, leverage, n_params, dof):
+    def _intercept_leverage(self, n, sw):
+        """The constant column's share of each h_ii: w_i / Σw (1/n unweighted), or 0."""
+        if not self.fit_intercept:
+            return 0.0
+        return 1.0 / n if sw is None else sw / sw.sum()
+
+    def _set_residual_diagnostics(self, X, y, sw, leverage, n_params, dof):
         """Residuals, σ², studentized residuals and Cook's distances from ``leverage``."""
-        coef = self.coef_.T
-        residuals = yc - Xc @ coef
+        residuals = y - (X @ self.coef_.T + self.intercept_)
         self.residuals_ = residuals
         self.leverage_ = leverage
         self.dof_resid_ = dof
+        if sw is not None:  # the weighted residual √w r is what the model's variance describes
+            root = np.sqrt(sw)
+            residuals = residuals * (root if residuals.ndim == 1 else root[:, None])
         rss = np.sum(residuals**2, axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             sigma2 = rss / dof if dof > 0 else np.full_like(rss, np.nan)
@@ -137,9 +156,11 @@ class LinearRegression(_LinearModel):
         Diagonal of the hat matrix, :math:`h_{ii} \\in [0, 1]`, summing to
         ``rank_ + fit_intercept``. Rows with large leverage pull the fit towards them.
     residuals_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
-        Training residuals :math:`y - \\hat y`.
+        Training residuals :math:`y - \\hat y` (unweighted; the variance, studentized
+        residuals and Cook's distances use :math:`\\sqrt{w_i}\\, r_i`).
     dof_resid_ : int
-        Residual degrees of freedom, ``n_samples - rank_ - fit_intercept``.
+        Residual degrees of freedom, ``n_samples - rank_ - fit_intercept`` (samples
+        of weight 0 not counted).
     residual_variance_ : float or ndarray of shape (n_targets,)
         :math:`\\hat\\sigma^2 = \\mathrm{RSS} / \\mathrm{dof}` (NaN when dof = 0).
     coef_stderr_ : ndarray, same shape as ``coef_``
@@ -193,13 +214,18 @@ class LinearRegression(_LinearModel):
         self.method = method
         self.diagnostics = diagnostics
 
-    def fit(self, X, y):
-        """Fit by least squares.
+    def fit(self, X, y, sample_weight=None):
+        """Fit by (weighted) least squares.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights: minimise :math:`\\sum_i w_i (y_i - x_i^\\top w - b)^2`
+            (rows scaled by :math:`\\sqrt{w_i}`). For the diagnostics they are
+            precision weights (:math:`\\operatorname{Var} \\varepsilon_i = \\sigma^2 / w_i`);
+            rows of weight 0 do not count in ``dof_resid_``.
 
         Returns
         -------
@@ -212,28 +238,28 @@ class LinearRegression(_LinearModel):
             samples, or an unknown ``method``.
         """
         check_choice(self.method, "method", _METHODS)
-        X, y = self._validate_fit_data(X, y)
-        Xc, yc, x_mean, y_mean = self._centre(X, y)
+        X, y, Xc, yc, x_mean, y_mean, sw = self._prepare(X, y, sample_weight)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = lstsq(Xc, yc, method=self.method, check_finite=False)
+            # rank tolerance eps·max(n, p), as scikit-learn (and lstsq's own default)
+            rcond = float(np.finfo(Xc.dtype).eps) * max(Xc.shape)
+            result = lstsq(Xc, yc, method=self.method, rcond=rcond, check_finite=False)
         _rewarn(caught, type(self).__name__)
         self._set_coef(np.asarray(result.x, dtype=X.dtype), x_mean, y_mean, y.ndim)
         self.rank_ = int(result.rank)
         self.cond_ = float(result.cond)
         self.method_ = result.method
         if self.diagnostics:
-            self._fit_diagnostics(Xc, yc, x_mean)
+            self._fit_diagnostics(X, y, Xc, x_mean, sw)
         return self
 
-    def _fit_diagnostics(self, Xc, yc, x_mean):
-        n, p = Xc.shape
+    def _fit_diagnostics(self, X, y, Xc, x_mean, sw):
+        n = Xc.shape[0] if sw is None else int(np.count_nonzero(sw))
         intercept = int(bool(self.fit_intercept))
         leverage, rinv, self.cond_ = _ols_leverage(Xc, self.rank_)
-        if intercept:
-            leverage += 1.0 / n
+        leverage += self._intercept_leverage(Xc.shape[0], sw)
         n_params = self.rank_ + intercept
-        self._set_residual_diagnostics(Xc, yc, leverage, max(n_params, 1), n - n_params)
+        self._set_residual_diagnostics(X, y, sw, leverage, max(n_params, 1), n - n_params)
         sigma = np.sqrt(np.asarray(self.residual_variance_))
         if rinv is None:
             self.coef_stderr_ = np.full_like(self.coef_, np.nan)
@@ -243,7 +269,8 @@ class LinearRegression(_LinearModel):
             self.coef_stderr_ = np.multiply.outer(sigma, np.sqrt(diag)).astype(Xc.dtype)
             ivar = float(np.sum((x_mean @ rinv) ** 2))
         if intercept:
-            istd = sigma * np.sqrt(1.0 / n + ivar)
+            total_weight = Xc.shape[0] if sw is None else float(sw.sum())
+            istd = sigma * np.sqrt(1.0 / total_weight + ivar)
             self.intercept_stderr_ = float(istd) if np.ndim(istd) == 0 else istd
         else:
             self.intercept_stderr_ = 0.0
@@ -355,13 +382,15 @@ class Ridge(_LinearModel):
         self.fit_intercept = fit_intercept
         self.diagnostics = diagnostics
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit ridge regression.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights on the squared errors, as in :meth:`LinearRegression.fit`.
 
         Returns
         -------
@@ -373,21 +402,18 @@ class Ridge(_LinearModel):
             ``alpha`` negative or not finite; bad ``X``/``y`` as in :class:`LinearRegression`.
         """
         alpha = check_positive(self.alpha, "alpha", allow_zero=True)
-        X, y = self._validate_fit_data(X, y)
-        Xc, yc, x_mean, y_mean = self._centre(X, y)
+        X, y, Xc, yc, x_mean, y_mean, sw = self._prepare(X, y, sample_weight)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             x = np.asarray(ridge(Xc, yc, alpha), dtype=X.dtype)
         _rewarn(caught, type(self).__name__)
         self._set_coef(x, x_mean, y_mean, y.ndim)
         if self.diagnostics:
-            n = Xc.shape[0]
+            n = Xc.shape[0] if sw is None else int(np.count_nonzero(sw))
             leverage, shrink, self.cond_ = _ridge_leverage(Xc, alpha)
-            intercept = int(bool(self.fit_intercept))
-            if intercept:
-                leverage += 1.0 / n
-            self.effective_dof_ = float(shrink.sum()) + intercept
-            self._set_residual_diagnostics(Xc, yc, leverage, self.effective_dof_,
+            leverage += self._intercept_leverage(Xc.shape[0], sw)
+            self.effective_dof_ = float(shrink.sum()) + int(bool(self.fit_intercept))
+            self._set_residual_diagnostics(X, y, sw, leverage, self.effective_dof_,
                                            n - self.effective_dof_)
         return self
 
