@@ -42,7 +42,7 @@ Q_BLOCK = 256
 #: Keys per block when ``block_size`` is not given (measured best on 2 cores, E = 64).
 DEFAULT_BLOCK = 1024
 #: Query rows handed to a worker at a time (a few blocks, to amortise dispatch).
-_ROWS_PER_ITEM = 4 * Q_BLOCK
+_ROWS_PER_ITEM = Q_BLOCK
 
 _pool_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -163,14 +163,15 @@ def blocked_attention(q, k, v, mask, causal, scale, block, batch_shape, out, n_t
         _rows(q[idx], k[idx], v[idx], m, causal, scale, block, out[idx], r0, r1)
 
     n_threads = min(n_threads, len(items))
-    if n_threads <= 1:
-        for item in items:
-            work(item)
-        return out
     if causal:  # later rows see more keys: start the expensive items first
         items.sort(key=lambda it: -it[2])
-    pool = _get_pool(n_threads)
+    # The blocks are small for BLAS: its own threads cost more (spin-waiting, and
+    # much more on a loaded machine) than they give. One per worker, always.
     with _blas_one_thread():
-        for _ in pool.map(work, items):
-            pass
+        if n_threads <= 1:
+            for item in items:
+                work(item)
+        else:
+            for _ in _get_pool(n_threads).map(work, items):
+                pass
     return out

@@ -34,7 +34,7 @@ from .blocked import DEFAULT_BLOCK, blocked_attention, default_threads
 __all__ = ["AUTO_BLOCKED_MIN_SCORES", "scaled_dot_product_attention"]
 
 #: The blocked path is chosen automatically once one slice has this many scores (L·S).
-AUTO_BLOCKED_MIN_SCORES = 512 * 512
+AUTO_BLOCKED_MIN_SCORES = 128 * 128
 
 
 def _as_operand(x, name: str) -> np.ndarray:
@@ -130,7 +130,7 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
         Also return the ``(..., L, S)`` weights (uses the dense path).
     block_size : int, optional
         Force the memory-efficient blocked path with this many keys per block.
-        By default it is chosen automatically when ``L * S >= 512 * 512``, with
+        By default it is chosen automatically when ``L * S >= 128 * 128``, with
         1024 keys per block.
     check_finite : bool, default=True
         Whether to check that the input contains only finite numbers. Disabling
