@@ -41,8 +41,11 @@ __all__ = ["DEFAULT_BLOCK", "Q_BLOCK", "blocked_attention", "default_threads"]
 Q_BLOCK = 256
 #: Keys per block when ``block_size`` is not given (measured best on 2 cores, E = 64).
 DEFAULT_BLOCK = 1024
-#: Query rows handed to a worker at a time (a few blocks, to amortise dispatch).
+#: Query rows handed to a worker at a time.
 _ROWS_PER_ITEM = Q_BLOCK
+#: Below this many scores in total (batch · L · S) one thread does all the work: the
+#: pool's hand-off would cost more than it saves.
+MIN_SCORES_FOR_THREADS = 1 << 20
 
 _pool_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -163,6 +166,8 @@ def blocked_attention(q, k, v, mask, causal, scale, block, batch_shape, out, n_t
         _rows(q[idx], k[idx], v[idx], m, causal, scale, block, out[idx], r0, r1)
 
     n_threads = min(n_threads, len(items))
+    if int(np.prod(batch_shape, dtype=np.int64)) * L * k.shape[-2] < MIN_SCORES_FOR_THREADS:
+        n_threads = 1
     if causal:  # later rows see more keys: start the expensive items first
         items.sort(key=lambda it: -it[2])
     # The blocks are small for BLAS: its own threads cost more (spin-waiting, and
