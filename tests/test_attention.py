@@ -329,3 +329,22 @@ def test_bad_input_messages(rng):
         sdpa(q, k, v, is_causal="yes")
     with pytest.raises(ValueError, match="n_threads must be >= 1"):
         sdpa(q, k, v, n_threads=0)
+
+
+def test_blocked_path_memory_does_not_grow_with_L_times_S():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    L = 4096
+    q, k, v = (rng.standard_normal((L, 16), dtype=np.float32) for _ in range(3))
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        sdpa(q, k, v, is_causal=True, block_size=512, n_threads=2)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    dense_scores = L * L * 4  # 64 MiB
+    # Score/flag buffers (256 x 512) per thread, accumulators and the (L, 16) output.
+    assert peak < 4 * 2**20, f"blocked path peaked at {peak / 2**20:.1f} MiB"
+    assert peak < dense_scores / 16
