@@ -383,7 +383,7 @@ class Catalog:
         result = self.index.search(z, k=fetch)
         matches: list[Match] = []
         seen: set[tuple[str, str]] = set()
-        for i, s in zip(result.ids.tolist(), result.scores.tolist()):
+        for i, s in zip(result.ids.tolist(), result.scores.tolist(), strict=False):
             if i < 0 or i in exclude:
                 continue
             dedupe = (self.names[i].casefold(),

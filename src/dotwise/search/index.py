@@ -383,7 +383,7 @@ class Index:
             ids, scores = ids[0], scores[0]
         return SearchResult(ids, scores, self.metric)
 
-    def explain(self, query: Any, id: int) -> Explanation:  # noqa: A002
+    def explain(self, query: Any, id: int) -> Explanation:
         r"""Per-dimension contributions to the score between ``query`` and vector ``id``.
 
         For ``dot``: :math:`q_i x_i`; for ``cosine``: :math:`\hat q_i \hat x_i`

@@ -110,7 +110,7 @@ class Explanation:
 
     def top(self, n: int = 3) -> list[tuple[int, float]]:
         """The ``n`` largest contributions as ``(dim, contribution)`` pairs."""
-        return [(int(d), float(c)) for d, c in zip(self.dims[:n], self.contributions[:n])]
+        return [(int(d), float(c)) for d, c in zip(self.dims[:n], self.contributions[:n], strict=False)]
 
 
 def _ids_of(x: Any, name: str) -> np.ndarray:
@@ -163,7 +163,7 @@ def recall_at_k(found: Any, truth: Any, k: int | None = None) -> float:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     f, t = f[:, :k], t[:, :k]
     total = 0.0
-    for fr, tr in zip(f, t):
+    for fr, tr in zip(f, t, strict=False):
         tr = tr[tr >= 0]
         if tr.size == 0:
             total += 1.0
