@@ -74,9 +74,9 @@ def save_index(index: Any, path: str | os.PathLike) -> Path:
     """Write ``index`` (an :class:`Index` or :class:`IVFIndex`) to directory ``path``."""
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise FileExistsError(f"path {path} exists and is a file; give a directory path")
+        raise ValueError(f"path {path} exists and is a file; give a directory path")
     if path.exists() and any(path.iterdir()) and not (path / "meta.json").exists():
-        raise FileExistsError(f"path {path} is a non-empty directory that is not a dotwise "
+        raise ValueError(f"path {path} is a non-empty directory that is not a dotwise "
                               f"index; refusing to replace it — choose a new directory")
     arrays = index._arrays_to_save()
     with atomic_dir(path) as tmp:
