@@ -470,8 +470,8 @@ class Index:
 
         index = load_index(path, mmap=mmap, verify=verify)
         if not isinstance(index, cls):
-            raise TypeError(f"{path} holds a {type(index).__name__}, not a {cls.__name__}; "
-                            f"load it with {type(index).__name__}.load or dotwise.search.load")
+            raise TypeError(f"{path} holds an index of type {type(index).__name__}, not "
+                            f"{cls.__name__}; load it with dotwise.search.load")
         return index
 
 
