@@ -120,7 +120,7 @@ class Index:
     >>> len(index), 30 in index
     (3, True)
     >>> r = index.search([1, 0.1, 0], k=2)
-    >>> r.ids.tolist(), r.scores.round(3).tolist()
+    >>> r.ids.tolist(), [round(float(s), 3) for s in r.scores]
     ([10, 30], [0.995, 0.774])
     >>> index.search([[1, 0, 0], [0, 1, 0]], k=1).ids.tolist()
     [[10], [20]]

@@ -57,8 +57,9 @@ class IVFIndex(Index):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((500, 8)).astype(np.float32)
     >>> ivf = IVFIndex(8, metric="l2", n_lists=10, n_probe=10)
-    >>> ivf.train(X)
+    >>> _ = ivf.train(X)
     >>> ivf.add(X)
+    >>> from dotwise.search import exact_search
     >>> bool((ivf.search(X[:5], k=3).ids == exact_search(X, X[:5], 3, "l2").ids).all())
     True
     """

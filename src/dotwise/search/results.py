@@ -149,8 +149,8 @@ def recall_at_k(found: Any, truth: Any, k: int | None = None) -> float:
 
     Examples
     --------
-    >>> recall_at_k([[1, 2, 3], [4, 5, 6]], [[3, 2, 9], [4, 5, 6]])
-    0.8333333333333334
+    >>> round(recall_at_k([[1, 2, 3], [4, 5, 6]], [[3, 2, 9], [4, 5, 6]]), 4)
+    0.8333
     """
     f = _ids_of(found, "found")
     t = _ids_of(truth, "truth")
