@@ -226,10 +226,7 @@ class IVFIndex(Index):
             q_sq = np.einsum("ij,ij->i", Q, Q)
         m = Q.shape[0]
         probes = self._coarse(Q, n_probe)  # (m, n_probe)
-        if single or m == 1:
-            ids, s = self._search_one(Q, probes[0], k, allowed)
-        else:
-            ids, s = self._search_batch(Q, probes, k, allowed)
+        ids, s = self._search_batch(Q, probes, k, allowed)
         if self.metric == "cosine":
             np.clip(s, -1.0, 1.0, out=s, where=ids >= 0)
         scores = _scores_out(ids, s, self.metric, q_sq)
@@ -240,59 +237,44 @@ class IVFIndex(Index):
     def _offset_for(self, r0: int, r1: int) -> np.ndarray | None:
         return -0.5 * self._sq_buf[r0:r1] if self.metric == "l2" else None
 
-    def _search_one(self, Q: np.ndarray, lists: np.ndarray, k: int,
-                    allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        ids_parts, s_parts = [], []
-        for j in lists[lists >= 0]:
-            r0, r1 = int(self._offsets[j]), int(self._offsets[j + 1])
-            if r1 == r0:
-                continue
-            ids, s = topk_blocked(self._buf[r0:r1], Q, k, ids=self._ids_buf[r0:r1],
-                                  col_offset=self._offset_for(r0, r1),
-                                  allowed=None if allowed is None else allowed[r0:r1])
-            ids_parts.append(ids)
-            s_parts.append(s)
-        if not ids_parts:
-            return (np.full((1, k), -1, dtype=np.int64),
-                    np.full((1, k), -np.inf, dtype=self.dtype))
-        S = np.concatenate(s_parts, axis=1)
-        I = np.concatenate(ids_parts, axis=1)  # noqa: E741
-        return topk_dense(S, I, k)
-
     def _search_batch(self, Q: np.ndarray, probes: np.ndarray, k: int,
                       allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Score each probed list once, for all the queries that probe it (one GEMM).
+
+        Each list contributes its k best per query (``argpartition``); the
+        ``n_probe · k`` candidates of a query are then merged with ties broken
+        by smaller id. (Exact ties at the k-th place inside one list are
+        resolved by position in the list.)
+        """
         m, n_probe = probes.shape
-        # group (query, list) pairs by list: each list is scored once, by one GEMM
+        # group the (query, list) pairs by list: each list is scored once, by one GEMM
         flat_lists = probes.ravel()
-        flat_q = np.repeat(np.arange(m), n_probe)
-        valid = flat_lists >= 0
-        flat_lists, flat_q = flat_lists[valid], flat_q[valid]
-        order = np.argsort(flat_lists, kind="stable")
-        flat_lists, flat_q = flat_lists[order], flat_q[order]
-        bounds = np.flatnonzero(np.r_[True, flat_lists[1:] != flat_lists[:-1], True])
-        # results per (query, probe slot)
-        cand_s = np.full((m, n_probe, k), -np.inf, dtype=Q.dtype)
-        cand_i = np.full((m, n_probe, k), -1, dtype=np.int64)
-        slot = np.zeros(m, dtype=np.int64)
+        order = np.argsort(flat_lists, kind="stable")  # positions q * n_probe + rank
+        sorted_lists = flat_lists[order]
+        bounds = np.flatnonzero(np.r_[True, sorted_lists[1:] != sorted_lists[:-1], True])
+        cand_s = np.full((m * n_probe, k), -np.inf, dtype=Q.dtype)
+        cand_i = np.full((m * n_probe, k), -1, dtype=np.int64)
         for b in range(bounds.size - 1):
             lo, hi = bounds[b], bounds[b + 1]
-            j = int(flat_lists[lo])
+            j = int(sorted_lists[lo])
             r0, r1 = int(self._offsets[j]), int(self._offsets[j + 1])
             if r1 == r0:
                 continue
-            qs = flat_q[lo:hi]
-            Xl = self._buf[r0:r1]
-            S = Q[qs] @ Xl.T
+            pos = order[lo:hi]
+            S = Q[pos // n_probe] @ self._buf[r0:r1].T
             off = self._offset_for(r0, r1)
             if off is not None:
                 S += off
             if allowed is not None:
                 S[:, ~allowed[r0:r1]] = -np.inf
-            ids, s = topk_dense(S, self._ids_buf[r0:r1], k)
-            sl = slot[qs]
-            cand_s[qs, sl] = s
-            cand_i[qs, sl] = ids
-            slot[qs] += 1
+            size = r1 - r0
+            if size > k:
+                part = np.argpartition(S, size - k, axis=1)[:, size - k:]
+                cand_s[pos] = S[np.arange(hi - lo)[:, None], part]
+                cand_i[pos] = self._ids_buf[r0:r1][part]
+            else:
+                cand_s[pos, :size] = S
+                cand_i[pos, :size] = self._ids_buf[r0:r1]
         S = cand_s.reshape(m, n_probe * k)
         I = cand_i.reshape(m, n_probe * k)  # noqa: E741
         S[I < 0] = -np.inf
