@@ -25,8 +25,10 @@ Five methods, one result type (:class:`LstsqResult`):
     The fastest method that is accurate for the problem: the normal equations
     when the (column-scaled) condition estimate from the Cholesky factor says
     :math:`\kappa^2 \epsilon` is small (see ``_normal_max_cond``: κ ≤ 8e4 in float64), otherwise
-    Householder QR, and the SVD when QR finds ``A`` rank-deficient (or ``A`` is
-    wide). ``LstsqResult.method`` reports what actually ran.
+    Householder QR, and when R is numerically singular the SVD of the small
+    ``n × n`` factor R (same singular values as ``A``; the minimum-norm solution,
+    reported as ``"svd"``). Wide ``A`` goes straight to ``gelsd``.
+    ``LstsqResult.method`` reports what actually ran.
 """
 
 from __future__ import annotations
@@ -167,8 +169,16 @@ def _normal(A: np.ndarray, b2: np.ndarray, max_cond: float) -> tuple[np.ndarray,
 
 
 # ---------------------------------------------------------------- Householder QR
-def _qr(A: np.ndarray, b2: np.ndarray, rcond: float) -> tuple[np.ndarray, float]:
-    """Householder QR through LAPACK; raises :class:`_RankDeficient` on a singular R."""
+def _qr(A: np.ndarray, b2: np.ndarray, rcond: float, *, fallback_svd: bool = False):
+    """Householder QR through LAPACK: ``A = QR``, then ``R x = (Qᵀb)[:n]``.
+
+    Returns ``(x, cond, rank, singular_values_or_None, method)``. When R is
+    numerically singular (1-norm condition estimate above ``1 / rcond``) it raises
+    :class:`_RankDeficient`, or with ``fallback_svd`` finishes with the SVD of the
+    small ``n × n`` factor R — the same singular values as ``A`` — giving the
+    minimum-norm solution, as ``gelsd`` does for tall matrices, without
+    refactoring ``A``.
+    """
     m, n = A.shape
     if m < n:  # minimum-norm solution from the QR of Aᵀ: A = Rᵀ Qᵀ, x = Q R⁻ᵀ b
         Q, R = scipy.linalg.qr(A.T, mode="economic", check_finite=False)
@@ -176,23 +186,28 @@ def _qr(A: np.ndarray, b2: np.ndarray, rcond: float) -> tuple[np.ndarray, float]
         if not cond * rcond < 1:
             raise _RankDeficient(cond)
         y = scipy.linalg.solve_triangular(R, b2, trans="T", check_finite=False)
-        return Q @ y, cond
+        return Q @ y, cond, m, None, "qr"
     F = np.array(A, order="F", copy=True)
     geqrf, ormqr, trtrs = _get("geqrf", F), _get("ormqr", F), _get("trtrs", F)
-    qr, tau, _, info = geqrf(F, overwrite_a=1)
+    # a workspace of n·64 lets LAPACK use its blocked (BLAS-3) algorithm; the
+    # wrapper's default minimum runs the unblocked one, several times slower
+    qr, tau, _, info = geqrf(F, lwork=max(1, 64 * n), overwrite_a=1)
     if info != 0:  # pragma: no cover - LAPACK argument error
         raise np.linalg.LinAlgError(f"LAPACK geqrf failed (info={info})")
     R = np.triu(qr[:n, :n])
     cond = _tri_cond(R)
-    if not cond * rcond < 1:
+    deficient = not cond * rcond < 1
+    if deficient and not fallback_svd:
         raise _RankDeficient(cond)
     c = np.array(b2, order="F", copy=True)
     lwork = max(1, c.shape[1] * 64, n)
     qtb, _, info = ormqr("L", "T", qr, tau, c, lwork, overwrite_c=1)
-    x, info = trtrs(R, qtb[:n], lower=0)
-    if info != 0:
-        raise _RankDeficient(float("inf"))
-    return x, cond
+    if not deficient:
+        x, info = trtrs(R, qtb[:n], lower=0)
+        if info == 0:
+            return x, cond, n, None, "qr"
+    x, rank, s = _pinv(R, qtb[:n], rcond)
+    return x, _svd_cond(s), rank, s, "svd"
 
 
 def _tri_cond(R: np.ndarray) -> float:
@@ -331,12 +346,8 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
                 x, cond, _ = _normal(A, b2, _normal_max_cond(dtype))
                 used = "normal"
             except _RankDeficient:
-                try:
-                    x, cond = _qr(A, b2, rcond)
-                    used = "qr"
-                except _RankDeficient:
-                    used = "svd"
-        if used == "svd":
+                x, cond, rank, s, used = _qr(A, b2, rcond, fallback_svd=True)
+        if used == "svd" and s is None:
             x, rank, s = _svd(A, b2, rcond)
     elif method == "normal":
         if m < n:
@@ -351,7 +362,7 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
             raise np.linalg.LinAlgError(_singular_advice(A, "normal", exc.cond)) from None
     elif method == "qr":
         try:
-            x, cond = _qr(A, b2, rcond)
+            x, cond, rank, _, _ = _qr(A, b2, rcond)
         except _RankDeficient as exc:
             raise np.linalg.LinAlgError(_singular_advice(A, "qr", exc.cond)) from None
     elif method == "svd":
