@@ -235,7 +235,7 @@ def render_tables(payload) -> str:
           h.fmt_ratio(r["ratio"]) + ("" if r["valid"] else " (invalid)"),
           f"{r['coef_rel_diff']:.0e}"] for r in payload["regression"]])
     parts = [pca_table, "", reg_table]
-    if payload["memory"]:
+    if payload["memory"] and "peak_extra_mib" in payload["memory"][0]:
         first = payload["memory"][0]
         parts += ["", h.markdown_table(
             [f"PCA fit, {first['shape']} float64 ({first['data_mib']:.0f} MiB), k={first['k']}",
