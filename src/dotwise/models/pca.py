@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 import scipy.linalg
+from scipy.linalg.blas import get_blas_funcs
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
@@ -181,7 +182,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         elif solver == "covariance_eigh":
             cov = _centred_gram(X, mean) / (n - 1)
             total = np.trace(cov)
-            evals, evecs = scipy.linalg.eigh(cov, check_finite=False, overwrite_a=True)
+            evals, evecs = scipy.linalg.eigh(cov, lower=False, check_finite=False,
+                                             overwrite_a=True)
             evals = np.clip(evals[::-1], 0.0, None)
             Vt = np.ascontiguousarray(evecs[:, ::-1].T)
             _, Vt = _flip_signs(None, Vt)
@@ -321,13 +323,23 @@ def _flip_signs(U, Vt):
     return U, Vt
 
 
-def _centred_gram(X, mean, block=8192):
-    """:math:`(X - \\bar x)^\\top (X - \\bar x)` accumulated over row blocks (no full copy)."""
-    p = X.shape[1]
-    G = np.zeros((p, p), dtype=X.dtype)
-    for start in range(0, X.shape[0], block):
-        B = X[start:start + block] - mean
-        G += B.T @ B
+def _centred_gram(X, mean, block=4096):
+    """Upper triangle of :math:`(X - \\bar x)^\\top (X - \\bar x)`, by row blocks.
+
+    Each block is centred into one reused buffer and added with BLAS ``syrk``, so
+    the centred data is never materialised and only half the products are
+    computed; the strict lower triangle of the result is not filled.
+    """
+    n, p = X.shape
+    syrk = get_blas_funcs("syrk", (X,))
+    G = np.zeros((p, p), dtype=X.dtype, order="F")
+    buf = np.empty((min(block, n), p), dtype=X.dtype)
+    for start in range(0, n, block):
+        rows = X[start:start + block]
+        B = buf[:rows.shape[0]]
+        np.subtract(rows, mean, out=B)
+        # B.T is Fortran-ordered (p, rows): C += a aᵀ with a = Bᵀ, no copy
+        G = syrk(1.0, B.T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
     return G
 
 
