@@ -224,7 +224,6 @@ class IVFIndex(Index):
             Q = _unit_rows(Q, "queries")
         elif self.metric == "l2":
             q_sq = np.einsum("ij,ij->i", Q, Q)
-        m = Q.shape[0]
         probes = self._coarse(Q, n_probe)  # (m, n_probe)
         ids, s = self._search_batch(Q, probes, k, allowed)
         if self.metric == "cosine":
