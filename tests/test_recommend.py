@@ -258,11 +258,14 @@ def test_batched_als_step_matches_independent_ridge_solves(rng):
         np.testing.assert_allclose(rss[e], resid @ resid, rtol=1e-7, atol=1e-10)
 
 
-@pytest.mark.parametrize("biased,weighted", [(True, True), (True, False), (False, True)])
-def test_als_objective_never_increases(biased, weighted):
+@pytest.mark.parametrize("biased,weighted,implicit", [
+    (True, True, False), (True, False, False), (False, True, False), (True, True, True),
+    (False, False, True)])
+def test_als_objective_never_increases(biased, weighted, implicit):
     data, _ = planted(noise=0.3, seed=2)
     model = MatrixFactorization(5, reg=0.05, reg_bias=1.0, n_epochs=15, biased=biased,
-                                weighted_reg=weighted, random_state=3).fit(data)
+                                weighted_reg=weighted, implicit=implicit,
+                                random_state=3).fit(data)
     loss = np.asarray(model.loss_history_)
     assert len(loss) == 15
     assert np.all(np.diff(loss) <= 1e-12 * loss[:-1]), np.diff(loss).max()
@@ -287,16 +290,19 @@ def test_recovers_a_planted_low_rank_matrix():
         test.user_ids[test.user_codes], test.item_ids[test.item_codes]))[0]
 
 
-def test_fold_in_equals_the_refit_user_vector():
+@pytest.mark.parametrize("implicit", [False, True])
+def test_fold_in_equals_the_refit_user_vector(implicit):
     data, _ = planted(noise=0.2, seed=5)
-    model = MatrixFactorization(4, reg=0.05, n_epochs=8, random_state=0).fit(data)
+    model = MatrixFactorization(4, reg=0.05, n_epochs=8, implicit=implicit,
+                                random_state=0).fit(data)
     for user in (100, 117, 141):
         code = data.user_code(user)
         rows = data.user_codes == code
         mine = dict(zip(data.item_ids[data.item_codes[rows]].tolist(),
                         data.ratings[rows].tolist(), strict=False))
         p, b = model.fold_in_vector(mine)
-        np.testing.assert_allclose(p, model.user_factors_[code], rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(p, model.user_vector(user), rtol=1e-6, atol=1e-8)
+        assert np.any(model.user_implicit_[code]) == implicit
         np.testing.assert_allclose(b, model.user_bias_[code], rtol=1e-6, atol=1e-8)
     recs = model.fold_in({1000: 5, 1003: 1}, n=5)
     assert len(recs) == 5 and not {1000, 1003} & set(recs.item_ids.tolist())
@@ -354,6 +360,8 @@ def test_bad_hyper_parameters_and_inputs():
         MatrixFactorization(method="svd").fit(data)
     with pytest.raises(ValueError, match="reg must be a finite number > 0"):
         MatrixFactorization(reg=0).fit(data)
+    with pytest.raises(ValueError, match="implicit=True needs method='als'"):
+        MatrixFactorization(method="sgd", implicit=True).fit(data)
     with pytest.raises(ValueError, match="ratings is empty"):
         MatrixFactorization().fit(np.zeros((0, 3)))
     with pytest.raises(ShapeError, match=r"\(n, 3\) array.*shape \(4, 2\)"):
@@ -378,9 +386,11 @@ def test_array_input_and_sklearn_clone():
     assert clone(a).get_params()["n_factors"] == 3
 
 
-def test_recommend_similar_and_explain():
+@pytest.mark.parametrize("implicit", [False, True])
+def test_recommend_similar_and_explain(implicit):
     data, _ = planted(noise=0.2, seed=11)
-    model = MatrixFactorization(4, reg=0.05, n_epochs=10, random_state=0).fit(data)
+    model = MatrixFactorization(4, reg=0.05, n_epochs=10, implicit=implicit,
+                                random_state=0).fit(data)
     user = 105
     recs = model.recommend(user, n=5)
     rated = set(data.item_ids[data.item_codes[data.user_codes == data.user_code(user)]].tolist())
