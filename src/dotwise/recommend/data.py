@@ -85,6 +85,7 @@ class Ratings:
     source: str = "arrays"
     _item_lookup: dict[Any, int] | None = field(default=None, repr=False)
     _user_lookup: dict[Any, int] | None = field(default=None, repr=False)
+    _title_lookup: dict[str, int] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -183,6 +184,7 @@ class Ratings:
             timestamps=None if self.timestamps is None else self.timestamps[index],
             titles=self.titles, genres=self.genres, rating_scale=self.rating_scale,
             source=self.source, _item_lookup=self._item_lookup, _user_lookup=self._user_lookup,
+            _title_lookup=self._title_lookup,
         )
 
     # --------------------------------------------------------------- lookups
@@ -222,18 +224,24 @@ class Ratings:
         KeyError: "unknown movie 'Fargo'; did you mean: 'Fargo (1996)'?"
         """
         if self.titles is not None:
-            titles = self.titles.tolist()
-            if query in titles:
-                return titles.index(query)
-            lowered = [t.lower() for t in titles]
-            text = str(query).strip().lower()
-            if text in lowered:
-                return lowered.index(text)
-            try:
-                return self.item_code(query)
-            except KeyError:
-                pass
-            raise KeyError(_unknown_message("movie", query, titles, case_insensitive=True))
+            if self._title_lookup is None:
+                lookup: dict[str, int] = {}
+                for code, title in enumerate(self.titles.tolist()):
+                    lookup.setdefault(title.lower(), code)
+                for code, title in enumerate(self.titles.tolist()):
+                    lookup[title] = code  # exact spelling wins over a case-folded one
+                self._title_lookup = lookup
+            text = str(query).strip()
+            code = self._title_lookup.get(text, self._title_lookup.get(text.lower()))
+            if code is not None:
+                return code
+            if self._item_lookup is None:
+                self._item_lookup = {_key(i): k for k, i in enumerate(self.item_ids.tolist())}
+            code = self._item_lookup.get(_key(query))
+            if code is not None:
+                return code
+            raise KeyError(_unknown_message("movie", query, self.titles.tolist(),
+                                            case_insensitive=True))
         return self.item_code(query)
 
     def item_label(self, code: int) -> str:

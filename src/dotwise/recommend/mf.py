@@ -51,7 +51,8 @@ from sklearn.base import BaseEstimator
 from .._validation import check_choice, check_fitted, check_int, check_positive
 from ..linalg.vectors import cosine_similarity
 from . import _als
-from ._common import as_training_ratings, id_codes
+from ._common import _lookup, as_training_ratings, id_codes
+from .data import _key
 from .results import Explanation, Recommendations
 
 __all__ = ["MatrixFactorization"]
@@ -175,7 +176,8 @@ class MatrixFactorization(BaseEstimator):
             Training ratings; an array's columns are user id, item id, rating.
         y : ignored
         callback : callable(epoch, loss), optional
-            Called after each epoch (for progress bars).
+            Called after each epoch (for progress bars and learning curves; the
+            model can already ``predict`` inside it).
 
         Returns
         -------
@@ -217,6 +219,10 @@ class MatrixFactorization(BaseEstimator):
         self.user_implicit_ = np.zeros((n_users, k))
         self.loss_history_: list[float] = []
         self.train_rmse_history_: list[float] = []
+        # set before training so that a callback can already predict
+        self.rating_scale_ = data.rating_scale
+        self.ratings_ = data
+        self._seen = None
         if self.implicit and method != "als":
             raise ValueError("implicit=True needs method='als' (the SGD path has no implicit "
                              "feedback); got method='sgd'")
@@ -227,9 +233,6 @@ class MatrixFactorization(BaseEstimator):
             lr = check_positive(self.learning_rate, "learning_rate")
             batch = check_int(self.batch_size, "batch_size", minimum=1)
             self._fit_sgd(u, i, r, reg, reg_bias, n_epochs, lr, batch, rng, callback)
-        self.rating_scale_ = data.rating_scale
-        self.ratings_ = data
-        self._seen = None
         self.fit_time_ = time.perf_counter() - start
         return self
 
@@ -480,17 +483,17 @@ class MatrixFactorization(BaseEstimator):
                              "(item, rating) pair")
         codes, values = [], []
         lo, hi = self.rating_scale_
+        lookup = _lookup(self.ratings_, "_item_lookup", "item_ids")
         for entry in pairs:
             if len(entry) != 2:
                 raise ValueError(f"each new rating must be an (item, rating) pair, got {entry!r}")
             item, value = entry
-            try:
-                code = self.ratings_.item_code(item)
-            except KeyError:
+            code = lookup.get(_key(item))
+            if code is None:
                 if isinstance(item, str) and self.ratings_.titles is not None:
                     code = self.ratings_.find_item(item)
                 else:
-                    raise
+                    code = self.ratings_.item_code(item)  # raises with suggestions
             value = float(value)
             if not (lo <= value <= hi):
                 raise ValueError(f"rating {value:g} for {item!r} is outside the scale "
@@ -521,7 +524,9 @@ class MatrixFactorization(BaseEstimator):
             The user bias (0 for ``biased=False``).
         """
         check_fitted(self, "user_factors_")
-        codes, values = self._resolve_new_ratings(ratings)
+        return self._fold_in_codes(*self._resolve_new_ratings(ratings))
+
+    def _fold_in_codes(self, codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
         known = self._n_i[codes] > 0
         codes, values = codes[known], values[known]
         k = self.item_factors_.shape[1]
@@ -560,8 +565,9 @@ class MatrixFactorization(BaseEstimator):
             With ``user_factors`` and ``user_bias`` set.
         """
         n = check_int(n, "n", minimum=1)
-        p, b = self.fold_in_vector(ratings)
-        codes, _ = self._resolve_new_ratings(ratings)
+        check_fitted(self, "user_factors_")
+        codes, values = self._resolve_new_ratings(ratings)
+        p, b = self._fold_in_codes(codes, values)
         exclude = codes if exclude_rated else np.array([], dtype=np.int64)
         return self._top(self._all_scores(p, b), exclude, n, "predicted rating",
                          user_factors=p, user_bias=b)
