@@ -264,7 +264,7 @@ def test_batched_als_step_matches_independent_ridge_solves(rng):
 def test_als_objective_never_increases(biased, weighted, implicit):
     data, _ = planted(noise=0.3, seed=2)
     model = MatrixFactorization(5, reg=0.05, reg_bias=1.0, n_epochs=15, biased=biased,
-                                weighted_reg=weighted, implicit=implicit,
+                                reg_exponent=1.0 if weighted else 0.0, implicit=implicit,
                                 random_state=3).fit(data)
     loss = np.asarray(model.loss_history_)
     assert len(loss) == 15

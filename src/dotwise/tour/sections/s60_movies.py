@@ -39,7 +39,7 @@ def run(ctx: TourContext) -> None:
 
     test_curve = []
     tu, ti = test.user_ids[test.user_codes], test.item_ids[test.item_codes]
-    model = MatrixFactorization(8, reg=0.08, n_epochs=12, random_state=0)
+    model = MatrixFactorization(8, n_epochs=12, random_state=0)
 
     def on_epoch(epoch: int, loss: float) -> None:
         test_curve.append(rmse_mae(test.ratings, model.predict(tu, ti))[0])
