@@ -1,0 +1,35 @@
+"""Movie recommender: rating data, baselines, matrix factorization, evaluation.
+
+>>> import dotwise as dw
+>>> r = dw.Ratings.from_arrays([1, 1, 2], [10, 20, 10], [5, 3, 4])
+>>> dw.BaselinePredictor().fit(r).predict([2], [20]).shape
+(1,)
+"""
+
+from __future__ import annotations
+
+from .baseline import BaselinePredictor
+from .data import Ratings, load_ratings
+from .evaluate import CVResult, FoldResult, cross_validate, ranking_metrics, rmse_mae
+from .fetch import fetch_movielens
+from .mf import MatrixFactorization
+from .results import Explanation, Recommendations
+from .splits import kfold, predefined_splits, train_test_split
+
+__all__ = [
+    "BaselinePredictor",
+    "CVResult",
+    "Explanation",
+    "FoldResult",
+    "MatrixFactorization",
+    "Ratings",
+    "Recommendations",
+    "cross_validate",
+    "fetch_movielens",
+    "kfold",
+    "load_ratings",
+    "predefined_splits",
+    "ranking_metrics",
+    "rmse_mae",
+    "train_test_split",
+]

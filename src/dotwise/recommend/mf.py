@@ -1,0 +1,705 @@
+r"""Biased matrix factorization of a rating matrix, fitted by ALS or SGD.
+
+Each rating is predicted by a dot product between a user vector and an item
+vector, on top of the baseline:
+
+.. math::
+
+    \hat r_{ui} = \mu + b_u + b_i + p_u \cdot q_i
+
+and the model minimises the regularised squared error over the observed ratings
+
+.. math::
+
+    L = \sum_{(u,i)} (r_{ui} - \hat r_{ui})^2
+      + \lambda \Big(\sum_u n_u^{a} \lVert p_u \rVert^2 + \sum_i n_i^{a} \lVert q_i \rVert^2\Big)
+      + \lambda_b \Big(\sum_u b_u^2 + \sum_i b_i^2\Big)
+
+where :math:`n_u, n_i` count the ratings of a user and an item and ``a`` is
+``reg_exponent``: ``a = 1`` is the "weighted λ" of ALS-WR (Zhou et al. 2008),
+``a = 0`` a plain λ; the default ``a = 1/2`` sits between — a user with many
+ratings can afford a longer vector, but not in proportion. ALS alternates exact
+minimisation over all item vectors (with their biases) and all user vectors:
+with the items fixed, user ``u``'s unknowns :math:`x_u = (p_u, b_u)` solve the
+ridge normal equations
+
+.. math::
+
+    \Big(\sum_{i \in R(u)} z_i z_i^\top + D_u\Big) x_u
+        = \sum_{i \in R(u)} z_i (r_{ui} - \mu - b_i), \qquad z_i = (q_i, 1),
+    \quad D_u = \operatorname{diag}(\lambda n_u^{a}, …, \lambda n_u^{a}, \lambda_b),
+
+solved in batches by Cholesky (see ``dotwise.recommend._als``). Each half-step
+minimises ``L`` exactly over one side, so ``L`` never increases.
+
+References
+----------
+Y. Zhou, D. Wilkinson, R. Schreiber, R. Pan, "Large-scale parallel collaborative
+filtering for the Netflix prize", AAIM 2008.
+Y. Koren, R. Bell, C. Volinsky, "Matrix factorization techniques for recommender
+systems", IEEE Computer 42(8), 2009.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+from sklearn.base import BaseEstimator
+from threadpoolctl import threadpool_limits
+
+from .._validation import check_choice, check_fitted, check_int, check_positive
+from ..linalg.vectors import cosine_similarity
+from . import _als
+from ._common import _lookup, as_training_ratings, id_codes
+from .data import _key
+from .results import Explanation, Recommendations
+
+__all__ = ["MatrixFactorization"]
+
+
+class MatrixFactorization(BaseEstimator):
+    """Biased matrix factorization recommender (ALS with count-weighted λ, or SGD).
+
+    Parameters
+    ----------
+    n_factors : int, default=32
+        Length ``k`` of each user and item vector.
+    method : {"als", "sgd"}, default="als"
+        ``"als"``: alternating exact ridge solves (deterministic given the seed,
+        objective monotone). ``"sgd"``: shuffled mini-batch stochastic gradient
+        descent on the same objective, for comparison.
+    reg : float, default=1.3
+        λ for the factors (multiplied by each user's / item's rating count to
+        the power ``reg_exponent``).
+    reg_bias : float, default=3.0
+        λ_b for the biases (a plain constant: shrinks the bias of a user or item
+        with few ratings towards 0).
+    n_epochs : int, default=6
+        ALS sweeps (items then users), or SGD passes over the data.
+    biased : bool, default=True
+        Include μ, b_u and b_i. ``False`` predicts ``p_u · q_i`` alone.
+    reg_exponent : float, default=0.5
+        ``a`` in the penalty ``λ n^a ‖p‖²``: 1 for ALS-WR, 0 for a plain λ.
+    learning_rate : float, default=0.01
+        SGD step size (``method="sgd"`` only).
+    batch_size : int, default=256
+        Ratings per SGD step (``method="sgd"`` only).
+    init_std : float, default=0.1
+        Standard deviation of the random initial factors.
+    implicit : bool, default=False
+        Add the SVD++ signal of *which* items a user rated: the user's vector
+        becomes ``p_u + |R(u)|^(-1/2) Σ_{j∈R(u)} y_j``, with one more vector
+        ``y_j`` per item (penalised like ``q_j``). ALS only. Each epoch then has
+        a third step, a few conjugate-gradient iterations on the (quadratic)
+        objective in ``Y``, which keeps the objective monotone.
+    implicit_steps : int, default=3
+        Conjugate-gradient iterations for ``Y`` per epoch.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seeds the initial factors (and the SGD shuffle): same seed, same model.
+
+    Attributes
+    ----------
+    global_mean_ : float
+    user_factors_ : ndarray of shape (n_users, n_factors)
+    item_factors_ : ndarray of shape (n_items, n_factors)
+    user_bias_ : ndarray of shape (n_users,)
+    item_bias_ : ndarray of shape (n_items,)
+    implicit_factors_ : ndarray of shape (n_items, n_factors)
+        The ``y_j`` (zeros unless ``implicit``).
+    user_implicit_ : ndarray of shape (n_users, n_factors)
+        ``|R(u)|^(-1/2) Σ_{j∈R(u)} y_j`` per user (zeros unless ``implicit``).
+    loss_history_ : list of float
+        The objective ``L`` divided by the number of ratings, after each epoch.
+    train_rmse_history_ : list of float
+        Training RMSE after each epoch.
+    fit_time_ : float
+        Seconds spent in ``fit``.
+    ratings_ : Ratings
+        The training data (its id maps, titles and who rated what).
+
+    Notes
+    -----
+    The defaults (k = 32, λ = 1.3, a = 1/2, λ_b = 3, 6 epochs) were chosen on a
+    validation split carved from the *training* part of one MovieLens-100k fold
+    (never on test ratings), in the middle of a flat stretch of validation
+    error (λ from 1.1 to 1.5 all within 0.003 RMSE); the count-weighted λ
+    scales with the data. ALS converges in a few epochs, so 6 is enough.
+
+    Unknown ids at prediction time fall back to the biases: an unknown user gets
+    ``μ + b_i``, an unknown item ``μ + b_u``, both unknown ``μ``. A user or item
+    present in the id map but with no training ratings counts as unknown.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dotwise.recommend import Ratings, MatrixFactorization
+    >>> rng = np.random.default_rng(0)
+    >>> P, Q = rng.normal(size=(30, 2)), rng.normal(size=(20, 2))
+    >>> u, i = np.divmod(np.arange(600), 20)
+    >>> keep = rng.random(600) < 0.6
+    >>> R = np.clip(3 + P @ Q.T, 1, 5)[u[keep], i[keep]]
+    >>> data = Ratings.from_arrays(u[keep], i[keep], R, rating_scale=(1, 5))
+    >>> model = MatrixFactorization(n_factors=2, reg=0.01, random_state=0).fit(data)
+    >>> bool(np.all(np.diff(model.loss_history_) <= 1e-12))
+    True
+    >>> float(model.train_rmse_history_[-1]) < 0.3
+    True
+    """
+
+    def __init__(self, n_factors: int = 32, *, method: str = "als", reg: float = 1.3,
+                 reg_bias: float = 3.0, n_epochs: int = 6, biased: bool = True,
+                 reg_exponent: float = 0.5, learning_rate: float = 0.01,
+                 batch_size: int = 256, init_std: float = 0.1, implicit: bool = False,
+                 implicit_steps: int = 3, random_state=None):
+        self.n_factors = n_factors
+        self.method = method
+        self.reg = reg
+        self.reg_bias = reg_bias
+        self.n_epochs = n_epochs
+        self.biased = biased
+        self.reg_exponent = reg_exponent
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.init_std = init_std
+        self.implicit = implicit
+        self.implicit_steps = implicit_steps
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, ratings, y=None, *, callback: Callable[[int, float], None] | None = None
+            ) -> MatrixFactorization:
+        """Learn the factors from a ``Ratings`` set or an ``(n, 3)`` array.
+
+        Parameters
+        ----------
+        ratings : Ratings or array_like of shape (n_ratings, 3)
+            Training ratings; an array's columns are user id, item id, rating.
+        y : ignored
+        callback : callable(epoch, loss), optional
+            Called after each epoch (for progress bars and learning curves; the
+            model can already ``predict`` inside it).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            ``n_factors`` < 1, a negative or zero regulariser for ALS, an empty set.
+        """
+        k = check_int(self.n_factors, "n_factors", minimum=1)
+        method = check_choice(self.method, "method", ("als", "sgd"))
+        n_epochs = check_int(self.n_epochs, "n_epochs", minimum=1)
+        if method == "als":
+            reg = check_positive(self.reg, "reg")
+        else:
+            reg = check_positive(self.reg, "reg", allow_zero=True)
+        reg_bias = check_positive(self.reg_bias, "reg_bias", allow_zero=True)
+        self._exponent = check_positive(self.reg_exponent, "reg_exponent", allow_zero=True)
+        init_std = check_positive(self.init_std, "init_std", allow_zero=True)
+        data = as_training_ratings(ratings)
+        start = time.perf_counter()
+        rng = np.random.default_rng(self.random_state)
+        u = data.user_codes.astype(np.int64)
+        i = data.item_codes.astype(np.int64)
+        r = data.ratings.astype(np.float64)
+        n_users, n_items = data.n_users, data.n_items
+        self.global_mean_ = float(r.mean()) if self.biased else 0.0
+        P = rng.normal(0.0, init_std, (n_users, k))
+        Q = rng.normal(0.0, init_std, (n_items, k))
+        n_u = np.bincount(u, minlength=n_users).astype(np.float64)
+        n_i = np.bincount(i, minlength=n_items).astype(np.float64)
+        P[n_u == 0] = 0.0
+        Q[n_i == 0] = 0.0
+        self.user_factors_, self.item_factors_ = P, Q
+        self.user_bias_ = np.zeros(n_users)
+        self.item_bias_ = np.zeros(n_items)
+        self._n_u, self._n_i = n_u, n_i
+        self.implicit_factors_ = np.zeros((n_items, k))
+        self.user_implicit_ = np.zeros((n_users, k))
+        self.loss_history_: list[float] = []
+        self.train_rmse_history_: list[float] = []
+        # set before training so that a callback can already predict
+        self.rating_scale_ = data.rating_scale
+        self.ratings_ = data
+        self._seen = None
+        if self.implicit and method != "als":
+            raise ValueError("implicit=True needs method='als' (the SGD path has no implicit "
+                             "feedback); got method='sgd'")
+        if method == "als":
+            steps = check_int(self.implicit_steps, "implicit_steps", minimum=1)
+            # The ALS work is thousands of tiny (k+1)×(k+1) products and
+            # factorisations: threaded BLAS only adds synchronisation to them.
+            with threadpool_limits(limits=1, user_api="blas"):
+                self._fit_als(u, i, r, reg, reg_bias, n_epochs, callback, steps)
+        else:
+            lr = check_positive(self.learning_rate, "learning_rate")
+            batch = check_int(self.batch_size, "batch_size", minimum=1)
+            self._fit_sgd(u, i, r, reg, reg_bias, n_epochs, lr, batch, rng, callback)
+        self.fit_time_ = time.perf_counter() - start
+        return self
+
+    def _weights(self, counts: np.ndarray) -> np.ndarray:
+        return np.where(counts > 0, np.maximum(counts, 1) ** self._exponent, 0.0)
+
+    def _diag(self, counts: np.ndarray, reg: float, reg_bias: float) -> np.ndarray:
+        """Per-entity regulariser diagonal, shape (n, k [+ 1 for the bias])."""
+        k = self.user_factors_.shape[1]
+        diag = np.repeat((reg * self._weights(counts))[:, None], k, axis=1)
+        if self.biased:
+            diag = np.hstack([diag, np.full((len(counts), 1), reg_bias)])
+        return diag
+
+    def _fit_als(self, u, i, r, reg, reg_bias, n_epochs, callback, steps) -> None:
+        k = self.user_factors_.shape[1]
+        d = k + 1 if self.biased else k
+        by_item = _als.group(i, u, len(self._n_i), len(self._n_u), d)
+        by_user = _als.group(u, i, len(self._n_u), len(self._n_i), d)
+        diag_i = self._diag(self._n_i, reg, reg_bias)
+        diag_u = self._diag(self._n_u, reg, reg_bias)
+        mu = self.global_mean_
+        implicit = _Implicit(u, i, self._n_u, self._n_i) if self.implicit else None
+        if implicit is not None:
+            self.implicit_factors_ = np.zeros_like(self.item_factors_)
+        for epoch in range(n_epochs):
+            # items given users, then (optionally) Y, then users given items: the
+            # user vectors are always the exact ridge solution for the final item
+            # vectors, which makes fold_in and explain exact.
+            P, bu, S = self.user_factors_, self.user_bias_, self.user_implicit_
+            U = P + S
+            if self.biased:
+                X, _ = _als.solve_side(by_item, np.hstack([U, np.ones((len(U), 1))]),
+                                       r - mu - bu[u], diag_i)
+                self.item_factors_, self.item_bias_ = X[:, :k], X[:, k]
+            else:
+                self.item_factors_, _ = _als.solve_side(by_item, U, r - mu, diag_i)
+            Q, bi = self.item_factors_, self.item_bias_
+            if implicit is not None:
+                resid = r - mu - np.einsum("nk,nk->n", U[u], Q[i])
+                if self.biased:
+                    resid -= bu[u] + bi[i]
+                self.implicit_factors_, self.user_implicit_ = implicit.step(
+                    self.implicit_factors_, Q, resid, reg * self._weights(self._n_i), steps)
+            S = self.user_implicit_
+            offset = np.einsum("nk,nk->n", S[u], Q[i]) if implicit is not None else 0.0
+            if self.biased:
+                X, rss = _als.solve_side(by_user, np.hstack([Q, np.ones((len(Q), 1))]),
+                                         r - mu - bi[i] - offset, diag_u)
+                self.user_factors_, self.user_bias_ = X[:, :k], X[:, k]
+            else:
+                self.user_factors_, rss = _als.solve_side(by_user, Q, r - mu - offset, diag_u)
+            # the users were solved last, so their residuals are the model's.
+            self._record(u, i, r, reg, reg_bias, epoch, callback, sse=float(rss.sum()))
+
+    def _fit_sgd(self, u, i, r, reg, reg_bias, n_epochs, lr, batch, rng, callback) -> None:
+        P, Q = self.user_factors_, self.item_factors_
+        bu, bi = self.user_bias_, self.item_bias_
+        mu = self.global_mean_
+        n = len(r)
+        wu = np.where(self._n_u > 0, 1.0 / np.maximum(self._n_u, 1), 0.0)
+        wi = np.where(self._n_i > 0, 1.0 / np.maximum(self._n_i, 1), 0.0)
+        # λ n^a ‖p_u‖² spread over u's n ratings: n^(a-1) per rating.
+        fac_u, fac_i = self._weights(self._n_u) * wu, self._weights(self._n_i) * wi
+        for epoch in range(n_epochs):
+            order = rng.permutation(n)
+            for s in range(0, n, batch):
+                idx = order[s:s + batch]
+                uu, ii, rr = u[idx], i[idx], r[idx]
+                pu, qi = P[uu], Q[ii]
+                err = rr - (mu + bu[uu] + bi[ii] + np.einsum("nk,nk->n", pu, qi))
+                gP = err[:, None] * qi - reg * fac_u[uu][:, None] * pu
+                gQ = err[:, None] * pu - reg * fac_i[ii][:, None] * qi
+                np.add.at(P, uu, lr * gP)
+                np.add.at(Q, ii, lr * gQ)
+                if self.biased:
+                    np.add.at(bu, uu, lr * (err - reg_bias * wu[uu] * bu[uu]))
+                    np.add.at(bi, ii, lr * (err - reg_bias * wi[ii] * bi[ii]))
+            self._record(u, i, r, reg, reg_bias, epoch, callback)
+
+    def _record(self, u, i, r, reg, reg_bias, epoch, callback, sse=None) -> None:
+        P, Q = self.user_factors_, self.item_factors_
+        if sse is None:
+            resid = r - self._raw_codes(u, i)
+            sse = float(resid @ resid)
+        wu, wi = self._weights(self._n_u), self._weights(self._n_i)
+        loss = sse + reg * (wu @ np.einsum("uk,uk->u", P, P)
+                                      + wi @ np.einsum("ik,ik->i", Q, Q))
+        Y = self.implicit_factors_
+        loss += reg * (wi @ np.einsum("ik,ik->i", Y, Y))
+        if self.biased:
+            loss += reg_bias * (self.user_bias_ @ self.user_bias_
+                                + self.item_bias_ @ self.item_bias_)
+        self.loss_history_.append(float(loss) / len(r))
+        self.train_rmse_history_.append(float(np.sqrt(sse / len(r))))
+        if callback is not None:
+            callback(epoch, self.loss_history_[-1])
+
+    # ------------------------------------------------------------- predict
+    def _raw_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
+        """Unclipped predictions for codes; ``-1`` (unknown) contributes zeros."""
+        known_u, known_i = uc >= 0, ic >= 0
+        uu, ii = np.maximum(uc, 0), np.maximum(ic, 0)
+        dots = np.einsum("nk,nk->n", self.user_factors_[uu] + self.user_implicit_[uu],
+                         self.item_factors_[ii])
+        pred = self.global_mean_ + np.where(known_u & known_i, dots, 0.0)
+        if self.biased:
+            pred = pred + np.where(known_u, self.user_bias_[uu], 0.0)
+            pred = pred + np.where(known_i, self.item_bias_[ii], 0.0)
+        return pred
+
+    def _predict_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
+        lo, hi = self.rating_scale_
+        return np.clip(self._raw_codes(np.asarray(uc), np.asarray(ic)), lo, hi)
+
+    def predict(self, users, items) -> np.ndarray:
+        """Predicted ratings for pairs of original ids, clipped to the rating scale.
+
+        Parameters
+        ----------
+        users, items : array_like of shape (n,)
+            Original ids (one of them may be a single id, broadcast to the other).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            ``μ + b_u + b_i + p_u · q_i`` clipped to ``rating_scale_``; unknown ids
+            fall back to the biases (see Notes of the class).
+        """
+        check_fitted(self, "user_factors_")
+        uc, ic = id_codes(self.ratings_, users, items)
+        return self._predict_codes(uc, ic)
+
+    # ----------------------------------------------------------- top-N
+    def _user_code(self, user) -> int:
+        code = self.ratings_.user_code(user)
+        if self._n_u[code] == 0:
+            raise KeyError(f"user {user!r} has no ratings in the training data; use fold_in "
+                           f"with their ratings instead")
+        return code
+
+    def _item_code(self, item) -> int:
+        if isinstance(item, str) and self.ratings_.titles is not None:
+            code = self.ratings_.find_item(item)
+        else:
+            code = self.ratings_.item_code(item)
+        return code
+
+    def _seen_items(self, code: int) -> np.ndarray:
+        if self._seen is None:
+            data = self.ratings_
+            order = np.argsort(data.user_codes, kind="stable")
+            starts = np.zeros(data.n_users + 1, dtype=np.int64)
+            np.cumsum(np.bincount(data.user_codes, minlength=data.n_users), out=starts[1:])
+            self._seen = (starts, data.item_codes[order], order)
+        starts, items, _ = self._seen
+        return items[starts[code]:starts[code + 1]]
+
+    def _top(self, scores: np.ndarray, exclude: np.ndarray, n: int, kind: str,
+             clip: bool = True, **extra) -> Recommendations:
+        scores = scores.copy()
+        scores[exclude] = -np.inf
+        scores[self._n_i == 0] = -np.inf
+        n = min(n, int(np.isfinite(scores).sum()))
+        top = np.argpartition(-scores, n - 1)[:n] if n > 0 else np.array([], dtype=np.int64)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        shown = scores[top]
+        if clip:
+            shown = np.clip(shown, *self.rating_scale_)
+        data = self.ratings_
+        return Recommendations(item_ids=data.item_ids[top],
+                               titles=[data.item_label(c) for c in top.tolist()],
+                               scores=shown, kind=kind, **extra)
+
+    def _all_scores(self, p: np.ndarray, b: float) -> np.ndarray:
+        scores = self.global_mean_ + self.item_factors_ @ p
+        if self.biased:
+            scores = scores + b + self.item_bias_
+        return scores
+
+    def recommend(self, user, n: int = 10, *, exclude_seen: bool = True) -> Recommendations:
+        """The ``n`` items with the highest predicted rating for a known user.
+
+        Parameters
+        ----------
+        user : id
+            An original user id from the training data.
+        n : int, default=10
+        exclude_seen : bool, default=True
+            Leave out the items the user rated in the training data.
+
+        Returns
+        -------
+        Recommendations
+            Ranked by the unclipped score; ``scores`` shows it clipped to the scale.
+
+        Raises
+        ------
+        KeyError
+            Unknown user (the message suggests close ids).
+        """
+        check_fitted(self, "user_factors_")
+        n = check_int(n, "n", minimum=1)
+        code = self._user_code(user)
+        scores = self._all_scores(self.user_factors_[code] + self.user_implicit_[code],
+                                  self.user_bias_[code])
+        exclude = self._seen_items(code) if exclude_seen else np.array([], dtype=np.int64)
+        return self._top(scores, exclude, n, "predicted rating")
+
+    def similar_items(self, item, n: int = 10, *, min_ratings: int = 1) -> Recommendations:
+        """Items whose factor vectors point the same way: cosine similarity of ``q_i``.
+
+        Parameters
+        ----------
+        item : id or title
+            An original item id, or a title when the data has titles.
+        n : int, default=10
+        min_ratings : int, default=1
+            Ignore items with fewer training ratings (their vectors are mostly prior).
+
+        Returns
+        -------
+        Recommendations
+            ``scores`` are cosines in [-1, 1] (``dotwise.linalg.cosine_similarity``).
+        """
+        check_fitted(self, "user_factors_")
+        n = check_int(n, "n", minimum=1)
+        min_ratings = check_int(min_ratings, "min_ratings", minimum=1)
+        code = self._item_code(item)
+        Q = self.item_factors_
+        if not np.any(Q[code]):
+            raise ValueError(f"item {item!r} has no ratings in the training data, so no vector "
+                             f"to compare")
+        usable = (self._n_i >= min_ratings) & np.any(Q != 0, axis=1)
+        scores = np.full(len(Q), -np.inf)
+        scores[usable] = cosine_similarity(Q[code], Q[usable])
+        return self._top(scores, np.array([code]), n, "cosine similarity", clip=False)
+
+    # -------------------------------------------------------------- fold-in
+    def _resolve_new_ratings(self, ratings) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(ratings, Mapping):
+            pairs = list(ratings.items())
+        else:
+            pairs = list(ratings)
+        if not pairs:
+            raise ValueError("ratings of the new user is empty: give at least one "
+                             "(item, rating) pair")
+        codes, values = [], []
+        lo, hi = self.rating_scale_
+        lookup = _lookup(self.ratings_, "_item_lookup", "item_ids")
+        for entry in pairs:
+            if len(entry) != 2:
+                raise ValueError(f"each new rating must be an (item, rating) pair, got {entry!r}")
+            item, value = entry
+            code = lookup.get(_key(item))
+            if code is None:
+                if isinstance(item, str) and self.ratings_.titles is not None:
+                    code = self.ratings_.find_item(item)
+                else:
+                    code = self.ratings_.item_code(item)  # raises with suggestions
+            value = float(value)
+            if not (lo <= value <= hi):
+                raise ValueError(f"rating {value:g} for {item!r} is outside the scale "
+                                 f"{lo:g}–{hi:g}")
+            if code in codes:
+                raise ValueError(f"item {item!r} is rated twice in the new user's ratings")
+            codes.append(code)
+            values.append(value)
+        return np.asarray(codes, dtype=np.int64), np.asarray(values)
+
+    def fold_in_vector(self, ratings) -> tuple[np.ndarray, float]:
+        """The vector and bias of a new user from their ratings: one ridge solve.
+
+        The same normal equations as an ALS user step against the fixed item
+        vectors (so folding in a training user's ratings gives back their vector).
+
+        Parameters
+        ----------
+        ratings : mapping item -> rating, or sequence of (item, rating)
+            Items by original id or title.
+
+        Returns
+        -------
+        p : ndarray of shape (n_factors,)
+            The user's vector (with the implicit part ``|R|^(-1/2) Σ y_j`` added
+            for an ``implicit`` model) — what predictions dot with ``q_i``.
+        b : float
+            The user bias (0 for ``biased=False``).
+        """
+        check_fitted(self, "user_factors_")
+        return self._fold_in_codes(*self._resolve_new_ratings(ratings))
+
+    def _fold_in_codes(self, codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
+        known = self._n_i[codes] > 0
+        codes, values = codes[known], values[known]
+        k = self.item_factors_.shape[1]
+        if codes.size == 0:
+            return np.zeros(k), 0.0
+        Z = self.item_factors_[codes]
+        s = self.implicit_factors_[codes].sum(axis=0) / np.sqrt(len(codes))
+        y = values - self.global_mean_ - Z @ s
+        if self.biased:
+            Z = np.hstack([Z, np.ones((len(codes), 1))])
+            y = y - self.item_bias_[codes]
+        diag = self._diag(np.array([float(len(codes))]), float(self.reg),
+                          float(self.reg_bias))[0]
+        A = Z.T @ Z
+        A[np.diag_indices_from(A)] += diag
+        x = cho_solve(cho_factor(A, lower=True), Z.T @ y)
+        return (x[:k] + s, float(x[k])) if self.biased else (x + s, 0.0)
+
+    def fold_in(self, ratings, n: int = 10, *, exclude_rated: bool = True) -> Recommendations:
+        """Recommendations for a person who was not in the training data.
+
+        Solves the person's ridge problem against the fixed item vectors (one
+        ``(k+1)×(k+1)`` Cholesky solve, well under a millisecond for k = 32) and
+        ranks every item by the predicted rating.
+
+        Parameters
+        ----------
+        ratings : mapping item -> rating, or sequence of (item, rating)
+            Items by original id or title; ratings on the model's scale.
+        n : int, default=10
+        exclude_rated : bool, default=True
+
+        Returns
+        -------
+        Recommendations
+            With ``user_factors`` and ``user_bias`` set.
+        """
+        n = check_int(n, "n", minimum=1)
+        check_fitted(self, "user_factors_")
+        codes, values = self._resolve_new_ratings(ratings)
+        p, b = self._fold_in_codes(codes, values)
+        exclude = codes if exclude_rated else np.array([], dtype=np.int64)
+        return self._top(self._all_scores(p, b), exclude, n, "predicted rating",
+                         user_factors=p, user_bias=b)
+
+    # -------------------------------------------------------------- explain
+    def explain(self, user, item, *, top: int = 5) -> Explanation:
+        """Split one prediction into mean, biases and factor term, with the items behind it.
+
+        With the item vectors fixed, the user's unknowns solve
+        ``A_u x_u = Σ_j z_j y_j`` (see the module notes), so
+        ``z_i · x_u = Σ_j (z_iᵀ A_u⁻¹ z_j) y_j``: each rated item ``j`` contributes
+        ``(z_iᵀ A_u⁻¹ z_j) y_j`` to ``b_u + p_u · q_i`` (exact for ALS fits). An
+        ``implicit`` model adds ``|R(u)|^(-1/2) q_i · y_j`` for each rated ``j``.
+
+        Parameters
+        ----------
+        user, item : id (item: id or title)
+        top : int, default=5
+            How many of the user's rated items to list (largest pull first).
+
+        Returns
+        -------
+        Explanation
+        """
+        check_fitted(self, "user_factors_")
+        top = check_int(top, "top", minimum=0)
+        uc = self._user_code(user)
+        ic = self._item_code(item)
+        seen = self._seen_items(uc)
+        _, _, order = self._seen
+        starts = self._seen[0]
+        rows = order[starts[uc]:starts[uc + 1]]
+        values = self.ratings_.ratings[rows].astype(np.float64)
+        Z = self.item_factors_[seen]
+        zi = self.item_factors_[ic]
+        implicit_part = self.implicit_factors_[seen] @ zi / np.sqrt(max(len(seen), 1))
+        y = values - self.global_mean_ - Z @ self.user_implicit_[uc]
+        if self.biased:
+            Z = np.hstack([Z, np.ones((len(seen), 1))])
+            zi = np.append(zi, 1.0)
+            y = y - self.item_bias_[seen]
+        diag = self._diag(np.array([float(len(seen))]), float(self.reg), float(self.reg_bias))[0]
+        A = Z.T @ Z
+        A[np.diag_indices_from(A)] += diag
+        weights = Z @ cho_solve(cho_factor(A, lower=True), zi)
+        contrib = weights * y + implicit_part
+        rank = np.argsort(-np.abs(contrib), kind="stable")[:top]
+        data = self.ratings_
+        listed = [(data.item_ids[seen[j]].item() if hasattr(data.item_ids[seen[j]], "item")
+                   else data.item_ids[seen[j]], data.item_label(int(seen[j])), float(values[j]),
+                   float(contrib[j])) for j in rank]
+        bu = float(self.user_bias_[uc]) if self.biased else 0.0
+        bi = float(self.item_bias_[ic]) if self.biased else 0.0
+        dot = float((self.user_factors_[uc] + self.user_implicit_[uc]) @ self.item_factors_[ic])
+        raw = self.global_mean_ + bu + bi + dot
+        return Explanation(prediction=float(np.clip(raw, *self.rating_scale_)), raw=raw,
+                           global_mean=self.global_mean_, user_bias=bu, item_bias=bi, dot=dot,
+                           contributions=listed)
+
+    # ------------------------------------------------------------- helpers
+    def user_vector(self, user) -> np.ndarray:
+        """The factor vector of a known user: ``p_u`` (plus the implicit part, if any)."""
+        check_fitted(self, "user_factors_")
+        code = self._user_code(user)
+        return self.user_factors_[code] + self.user_implicit_[code]
+
+    def item_vector(self, item) -> np.ndarray:
+        """The factor vector ``q_i`` of an item (id or title)."""
+        check_fitted(self, "user_factors_")
+        return self.item_factors_[self._item_code(item)]
+
+
+
+class _Implicit:
+    r"""The ``Y`` step of implicit-feedback ALS: conjugate gradients on a quadratic.
+
+    With ``P, Q`` and the biases fixed, the objective in ``Y`` is
+    ``‖e − 𝒜(Y)‖² + Σ_j λ_j ‖y_j‖²`` where ``𝒜(Y)_{ui} = c_u q_i · Σ_{j∈R(u)} y_j``,
+    ``c_u = |R(u)|^{-1/2}`` and ``e`` the residual without the implicit term. It is
+    a convex quadratic, so conjugate gradients (matrix-free, warm-started from
+    the current ``Y``) lowers it at every iteration. ``𝒜`` and ``𝒜ᵀ`` are two
+    sparse products with the user × item incidence matrix ``N``.
+    """
+
+    def __init__(self, u, i, n_u, n_i):
+        from scipy.sparse import csr_matrix
+
+        shape = (len(n_u), len(n_i))
+        self.u, self.i = u, i
+        self.N = csr_matrix((np.ones(len(u)), (u, i)), shape=shape)
+        self.NT = self.N.T.tocsr()
+        self.c = np.where(n_u > 0, 1.0 / np.sqrt(np.maximum(n_u, 1)), 0.0)
+        self.shape = shape
+
+    def _apply(self, Y, Q):
+        """𝒜(Y) per rating, and the per-user sums t_u = c_u Σ_{j∈R(u)} y_j."""
+        t = self.c[:, None] * (self.N @ Y)
+        return np.einsum("nk,nk->n", t[self.u], Q[self.i]), t
+
+    def _adjoint(self, values, Q):
+        """𝒜ᵀ(values): Σ over users who rated j of c_u Σ_i values_ui q_i."""
+        from scipy.sparse import csr_matrix
+
+        V = csr_matrix((values, (self.u, self.i)), shape=self.shape)
+        return self.NT @ (self.c[:, None] * (V @ Q))
+
+    def step(self, Y, Q, resid, lam, steps):
+        """Minimise over Y; ``resid`` excludes the implicit term. Returns (Y, t)."""
+        pred, t = self._apply(Y, Q)
+        e = resid - pred                           # current residual with Y
+        g = self._adjoint(e, Q) - lam[:, None] * Y  # minus half the gradient
+        d = g.copy()
+        gg = float(np.vdot(g, g))
+        for _ in range(steps):
+            if gg <= 1e-30:
+                break
+            Ad, td = self._apply(d, Q)
+            curvature = float(Ad @ Ad) + float(np.vdot(d, lam[:, None] * d))
+            if curvature <= 0:
+                break
+            alpha = gg / curvature
+            Y = Y + alpha * d
+            t = t + alpha * td
+            e = e - alpha * Ad
+            g = g - alpha * (self._adjoint(Ad, Q) + lam[:, None] * d)
+            gg_new = float(np.vdot(g, g))
+            d = g + (gg_new / gg) * d
+            gg = gg_new
+        return Y, t
