@@ -20,6 +20,16 @@ from .color import (
     saturation,
     sepia,
 )
+from .compress import (
+    CompressedImage,
+    block_compress,
+    dct_matrix,
+    load_compressed,
+    quantization_tables,
+    randomized_svd,
+    save_compressed,
+    svd_compress,
+)
 from .filters import (
     Convolution,
     Filter,
@@ -40,38 +50,54 @@ from .filters import (
     unsharp_mask,
 )
 from .io import SAMPLE_IMAGES, load_image, sample_image, save_image
+from .metrics import mse, psnr, ssim
 from .pipeline import FuseReport, Pipeline
+from .report import CompressionReport, compression_report, jpeg_at_size
 
 __all__ = [
-    "SAMPLE_IMAGES",
     "ColorMap",
+    "CompressedImage",
+    "CompressionReport",
     "Convolution",
     "Filter",
     "FuseReport",
     "Pipeline",
+    "SAMPLE_IMAGES",
     "Sobel",
+    "block_compress",
     "box_blur",
     "brightness",
     "color_matrix",
+    "compression_report",
     "contrast",
     "convolve",
     "correlate",
     "custom",
+    "dct_matrix",
     "edges",
     "emboss",
     "gaussian_blur",
     "gaussian_kernel1d",
     "grayscale",
     "invert",
+    "jpeg_at_size",
     "kernel_plan",
     "laplacian",
+    "load_compressed",
     "load_image",
     "motion_blur",
+    "mse",
+    "psnr",
+    "quantization_tables",
+    "randomized_svd",
     "sample_image",
     "saturation",
+    "save_compressed",
     "save_image",
     "sepia",
     "sharpen",
     "sobel",
+    "ssim",
+    "svd_compress",
     "unsharp_mask",
 ]
