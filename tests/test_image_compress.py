@@ -12,6 +12,7 @@ from dotwise.image import (
     block_compress,
     compression_report,
     dct_matrix,
+    dwz,
     jpeg_at_size,
     load_compressed,
     psnr,
@@ -21,7 +22,6 @@ from dotwise.image import (
     ssim,
     svd_compress,
 )
-from dotwise.image import dwz
 
 
 @pytest.fixture(autouse=True)
