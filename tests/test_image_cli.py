@@ -88,6 +88,7 @@ def test_compress_report_and_errors(photo_path, tmp_path):
     assert _run("compress", photo_path).exit_code == 2
     res = _run("compress", photo_path, tmp_path / "x.dwz", "--ratio", "2")
     assert res.exit_code == 2 and "ratio must be in (0, 1]" in res.output
-    (tmp_path / "bad.dwz").write_bytes(b"DWZ\x00\x01\x02" + bytes(30))
+    _run("compress", photo_path, tmp_path / "ok.dwz", "--quality", "50")
+    (tmp_path / "bad.dwz").write_bytes((tmp_path / "ok.dwz").read_bytes()[:-5])
     res = _run("decompress", tmp_path / "bad.dwz", tmp_path / "o.png")
     assert res.exit_code == 2 and "truncated" in res.output
