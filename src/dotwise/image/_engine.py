@@ -31,7 +31,8 @@ MODES = ("reflect", "mirror", "nearest", "wrap", "constant")
 _NUMPY_PAD = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge",
               "wrap": "wrap", "constant": "constant"}
 _FFT_TAPS = 150.0     # one FFT convolution costs about as much as this many taps
-_STRIPE_BYTES = 1 << 20
+_STRIPE_BYTES = 1 << 17
+_PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they save
 
 _pool: ThreadPoolExecutor | None = None
 _controller = None
@@ -132,32 +133,6 @@ def _snap(v: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- stripes
-def _padded_stripe(img: np.ndarray, a: int, b: int, r: int, q: int, mode: str,
-                   cval: float, buf: np.ndarray) -> np.ndarray:
-    """Rows ``a-r .. b+r-1`` of ``img`` (H, W, C), padded by ``q`` columns, into ``buf``."""
-    H, W, C = img.shape
-    rows = b - a + 2 * r
-    ps = buf[: rows * (W + 2 * q) * C].reshape(rows, W + 2 * q, C)
-    lo, hi = max(a - r, 0), min(b + r, H)
-    ps[lo - (a - r): hi - (a - r), q:q + W] = img[lo:hi]
-    outside = [t for t in range(a - r, b + r) if t < 0 or t >= H]
-    if outside:
-        src = boundary_index(np.array(outside), H, mode)
-        for t, s in zip(outside, src, strict=True):
-            if s < 0:
-                ps[t - (a - r), q:q + W] = cval
-            else:
-                ps[t - (a - r), q:q + W] = img[s]
-    if q:
-        left = boundary_index(np.arange(-q, 0), W, mode)
-        right = boundary_index(np.arange(W, W + q), W, mode)
-        for j, s in enumerate(left):
-            ps[:, j] = cval if s < 0 else ps[:, q + s]
-        for j, s in enumerate(right):
-            ps[:, q + W + j] = cval if s < 0 else ps[:, q + s]
-    return ps.reshape(-1)
-
-
 def _axpy_for(dtype: np.dtype):
     return blas.saxpy if dtype == np.float32 else blas.daxpy
 
@@ -209,55 +184,133 @@ def _box1d(src, dst, n, m, weight, stride, axpy, accumulate) -> None:
         size, width = new_len, 2 * width
 
 
-def _stripe_rows(L: int, itemsize: int, r: int) -> int:
-    rows = _STRIPE_BYTES // max(1, L * itemsize)
-    return int(max(64, 4 * r, rows))
+def _stripe_rows(row_bytes: int, r: int) -> int:
+    rows = _STRIPE_BYTES // max(1, row_bytes)
+    return int(max(16, 2 * r, rows))
+
+
+def _taps(src: np.ndarray, dst: np.ndarray, n: int, taps, axpy) -> None:
+    """``dst[:n] = sum_t w_t * src[off_t : off_t + n]`` (flat, contiguous buffers)."""
+    first = True
+    for off, w in taps:
+        x = src[off: off + n]
+        if first:
+            np.multiply(x, w, out=dst[:n])
+            first = False
+        else:
+            axpy(x, dst, n=n, a=w)
+    if first:
+        dst[:n] = 0
+
+
+def _source_rows(img2: np.ndarray, a: int, b: int, r: int, margin: int, mode: str,
+                 cval: float) -> np.ndarray:
+    """Rows ``a-r .. b+r-1`` of ``img2`` (H, W·C) as one flat buffer with ``margin``
+    spare elements before and after. Interior stripes are a view of the image (no copy);
+    the spare elements then hold neighbouring pixels, which only the border columns
+    see, and those are recomputed exactly by :func:`_border_columns`.
+    """
+    H, WC = img2.shape
+    flat = img2.reshape(-1)
+    start, stop = (a - r) * WC - margin, (b + r) * WC + margin
+    if start >= 0 and stop <= flat.size:
+        return flat[start:stop]
+    nrow = b - a + 2 * r
+    buf = np.empty(nrow * WC + 2 * margin, dtype=img2.dtype)
+    if margin:
+        buf[:margin] = 0
+        buf[-margin:] = 0
+    rows = buf[margin: margin + nrow * WC].reshape(nrow, WC)
+    lo, hi = max(a - r, 0), min(b + r, H)
+    rows[lo - (a - r): hi - (a - r)] = img2[lo:hi]
+    outside = [t for t in range(a - r, b + r) if t < 0 or t >= H]
+    if outside:
+        for t, src in zip(outside, boundary_index(np.array(outside), H, mode), strict=True):
+            rows[t - (a - r)] = cval if src < 0 else img2[src]
+    return buf
+
+
+def _column_strip(rows3: np.ndarray, x0: int, x1: int, q: int, mode: str,
+                  cval: float) -> np.ndarray:
+    """Columns ``x0-q .. x1+q-1`` of ``rows3`` (n, W, C) by the boundary rule, as a copy."""
+    W = rows3.shape[1]
+    idx = boundary_index(np.arange(x0 - q, x1 + q), W, mode)
+    strip = rows3[:, np.maximum(idx, 0), :]
+    if mode == "constant":
+        strip[:, idx < 0, :] = cval
+    return np.ascontiguousarray(strip)
+
+
+def _border_ranges(W: int, q: int) -> list[tuple[int, int]]:
+    if q == 0:
+        return []
+    if W <= 2 * q:
+        return [(0, W)]
+    return [(0, q), (W - q, W)]
 
 
 def correlate_stripes(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
                       cval: float) -> np.ndarray:
-    """Run a ``direct`` or ``lowrank`` plan on (H, W, C) ``img``; returns (H, W, C)."""
+    """Run a ``direct`` or ``lowrank`` plan on (H, W, C) ``img``; returns (H, W, C).
+
+    Works on the image flattened row by row (stride ``W·C``): a tap ``(i, j)`` is then
+    a constant offset ``i·W·C + (j − q)·C``, so each tap is one contiguous ``axpy``
+    writing straight into the output. Offsets that cross a row end touch the wrong
+    pixels only in the ``q`` border columns, which are recomputed from a small strip
+    padded by the boundary rule.
+    """
     H, W, C = img.shape
     kh, kw = k.shape
     r, q = kh // 2, kw // 2
     dtype = img.dtype
-    L = (W + 2 * q) * C
+    WC, qC = W * C, q * C
+    img2 = img.reshape(H, WC)
     out = np.empty((H, W, C), dtype=dtype)
+    out_flat = out.reshape(-1)
     axpy = _axpy_for(dtype)
-    rows = min(H, _stripe_rows(L, dtype.itemsize, r))
-    taps = [(i * L + j * C, float(k[i, j])) for i in range(kh) for j in range(kw)
+    rows = min(H, _stripe_rows(WC * dtype.itemsize * (2 if plan.method == "lowrank" else 1), r))
+    taps = [(qC + i * WC + (j - q) * C, float(k[i, j])) for i in range(kh) for j in range(kw)
             if k[i, j] != 0]
-    factors = [(c.astype(dtype), h.astype(dtype)) for c, h in plan.factors]
-    out2 = out.reshape(H, W * C)
+    factors = [(cf.astype(dtype), rf.astype(dtype)) for cf, rf in plan.factors]
+    borders = _border_ranges(W, q)
 
     def job(a: int) -> None:
         b = min(a + rows, H)
-        nrow = b - a
-        buf = np.empty((nrow + 2 * r) * L, dtype=dtype)
-        ps = _padded_stripe(img, a, b, r, q, mode, cval, buf)
-        acc = np.empty(nrow * L, dtype=dtype)
-        n = nrow * L - 2 * q * C
+        m = b - a
+        n = m * WC
+        src = _source_rows(img2, a, b, r, qC, mode, cval)
+        dst = out_flat[a * WC: b * WC]
+        rows3 = src[qC: qC + (m + 2 * r) * WC].reshape(m + 2 * r, W, C)
         if plan.method == "direct":
-            if not taps:
-                acc[:n] = 0
-            for t, (off, w) in enumerate(taps):
-                x = ps[off: off + n]
-                if t == 0:
-                    np.multiply(x, w, out=acc[:n])
-                else:
-                    axpy(x, acc, n=n, a=w)
-        else:
-            nh = (nrow + 2 * r) * L - 2 * q * C
-            hbuf = np.empty(nh, dtype=dtype)
-            for t, (col, row) in enumerate(factors):
-                _pass1d(ps, hbuf, nh, row, C, axpy)
-                _pass1d(hbuf, acc, n, col, L, axpy, accumulate=t > 0)
-        out2[a:b] = acc.reshape(nrow, L)[:, : W * C]
+            _taps(src, dst, n, taps, axpy)
+            for x0, x1 in borders:
+                strip = _column_strip(rows3, x0, x1, q, mode, cval)
+                Ls = strip.shape[1] * C
+                sflat = strip.reshape(-1)
+                ns = m * Ls - 2 * qC
+                acc = np.empty(m * Ls, dtype=dtype)
+                _taps(sflat, acc, ns, [(i * Ls + j * C, float(k[i, j])) for i in range(kh)
+                                       for j in range(kw) if k[i, j] != 0], axpy)
+                out[a:b, x0:x1] = acc.reshape(m, -1, C)[:, : x1 - x0]
+            return
+        nh = (m + 2 * r) * WC
+        hbuf = np.empty(nh, dtype=dtype)
+        hrows3 = hbuf.reshape(m + 2 * r, W, C)
+        strips = [(x0, x1, _column_strip(rows3, x0, x1, q, mode, cval)) for x0, x1 in borders]
+        for t, (col, row) in enumerate(factors):
+            _pass1d(src, hbuf, nh, row, C, axpy)
+            for x0, x1, strip in strips:
+                Ls = strip.shape[1] * C
+                hs = np.empty(strip.size, dtype=dtype)
+                _pass1d(strip.reshape(-1), hs, strip.size - 2 * qC, row, C, axpy)
+                hrows3[:, x0:x1] = hs.reshape(m + 2 * r, -1, C)[:, : x1 - x0]
+            _pass1d(hbuf, dst, n, col, WC, axpy, accumulate=t > 0)
 
     starts = range(0, H, rows)
     with _single_blas():
-        if len(starts) == 1:
-            job(0)
+        if len(starts) == 1 or img.size * max(plan.cost, 1.0) < _PARALLEL_WORK:
+            for a in starts:
+                job(a)
         else:
             for f in [_get_pool().submit(job, a) for a in starts]:
                 f.result()
