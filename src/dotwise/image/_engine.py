@@ -32,6 +32,7 @@ _NUMPY_PAD = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge",
               "wrap": "wrap", "constant": "constant"}
 _FFT_TAPS = 150.0     # one FFT convolution costs about as much as this many taps
 _STRIPE_BYTES = 1 << 17
+_SMALL_IMAGE = 1 << 21  # bytes: smaller images run as a single stripe
 _PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they save
 
 _pool: ThreadPoolExecutor | None = None
@@ -100,9 +101,22 @@ def _pass_cost(w: np.ndarray) -> float:
     return float(np.count_nonzero(w)) or 1.0
 
 
+_PLANS: dict[tuple, Plan] = {}
+
+
 def plan_kernel(kernel: np.ndarray, dtype: np.dtype, method: str = "auto") -> Plan:
     """Choose direct / low-rank / FFT for ``kernel`` (correlation form) by estimated cost."""
-    k = np.asarray(kernel, dtype=np.float64)
+    k = np.ascontiguousarray(kernel, dtype=np.float64)
+    key = (k.shape, k.tobytes(), np.dtype(dtype).str, method)
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) > 256:
+            _PLANS.clear()
+        plan = _PLANS[key] = _plan_kernel(k, np.dtype(dtype), method)
+    return plan
+
+
+def _plan_kernel(k: np.ndarray, dtype: np.dtype, method: str) -> Plan:
     kh, kw = k.shape
     nnz = float(np.count_nonzero(k)) or 1.0
     u, s, vt = np.linalg.svd(k)
@@ -269,6 +283,8 @@ def correlate_stripes(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
     out_flat = out.reshape(-1)
     axpy = _axpy_for(dtype)
     rows = min(H, _stripe_rows(WC * dtype.itemsize * (2 if plan.method == "lowrank" else 1), r))
+    if img.nbytes <= _SMALL_IMAGE:
+        rows = H                      # one stripe: fewer calls beat cache blocking here
     taps = [(qC + i * WC + (j - q) * C, float(k[i, j])) for i in range(kh) for j in range(kw)
             if k[i, j] != 0]
     factors = [(cf.astype(dtype), rf.astype(dtype)) for cf, rf in plan.factors]
