@@ -350,6 +350,9 @@ def svd_compress(img: Any, rank: int | None = None, *, energy: float | None = No
         return build(ranks)
     target = ratio * h * w * c
     k_cap = min(k_max, min(len(s) for _, s, _ in svds))
+    # never spend bytes on singular values that are zero to rounding (rank-deficient images)
+    numerical = max(int(np.sum(s > max(s[0], 1e-300) * 1e-6)) for _, s, _ in svds)
+    k_cap = max(1, min(k_cap, numerical))
     lo, hi = 1, k_cap
     best = build([1] * c)
     if best.nbytes > target:
