@@ -139,7 +139,8 @@ def register(app: typer.Typer) -> None:
     def compress_cmd(
         src: Path = typer.Argument(..., metavar="IN", help="Input image."),
         dst: Path = typer.Argument(None, metavar="[OUT.dwz]", help="Compressed file to write."),
-        ratio: float = typer.Option(None, "--ratio", help="Target size / raw size, in (0, 1]."),
+        ratio: float = typer.Option(None, "--ratio", help="Target size / raw size, in (0, 1] "
+                                    "(default: block quality 75; svd ratio 0.1)."),
         method: str = typer.Option("block", "--method", help="block (DCT codec) or svd."),
         quality: float = typer.Option(None, "--quality", help="block: quality 1–100 instead of --ratio."),
         rank: int = typer.Option(None, "--rank", help="svd: rank instead of --ratio."),
@@ -164,13 +165,13 @@ def register(app: typer.Typer) -> None:
         if img.ndim == 3 and img.shape[2] == 4:
             img = img[:, :, :3]
         if dst is not None:
+            if quality is not None and ratio is not None:
+                fail("give --quality or --ratio, not both")
             start = time.perf_counter()
             with console.status("compressing …"):
                 if method == "block":
                     c = (im.block_compress(img, quality) if ratio is None
                          else im.block_compress(img, ratio=ratio))
-                    if quality is not None and ratio is not None:
-                        fail("give --quality or --ratio, not both")
                 else:
                     c = (im.svd_compress(img, rank) if rank is not None
                          else im.svd_compress(img, ratio=ratio if ratio is not None else 0.1))
