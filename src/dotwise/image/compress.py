@@ -494,7 +494,8 @@ def _decode_ints(data: bytes, n: int) -> np.ndarray:
     return primary
 
 
-_BLOCK_HEAD = struct.Struct("<fBB")   # quality, flags (1: 4:2:0, 2: KLT), n planes
+_BLOCK_HEAD = struct.Struct("<fBB")
+_AC_SHRINK = 0.1   # reconstruction offset toward zero, in quantisation steps (decoder side)   # quality, flags (1: 4:2:0, 2: KLT), n planes
 
 
 def _planes(arr: np.ndarray, subsample: bool) -> list[tuple[np.ndarray, bool]]:
@@ -574,6 +575,9 @@ def _block_decode(payload: bytes, shape) -> np.ndarray:
         q = ints[start:start + 64 * n].reshape(64, n).astype(np.float64)
         start += 64 * n
         q[0] = np.cumsum(q[0])
+        # AC coefficients are Laplacian-distributed: the mean of each quantisation bin lies
+        # a little closer to zero than its centre, so reconstruct there
+        q[1:] -= _AC_SHRINK * np.sign(q[1:])
         table = (qc if p > 0 else qy).reshape(64)[ZIGZAG]
         coef = (q * table[:, None]).T                          # (N, 64)
         if klt:
