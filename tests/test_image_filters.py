@@ -267,3 +267,17 @@ def test_bad_filter_arguments():
         Pipeline([sepia])
     with pytest.raises(ShapeError, match="1, 3 or 4 channels"):
         invert()(np.zeros((3, 3, 2)))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("rank", [1, 2])
+def test_banded_gemm_engine_equals_scipy(rng, mode, rank):
+    from dotwise.image import _engine
+
+    img = rng.random((70, 45, 3)).astype(np.float32)       # stripes of 32 rows, blocks of 32
+    k = sum(np.outer(rng.random(17), rng.random(13)) for _ in range(rank))
+    plan = _engine.plan_kernel(k, np.float32)
+    assert plan.method == "lowrank" and plan.rank == rank and plan.gemm
+    out = _engine.correlate_separable_gemm(img, k, plan, mode, 0.3)
+    np.testing.assert_allclose(out, _ref(img, k, mode, ndi.correlate, cval=0.3),
+                               atol=_tol(img, k), rtol=0)
