@@ -32,6 +32,7 @@ _NUMPY_PAD = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge",
               "wrap": "wrap", "constant": "constant"}
 _FFT_TAPS = 150.0     # one FFT convolution costs about as much as this many taps
 _STRIPE_BYTES = 1 << 17
+_GEMM_ROWS, _GEMM_BLOCK = 32, 64   # stripe height and column block of the GEMM plan
 _SMALL_IMAGE = 1 << 21  # bytes: smaller images run as a single stripe
 _PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they save
 
@@ -131,9 +132,9 @@ def _plan_kernel(k: np.ndarray, dtype: np.dtype, method: str) -> Plan:
     halo = 1.0 + (kh - 1) / 32.0
     axpy_cost = sum(_pass_cost(c) + halo * _pass_cost(r) for c, r in factors) or 1.0
     # a GEMM multiply-add costs about a tenth of an axpy one (the bands carry zeros), but
-    # the transposes around the horizontal pass cost about 20 axpy-taps (measured)
+    # the transposes around the horizontal pass cost about 12 axpy-taps (measured)
     r, q = kh // 2, kw // 2
-    gemm_cost = rank * ((max(32, 2 * r) + 2 * r) + (max(32, 2 * q) + 2 * q)) / 10.0 + 20.0
+    gemm_cost = rank * ((max(32, 2 * r) + 2 * r) + (max(32, 2 * q) + 2 * q)) / 10.0 + 12.0
     use_gemm = gemm_cost < axpy_cost
     lowrank_cost = min(axpy_cost, gemm_cost)
     candidates = {"direct": nnz, "lowrank": lowrank_cost if rank else math.inf,
@@ -366,8 +367,8 @@ def correlate_separable_gemm(img: np.ndarray, k: np.ndarray, plan: Plan, mode: s
     WC = W * C
     img2 = img.reshape(H, WC)
     out = np.empty((H, W, C), dtype=dtype)
-    rows = min(H, max(32, 2 * r))
-    block = max(32, 2 * q)
+    rows = min(H, max(_GEMM_ROWS, 2 * r))
+    block = max(_GEMM_BLOCK, 2 * q)
     cols = boundary_index(np.arange(-q, W + q), W, mode)
     outside = cols < 0
     cols = np.maximum(cols, 0)
