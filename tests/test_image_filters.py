@@ -274,7 +274,7 @@ def test_bad_filter_arguments():
 def test_banded_gemm_engine_equals_scipy(rng, mode, rank):
     from dotwise.image import _engine
 
-    img = rng.random((70, 45, 3)).astype(np.float32)       # stripes of 32 rows, blocks of 32
+    img = rng.random((70, 150, 3)).astype(np.float32)      # 3 stripes of 32 rows, 3 blocks
     k = sum(np.outer(rng.random(17), rng.random(13)) for _ in range(rank))
     plan = _engine.plan_kernel(k, np.float32)
     assert plan.method == "lowrank" and plan.rank == rank and plan.gemm
