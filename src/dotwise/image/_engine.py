@@ -1,19 +1,23 @@
 """The convolution engine behind :func:`dotwise.image.correlate` (private, trusts its input).
 
 Every 2-D correlation ``out[y, x, c] = sum_ij k[i, j] * img[y + i - r, x + j - q, c]``
-(boundary per ``mode``, as in :mod:`scipy.ndimage`) is run by one of three plans:
+(boundary per ``mode``, as in :mod:`scipy.ndimage`) is run by the cheapest of three plans
+(estimated multiply-adds per output value, see :func:`plan_kernel`):
 
-* ``direct`` — one multiply-add per non-zero tap (small, non-separable kernels);
-* ``lowrank`` — the SVD ``k = sum_t s_t u_t v_tᵀ`` truncated at the rounding level;
-  rank-1 kernels (box, Gaussian, Sobel, horizontal motion blur) become two 1-D passes,
-  and a 1-D pass whose weights are all equal (a box) is a sliding sum built by doubling;
+* ``direct`` — one fused multiply-add (BLAS ``axpy``) per non-zero tap (small dense kernels);
+* ``lowrank`` — the SVD ``k = sum_t s_t u_t v_tᵀ`` truncated at the rounding level, so a
+  rank-1 kernel (box, Gaussian, Sobel, horizontal motion blur) becomes two 1-D passes.
+  Short passes run as ``axpy`` per tap (a box of equal taps as a sliding sum built by
+  doubling); long ones as products with banded Toeplitz matrices (GEMM), which multiply
+  some zeros but run an order of magnitude faster per multiply-add;
 * ``fft`` — pad by the boundary rule, multiply spectra (:mod:`scipy.fft`), crop.
 
-The direct and low-rank plans work on horizontal stripes of rows that fit in cache:
-each stripe is padded on its own (no padded copy of the whole image), flattened so
-that every tap is one contiguous ``axpy`` (BLAS, fused multiply-add) over the stripe,
-and the stripes run on a thread pool (NumPy and BLAS release the GIL). All channels of
-a channel-last image are processed in the same pass.
+The direct and ``axpy`` plans work on the image flattened row by row: a tap is a constant
+offset, so each tap is one contiguous ``axpy`` from a *view* of the input straight into the
+output, for all channels of a channel-last image at once; only the ``q`` border columns,
+where offsets wrap into the neighbouring row, are recomputed from a small padded strip.
+Horizontal stripes of rows that fit in cache run on a thread pool (NumPy and BLAS release
+the GIL; BLAS itself is pinned to one thread meanwhile so the two do not fight).
 """
 
 from __future__ import annotations
