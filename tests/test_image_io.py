@@ -97,3 +97,11 @@ def test_missing_scikit_image_names_the_extra(monkeypatch):
     with pytest.raises(ImportError, match="needs scikit-image.*pip install scikit-image"):
         sample_image("astronaut")
     assert sample_image("flower").shape == (427, 640, 3)     # scikit-learn's still work
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    img = Image.fromarray(np.zeros((10, 30, 3), np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = 6                                   # "rotate 90° clockwise to view"
+    img.save(tmp_path / "rot.jpg", exif=exif)
+    assert load_image(tmp_path / "rot.jpg").shape == (30, 10, 3)

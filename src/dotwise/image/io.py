@@ -70,7 +70,8 @@ def load_image(path: str | os.PathLike, *, as_gray: bool = False,
     -------
     ndarray of float32, shape (H, W) for grey, (H, W, 3) for colour, (H, W, 4) with alpha
         Palette images become RGB (RGBA if they have transparency); 16-bit images are
-        scaled by 1/65535; CMYK / YCbCr / HSV are converted to RGB.
+        scaled by 1/65535; CMYK / YCbCr / HSV are converted to RGB; an EXIF orientation
+        tag is applied (the array is upright as a photo viewer shows it).
 
     Raises
     ------
@@ -86,6 +87,12 @@ def load_image(path: str | os.PathLike, *, as_gray: bool = False,
     if max_pixels is not None:
         max_pixels = check_int(max_pixels, "max_pixels", minimum=1)
     img = _open_pillow(path, max_pixels)
+    try:                                   # phone photos: honour the EXIF orientation tag
+        from PIL import ImageOps
+
+        img = ImageOps.exif_transpose(img)
+    except Exception:                      # pragma: no cover - a broken EXIF block
+        pass
     mode = img.mode
     if mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
