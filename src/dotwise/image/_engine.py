@@ -1,0 +1,451 @@
+"""The convolution engine behind :func:`dotwise.image.correlate` (private, trusts its input).
+
+Every 2-D correlation ``out[y, x, c] = sum_ij k[i, j] * img[y + i - r, x + j - q, c]``
+(boundary per ``mode``, as in :mod:`scipy.ndimage`) is run by the cheapest of three plans
+(estimated multiply-adds per output value, see :func:`plan_kernel`):
+
+* ``direct`` — one fused multiply-add (BLAS ``axpy``) per non-zero tap (small dense kernels);
+* ``lowrank`` — the SVD ``k = sum_t s_t u_t v_tᵀ`` truncated at the rounding level, so a
+  rank-1 kernel (box, Gaussian, Sobel, horizontal motion blur) becomes two 1-D passes.
+  Short passes run as ``axpy`` per tap (a box of equal taps as a sliding sum built by
+  doubling); long ones as products with banded Toeplitz matrices (GEMM), which multiply
+  some zeros but run an order of magnitude faster per multiply-add;
+* ``fft`` — pad by the boundary rule, multiply spectra (:mod:`scipy.fft`), crop.
+
+The direct and ``axpy`` plans work on the image flattened row by row: a tap is a constant
+offset, so each tap is one contiguous ``axpy`` from a *view* of the input straight into the
+output, for all channels of a channel-last image at once; only the ``q`` border columns,
+where offsets wrap into the neighbouring row, are recomputed from a small padded strip.
+Horizontal stripes of rows that fit in cache run on a thread pool (NumPy and BLAS release
+the GIL; BLAS itself is pinned to one thread meanwhile so the two do not fight).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import fft as sfft
+from scipy.linalg import blas
+
+MODES = ("reflect", "mirror", "nearest", "wrap", "constant")
+_NUMPY_PAD = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge",
+              "wrap": "wrap", "constant": "constant"}
+_FFT_TAPS = 150.0     # one FFT convolution costs about as much as this many taps
+_STRIPE_BYTES = 1 << 19
+_GEMM_ROWS, _GEMM_BLOCK = 32, 64   # stripe height and column block of the GEMM plan
+_SMALL_IMAGE = 1 << 21  # bytes: smaller images run as a single stripe
+_PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they save
+
+_pool: ThreadPoolExecutor | None = None
+_controller = None
+
+
+def _single_blas():
+    """A context that pins BLAS to one thread (our stripes are the parallelism)."""
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
+
+
+def n_threads() -> int:
+    """Worker threads used for stripes: ``DOTWISE_NUM_THREADS`` or the CPU count (max 8)."""
+    env = os.environ.get("DOTWISE_NUM_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def _get_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=n_threads(), thread_name_prefix="dotwise-conv")
+    return _pool
+
+
+def boundary_index(idx: np.ndarray, n: int, mode: str) -> np.ndarray:
+    """Map (possibly out-of-range) indices into ``[0, n)`` by scipy.ndimage's rule.
+
+    ``constant`` maps outside indices to -1 (the caller fills them with ``cval``).
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    if mode == "nearest":
+        return np.clip(idx, 0, n - 1)
+    if mode == "wrap":
+        return np.mod(idx, n)
+    if mode == "reflect":            # d c b a | a b c d | d c b a
+        t = np.mod(idx, 2 * n)
+        return np.where(t >= n, 2 * n - 1 - t, t)
+    if mode == "mirror":             # d c b | a b c d | c b a
+        if n == 1:
+            return np.zeros_like(idx)
+        t = np.mod(idx, 2 * n - 2)
+        return np.where(t >= n, 2 * n - 2 - t, t)
+    return np.where((idx >= 0) & (idx < n), idx, -1)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a kernel will be applied: ``method`` and, for ``lowrank``, its 1-D factors."""
+
+    method: str                       # "direct" | "lowrank" | "fft"
+    rank: int
+    factors: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    cost: float = 0.0                 # estimated multiply-adds per output value
+    gemm: bool = False                # low-rank passes as banded matrix products
+
+
+def _pass_cost(w: np.ndarray) -> float:
+    if w.size >= 8 and np.all(w == w[0]):
+        return 2.0 * math.log2(w.size) + 1.0
+    return float(np.count_nonzero(w)) or 1.0
+
+
+_PLANS: dict[tuple, Plan] = {}
+
+
+def plan_kernel(kernel: np.ndarray, dtype: np.dtype, method: str = "auto") -> Plan:
+    """Choose direct / low-rank / FFT for ``kernel`` (correlation form) by estimated cost."""
+    k = np.ascontiguousarray(kernel, dtype=np.float64)
+    key = (k.shape, k.tobytes(), np.dtype(dtype).str, method)
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) > 256:
+            _PLANS.clear()
+        plan = _PLANS[key] = _plan_kernel(k, np.dtype(dtype), method)
+    return plan
+
+
+def _plan_kernel(k: np.ndarray, dtype: np.dtype, method: str) -> Plan:
+    kh, kw = k.shape
+    nnz = float(np.count_nonzero(k)) or 1.0
+    u, s, vt = np.linalg.svd(k)
+    tol = s[0] * max(kh, kw) * np.finfo(dtype).eps if s.size and s[0] > 0 else 0.0
+    rank = int(np.sum(s > tol)) if s.size and s[0] > 0 else 0
+    factors = []
+    for t in range(rank):
+        col, row = u[:, t] * math.sqrt(s[t]), vt[t] * math.sqrt(s[t])
+        # exact factors for kernels that are outer products of "nice" vectors (box, Sobel)
+        factors.append((_snap(col), _snap(row)))
+    halo = 1.0 + (kh - 1) / 32.0
+    axpy_cost = sum(_pass_cost(c) + halo * _pass_cost(r) for c, r in factors) or 1.0
+    # a GEMM multiply-add costs about a tenth of an axpy one (the bands carry zeros), but
+    # the transposes around the horizontal pass cost about 12 axpy-taps (measured)
+    r, q = kh // 2, kw // 2
+    gemm_cost = rank * ((max(32, 2 * r) + 2 * r) + (max(32, 2 * q) + 2 * q)) / 10.0 + 12.0
+    use_gemm = gemm_cost < axpy_cost
+    lowrank_cost = min(axpy_cost, gemm_cost)
+    candidates = {"direct": nnz, "lowrank": lowrank_cost if rank else math.inf,
+                  "fft": _FFT_TAPS}
+    if method == "auto":
+        method = min(candidates, key=candidates.get)
+        if rank == 0:
+            method = "direct"
+    return Plan(method, rank, tuple(factors), candidates[method], use_gemm)
+
+
+def _snap(v: np.ndarray) -> np.ndarray:
+    """Make a vector whose entries agree to rounding exactly equal (helps box detection)."""
+    v = v.copy()
+    if v.size and np.allclose(v, v[0], rtol=1e-12, atol=0.0):
+        v[:] = np.mean(v)
+    return v
+
+
+# --------------------------------------------------------------------------- stripes
+def _axpy_for(dtype: np.dtype):
+    return blas.saxpy if dtype == np.float32 else blas.daxpy
+
+
+def _pass1d(src: np.ndarray, dst: np.ndarray, n: int, w: np.ndarray, stride: int,
+            axpy, accumulate: bool = False) -> None:
+    """``dst[:n] (+)= sum_j w[j] * src[j*stride : j*stride + n]`` on flat buffers."""
+    m = w.size
+    if m >= 8 and np.all(w == w[0]):
+        _box1d(src, dst, n, m, float(w[0]), stride, axpy, accumulate)
+        return
+    first = not accumulate
+    for j in range(m):
+        wj = float(w[j])
+        if wj == 0.0:
+            continue
+        x = src[j * stride: j * stride + n]
+        if first:
+            np.multiply(x, wj, out=dst[:n])
+            first = False
+        else:
+            axpy(x, dst, n=n, a=wj)
+    if first:
+        dst[:n] = 0
+
+
+def _box1d(src, dst, n, m, weight, stride, axpy, accumulate) -> None:
+    """Sliding sum of ``m`` equal taps by doubling: ``O(log m)`` adds per value.
+
+    ``level_b[t]`` holds the sum of ``2**b`` consecutive taps; the window of ``m``
+    taps is the sum of the levels of the set bits of ``m``, each shifted past the
+    taps already covered.
+    """
+    size = n + (m - 1) * stride
+    level, width, offset, first = src[:size], 1, 0, not accumulate
+    while True:
+        if m & width:
+            x = level[offset: offset + n]
+            if first:
+                np.multiply(x, weight, out=dst[:n])
+                first = False
+            else:
+                axpy(x, dst, n=n, a=weight)
+            offset += width * stride
+        if 2 * width > m:
+            break
+        new_len = size - width * stride
+        level = np.add(level[:new_len], level[width * stride: width * stride + new_len])
+        size, width = new_len, 2 * width
+
+
+def _stripe_rows(row_bytes: int, r: int) -> int:
+    rows = _STRIPE_BYTES // max(1, row_bytes)
+    return int(max(16, 2 * r, rows))
+
+
+def _taps(src: np.ndarray, dst: np.ndarray, n: int, taps, axpy) -> None:
+    """``dst[:n] = sum_t w_t * src[off_t : off_t + n]`` (flat, contiguous buffers)."""
+    first = True
+    for off, w in taps:
+        x = src[off: off + n]
+        if first:
+            np.multiply(x, w, out=dst[:n])
+            first = False
+        else:
+            axpy(x, dst, n=n, a=w)
+    if first:
+        dst[:n] = 0
+
+
+def _source_rows(img2: np.ndarray, a: int, b: int, r: int, margin: int, mode: str,
+                 cval: float) -> np.ndarray:
+    """Rows ``a-r .. b+r-1`` of ``img2`` (H, W·C) as one flat buffer with ``margin``
+    spare elements before and after. Interior stripes are a view of the image (no copy);
+    the spare elements then hold neighbouring pixels, which only the border columns
+    see, and those are recomputed exactly by :func:`_border_columns`.
+    """
+    H, WC = img2.shape
+    flat = img2.reshape(-1)
+    start, stop = (a - r) * WC - margin, (b + r) * WC + margin
+    if start >= 0 and stop <= flat.size:
+        return flat[start:stop]
+    nrow = b - a + 2 * r
+    buf = np.empty(nrow * WC + 2 * margin, dtype=img2.dtype)
+    if margin:
+        buf[:margin] = 0
+        buf[-margin:] = 0
+    rows = buf[margin: margin + nrow * WC].reshape(nrow, WC)
+    lo, hi = max(a - r, 0), min(b + r, H)
+    rows[lo - (a - r): hi - (a - r)] = img2[lo:hi]
+    outside = [t for t in range(a - r, b + r) if t < 0 or t >= H]
+    if outside:
+        for t, src in zip(outside, boundary_index(np.array(outside), H, mode), strict=True):
+            rows[t - (a - r)] = cval if src < 0 else img2[src]
+    return buf
+
+
+def _column_strip(rows3: np.ndarray, x0: int, x1: int, q: int, mode: str,
+                  cval: float) -> np.ndarray:
+    """Columns ``x0-q .. x1+q-1`` of ``rows3`` (n, W, C) by the boundary rule, as a copy."""
+    W = rows3.shape[1]
+    idx = boundary_index(np.arange(x0 - q, x1 + q), W, mode)
+    strip = rows3[:, np.maximum(idx, 0), :]
+    if mode == "constant":
+        strip[:, idx < 0, :] = cval
+    return np.ascontiguousarray(strip)
+
+
+def _border_ranges(W: int, q: int) -> list[tuple[int, int]]:
+    if q == 0:
+        return []
+    if W <= 2 * q:
+        return [(0, W)]
+    return [(0, q), (W - q, W)]
+
+
+def correlate_stripes(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
+                      cval: float) -> np.ndarray:
+    """Run a ``direct`` or ``lowrank`` plan on (H, W, C) ``img``; returns (H, W, C).
+
+    Works on the image flattened row by row (stride ``W·C``): a tap ``(i, j)`` is then
+    a constant offset ``i·W·C + (j − q)·C``, so each tap is one contiguous ``axpy``
+    writing straight into the output. Offsets that cross a row end touch the wrong
+    pixels only in the ``q`` border columns, which are recomputed from a small strip
+    padded by the boundary rule.
+    """
+    H, W, C = img.shape
+    kh, kw = k.shape
+    r, q = kh // 2, kw // 2
+    dtype = img.dtype
+    WC, qC = W * C, q * C
+    img2 = img.reshape(H, WC)
+    out = np.empty((H, W, C), dtype=dtype)
+    out_flat = out.reshape(-1)
+    axpy = _axpy_for(dtype)
+    rows = min(H, _stripe_rows(WC * dtype.itemsize * (2 if plan.method == "lowrank" else 1), r))
+    if img.nbytes <= _SMALL_IMAGE:
+        rows = H                      # one stripe: fewer calls beat cache blocking here
+    taps = [(qC + i * WC + (j - q) * C, float(k[i, j])) for i in range(kh) for j in range(kw)
+            if k[i, j] != 0]
+    factors = [(cf.astype(dtype), rf.astype(dtype)) for cf, rf in plan.factors]
+    borders = _border_ranges(W, q)
+
+    def job(a: int) -> None:
+        b = min(a + rows, H)
+        m = b - a
+        n = m * WC
+        src = _source_rows(img2, a, b, r, qC, mode, cval)
+        dst = out_flat[a * WC: b * WC]
+        rows3 = src[qC: qC + (m + 2 * r) * WC].reshape(m + 2 * r, W, C)
+        if plan.method == "direct":
+            _taps(src, dst, n, taps, axpy)
+            for x0, x1 in borders:
+                strip = _column_strip(rows3, x0, x1, q, mode, cval)
+                Ls = strip.shape[1] * C
+                sflat = strip.reshape(-1)
+                ns = m * Ls - 2 * qC
+                acc = np.empty(m * Ls, dtype=dtype)
+                _taps(sflat, acc, ns, [(i * Ls + j * C, float(k[i, j])) for i in range(kh)
+                                       for j in range(kw) if k[i, j] != 0], axpy)
+                out[a:b, x0:x1] = acc.reshape(m, -1, C)[:, : x1 - x0]
+            return
+        nh = (m + 2 * r) * WC
+        hbuf = np.empty(nh, dtype=dtype)
+        hrows3 = hbuf.reshape(m + 2 * r, W, C)
+        strips = [(x0, x1, _column_strip(rows3, x0, x1, q, mode, cval)) for x0, x1 in borders]
+        for t, (col, row) in enumerate(factors):
+            _pass1d(src, hbuf, nh, row, C, axpy)
+            for x0, x1, strip in strips:
+                Ls = strip.shape[1] * C
+                hs = np.empty(strip.size, dtype=dtype)
+                _pass1d(strip.reshape(-1), hs, strip.size - 2 * qC, row, C, axpy)
+                hrows3[:, x0:x1] = hs.reshape(m + 2 * r, -1, C)[:, : x1 - x0]
+            _pass1d(hbuf, dst, n, col, WC, axpy, accumulate=t > 0)
+
+    starts = range(0, H, rows)
+    with _single_blas():
+        if len(starts) == 1 or img.size * max(plan.cost, 1.0) < _PARALLEL_WORK:
+            for a in starts:
+                job(a)
+        else:
+            for f in [_get_pool().submit(job, a) for a in starts]:
+                f.result()
+    return out
+
+
+def _band(n_out: int, w: np.ndarray, dtype) -> np.ndarray:
+    """The (n_out, n_out + len(w) - 1) banded Toeplitz matrix with ``T[y, y + i] = w[i]``."""
+    m = w.size
+    T = np.zeros((n_out, n_out + m - 1), dtype=dtype)
+    idx = np.arange(n_out)
+    for i in range(m):
+        T[idx, idx + i] = w[i]
+    return T
+
+
+def correlate_separable_gemm(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
+                             cval: float) -> np.ndarray:
+    """A low-rank plan as matrix products: each 1-D pass is a banded Toeplitz matrix.
+
+    For a stripe of ``m`` rows the vertical pass is ``T_v (m × (m + 2r)) @ rows`` (one
+    GEMM over all columns and channels at once); the horizontal pass works on the stripe
+    transposed to ``(W + 2q, m·C)`` and is a GEMM per block of ``B`` columns. The bands
+    multiply some zeros, but GEMM runs many times faster than one ``axpy`` per tap.
+    """
+    H, W, C = img.shape
+    kh, kw = k.shape
+    r, q = kh // 2, kw // 2
+    dtype = img.dtype
+    WC = W * C
+    img2 = img.reshape(H, WC)
+    out = np.empty((H, W, C), dtype=dtype)
+    rows = min(H, max(_GEMM_ROWS, 2 * r))
+    block = max(_GEMM_BLOCK, 2 * q)
+    cols = boundary_index(np.arange(-q, W + q), W, mode)
+    outside = cols < 0
+    cols = np.maximum(cols, 0)
+    factors = [(cf.astype(dtype), rf.astype(dtype)) for cf, rf in plan.factors]
+    bands_v = {}
+    bands_h = [(_band(min(block, W - x0), rf, dtype)) for _, rf in factors
+               for x0 in range(0, W, block)]
+    starts_x = list(range(0, W, block))
+
+    def job(a: int) -> None:
+        b = min(a + rows, H)
+        m = b - a
+        S = _source_rows(img2, a, b, r, 0, mode, cval).reshape(m + 2 * r, WC)
+        for t, (cf, _) in enumerate(factors):
+            key = (t, m)
+            if key not in bands_v:
+                bands_v[key] = _band(m, cf, dtype)
+            v = (bands_v[key] @ S).reshape(m, W, C)
+            vt = v.transpose(1, 0, 2)[cols]                     # (W + 2q, m, C), a copy
+            if outside.any():
+                vt[outside] = cval * float(cf.sum())
+            flat = vt.reshape(W + 2 * q, m * C)
+            res = np.empty((W, m * C), dtype=dtype)
+            for n, x0 in enumerate(starts_x):
+                x1 = min(x0 + block, W)
+                np.matmul(bands_h[t * len(starts_x) + n], flat[x0: x1 + 2 * q], out=res[x0:x1])
+            res3 = res.reshape(W, m, C).transpose(1, 0, 2)
+            if t == 0:
+                out[a:b] = res3
+            else:
+                out[a:b] += res3
+
+    starts = range(0, H, rows)
+    with _single_blas():
+        if len(starts) == 1 or img.size * max(plan.cost, 1.0) < _PARALLEL_WORK:
+            for a in starts:
+                job(a)
+        else:
+            for f in [_get_pool().submit(job, a) for a in starts]:
+                f.result()
+    return out
+
+
+def correlate_fft(img: np.ndarray, k: np.ndarray, mode: str, cval: float) -> np.ndarray:
+    """FFT correlation of (H, W, C) ``img`` with ``k``, padded by the boundary rule."""
+    H, W, C = img.shape
+    kh, kw = k.shape
+    r, q = kh // 2, kw // 2
+    if mode == "constant":
+        p = np.pad(img, ((r, r), (q, q), (0, 0)), mode="constant", constant_values=cval)
+    elif r < H and q < W or mode in ("nearest", "wrap"):
+        p = np.pad(img, ((r, r), (q, q), (0, 0)), mode=_NUMPY_PAD[mode])
+    else:
+        rows = boundary_index(np.arange(-r, H + r), H, mode)
+        cols = boundary_index(np.arange(-q, W + q), W, mode)
+        p = img[rows][:, cols]
+    shape = (sfft.next_fast_len(H + 2 * r, real=True), sfft.next_fast_len(W + 2 * q, real=True))
+    workers = n_threads()
+    spec = sfft.rfft2(p, s=shape, axes=(0, 1), workers=workers)
+    kspec = sfft.rfft2(k[::-1, ::-1].astype(img.dtype), s=shape, workers=workers)
+    spec *= kspec[:, :, None]
+    full = sfft.irfft2(spec, s=shape, axes=(0, 1), workers=workers)
+    return np.ascontiguousarray(full[2 * r: 2 * r + H, 2 * q: 2 * q + W], dtype=img.dtype)
+
+
+def correlate3(img: np.ndarray, k: np.ndarray, mode: str, cval: float,
+               method: str = "auto") -> np.ndarray:
+    """Correlate a trusted (H, W, C) float array with a trusted odd-sized 2-D kernel."""
+    plan = plan_kernel(k, img.dtype, method)
+    if plan.method == "fft":
+        return correlate_fft(img, k, mode, cval)
+    if plan.method == "lowrank" and not plan.factors:
+        plan = Plan("direct", 0)
+    if plan.method == "lowrank" and plan.gemm:
+        return correlate_separable_gemm(np.ascontiguousarray(img), k, plan, mode, cval)
+    return correlate_stripes(np.ascontiguousarray(img), k, plan, mode, cval)
