@@ -582,13 +582,13 @@ FILTERS: dict[str, list[tuple[str, float, float, float, float]]] = {
     "unsharp_mask": [("sigma", 0.3, 8.0, 2.0, 0.1), ("amount", 0.0, 5.0, 1.0, 0.1)],
     "laplacian": [],
     "edges": [],
-    "emboss": [],
+    "emboss": [("strength", 0.0, 3.0, 1.0, 0.1)],
     "grayscale": [],
     "sepia": [],
     "invert": [],
-    "brightness": [("amount", -1.0, 1.0, 0.1, 0.05)],
-    "contrast": [("amount", 0.0, 3.0, 1.3, 0.05)],
-    "saturation": [("amount", 0.0, 3.0, 1.5, 0.05)],
+    "brightness": [("factor", 0.0, 3.0, 1.2, 0.05)],
+    "contrast": [("factor", 0.0, 3.0, 1.3, 0.05)],
+    "saturation": [("factor", 0.0, 3.0, 1.5, 0.05)],
 }
 _INT_PARAMS = {"size", "length"}
 
@@ -600,7 +600,8 @@ def filters_catalogue() -> dict[str, Any]:
                         for name, params in FILTERS.items()}}
 
 
-def _build_filter(step: Any) -> tuple[Any, str]:
+def _check_step(step: Any) -> tuple[list[float | int], str]:
+    """Validate one pipeline step against the catalogue: its positional args and its call text."""
     spec = FILTERS.get(step.name)
     if spec is None:
         raise ValueError(f"unknown filter {step.name!r}; choose one of {', '.join(FILTERS)}")
@@ -608,31 +609,35 @@ def _build_filter(step: Any) -> tuple[Any, str]:
     if unknown:
         raise ValueError(f"filter {step.name!r} has no parameter(s) {', '.join(sorted(unknown))}; "
                          f"it takes {', '.join(p[0] for p in spec) or 'none'}")
-    args = []
+    args: list[float | int] = []
     for pname, lo, hi, default, _ in spec:
         value = float(step.params.get(pname, default))
         if not lo <= value <= hi:
             raise ValueError(f"{step.name}.{pname} must be in [{lo:g}, {hi:g}], got {value:g}")
         args.append(int(round(value)) if pname in _INT_PARAMS else value)
-    ctor = need("dotwise.image", step.name, "a photo filter")
-    call = f"{step.name}({', '.join(f'{a:g}' for a in args)})"
-    return ctor(*args), call
+    return args, f"{step.name}({', '.join(f'{a:g}' for a in args)})"
 
 
 @router.post("/filters", summary="Demo 8: a filter pipeline applied (fused) to a sample photo")
 def filters(req: FiltersRequest) -> dict[str, Any]:
+    checked = [_check_step(s) for s in req.steps]
     Pipeline = need("dotwise.image", "Pipeline", "filter pipelines")
     img = _photo(req.image, req.max_side)
-    built = [_build_filter(s) for s in req.steps]
+    built = [(need("dotwise.image", s.name, "a photo filter")(*args), call)
+             for s, (args, call) in zip(req.steps, checked, strict=True)]
     with captured_warnings() as warns:
         pipeline = Pipeline([f for f, _ in built])
         fused = pipeline.fuse()
         out = np.asarray(fused(img)) if built else img
     calls = [c for _, c in built]
+    report = getattr(fused, "report", None)
+    passes = getattr(report, "passes_after", None)
+    if passes is None and hasattr(fused, "__len__"):
+        passes = len(fused)
     return {
         "image": req.image, "original": png_data_url(img), "result": png_data_url(out),
-        "steps": calls, "fused": str(fused), "n_steps": len(calls),
-        "n_passes": int(len(fused)) if hasattr(fused, "__len__") else None,
+        "steps": calls, "fused": str(report if report is not None else fused),
+        "n_steps": len(calls), "n_passes": None if passes is None else int(passes),
         "warnings": warns,
         "python": (
             "import dotwise as dw\nfrom dotwise.image import " + ", ".join(

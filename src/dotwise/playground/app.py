@@ -144,7 +144,8 @@ def create_app() -> FastAPI:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={
             "detail": _validation_message(exc),
-            "errors": json.loads(json.dumps(exc.errors(), default=str)),
+            "errors": [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
+                        "type": str(e.get("type", ""))} for e in exc.errors()],
         })
 
     @app.exception_handler(ValueError)

@@ -29,6 +29,8 @@ function fmt(x) {
   if (x === "inf") return "∞";
   if (x === "-inf") return "−∞";
   if (typeof x !== "number") return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a >= 1e6 || a < 1e-4)) return x.toExponential(3);
   return String(Number(x.toPrecision(4)));
 }
 const fmtVec = (a) => "(" + a.map(fmt).join(", ") + ")";
@@ -377,7 +379,7 @@ function initAttention(section) {
     setWarnings(section, r.warnings); setPython(section, r.python);
     const labels = r.tokens.map((t, i) => `${i}:${t}`);
     Plotly.react(gd, [{ type: "heatmap", z: r.weights, x: labels, y: labels, zmin: 0, zmax: 1,
-      colorscale: "Blues", texttemplate: "%{z:.2f}", hovertemplate: "query %{y} → key %{x}: %{z:.3f}<extra></extra>",
+      colorscale: [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]], texttemplate: "%{z:.2f}", hovertemplate: "query %{y} → key %{x}: %{z:.3f}<extra></extra>",
       colorbar: { title: { text: "weight" } } }],
       { margin: { l: 70, r: 10, t: 30, b: 60 }, title: { text: "attention weights (rows: queries)", font: { size: 14 } },
         yaxis: { autorange: "reversed", title: { text: "query" } }, xaxis: { title: { text: "key" } } }, PLOT_CONFIG);
@@ -405,12 +407,19 @@ function initAttention(section) {
 
 // ------------------------------------------------------------------ 6 search
 const SRCH = { paint: new Array(64).fill(0), query: { index: 0 } };
-function drawDigit(canvas, pixels, cell) {
+function drawDigit(canvas, pixels, cell, grid = false) {
   const ctx = canvas.getContext("2d");
   for (let i = 0; i < 64; i++) {
     const shade = Math.round(255 - (pixels[i] / 16) * 255);  // display only: 0..16 → grey
     ctx.fillStyle = `rgb(${shade},${shade},${shade})`;
     ctx.fillRect((i % 8) * cell, Math.floor(i / 8) * cell, cell, cell);
+  }
+  if (grid) {
+    ctx.strokeStyle = "#e2e8f0";
+    for (let j = 1; j < 8; j++) {
+      ctx.beginPath(); ctx.moveTo(j * cell, 0); ctx.lineTo(j * cell, 8 * cell); ctx.stroke();
+      ctx.beginPath(); ctx.moveTo(0, j * cell); ctx.lineTo(8 * cell, j * cell); ctx.stroke();
+    }
   }
 }
 function initSearch(section) {
@@ -438,7 +447,7 @@ function initSearch(section) {
       fig.appendChild(c);
       const cap = document.createElement("figcaption");
       cap.className = "nb"; cap.dataset.id = nb.id;
-      cap.textContent = `#${nb.id} (${nb.label})\n${fmt(nb.score)}`;
+      cap.textContent = `#${nb.id}: a ${nb.label}\n${r.metric === "l2" ? "dist" : r.metric} ${fmt(nb.score)}`;
       fig.appendChild(cap); out.appendChild(fig);
     });
     setWarnings(section, r.warnings); setPython(section, r.python);
@@ -473,14 +482,14 @@ function initSearch(section) {
     const row = Math.floor(((ev.clientY - rect.top) / rect.height) * 8);
     if (col < 0 || col > 7 || row < 0 || row > 7) return;
     SRCH.paint[row * 8 + col] = ev.shiftKey ? 0 : 16;
-    drawDigit(paint, SRCH.paint, 20);
+    drawDigit(paint, SRCH.paint, 20, true);
   };
   paint.addEventListener("mousedown", (ev) => { painting = true; paintAt(ev); });
   paint.addEventListener("mousemove", (ev) => { if (painting) paintAt(ev); });
   window.addEventListener("mouseup", () => { painting = false; });
-  $("#srch-paint-clear").addEventListener("click", () => { SRCH.paint.fill(0); drawDigit(paint, SRCH.paint, 20); });
+  $("#srch-paint-clear").addEventListener("click", () => { SRCH.paint.fill(0); drawDigit(paint, SRCH.paint, 20, true); });
   $("#srch-paint-search").addEventListener("click", () => { SRCH.query = { pixels: SRCH.paint.slice() }; update(); });
-  drawDigit(paint, SRCH.paint, 20);
+  drawDigit(paint, SRCH.paint, 20, true);
   update();
 }
 
@@ -600,6 +609,7 @@ async function main() {
     if (st && !st.available) { b.classList.add("unavailable"); b.title = "needs " + st.missing.join(", "); }
     b.addEventListener("click", () => show(b.dataset.demo));
   }
+  window.addEventListener("hashchange", () => show(location.hash.slice(1)));
   show(location.hash.slice(1) || "vectors");
   document.body.dataset.ready = "1";
 }
