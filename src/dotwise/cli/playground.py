@@ -6,6 +6,7 @@ import ipaddress
 import threading
 
 import typer
+from rich.markup import escape
 
 from ._common import console, err_console, fail
 
@@ -73,8 +74,8 @@ def register(app: typer.Typer) -> None:
         """
         missing = _missing_web_dependency()
         if missing is not None:
-            fail(f"the playground needs {missing}, part of the 'web' extra; install it with: "
-                 f"{WEB_EXTRA}")
+            fail(escape(f"the playground needs {missing}, part of the 'web' extra; install it "
+                        f"with: {WEB_EXTRA}"))
         import uvicorn
 
         from dotwise.playground import create_app
@@ -88,11 +89,11 @@ def register(app: typer.Typer) -> None:
                 "--host 127.0.0.1 to keep it private.", highlight=False)
             if host in ("0.0.0.0", "::"):
                 url = f"http://127.0.0.1:{port}"
-        console.print(f"dotwise playground on [bold]{url}[/bold]  (API docs: {url}/docs; "
-                      "Ctrl+C to stop)", highlight=False)
         problem = _port_problem(host, port)
         if problem:
-            fail(f"could not listen on {host}:{port}: {problem}; pick another --port")
+            fail(escape(f"could not listen on {host}:{port}: {problem}; pick another --port"))
+        console.print(f"dotwise playground on [bold]{url}[/bold]  (API docs: {url}/docs; "
+                      "Ctrl+C to stop)", highlight=False)
         if not no_browser:
             import webbrowser
 

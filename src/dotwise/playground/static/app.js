@@ -430,7 +430,7 @@ function initSearch(section) {
       const m = await api("digits/map");
       mapTraces = [...Array(10).keys()].map((d) => {
         const idx = m.labels.map((l, i) => (l === d ? i : -1)).filter((i) => i >= 0);
-        return { type: "scattergl", mode: "markers", name: String(d), customdata: idx,
+        return { type: "scatter", mode: "markers", name: String(d), customdata: idx,
                  x: idx.map((i) => m.xy[i][0]), y: idx.map((i) => m.xy[i][1]),
                  marker: { size: 5, opacity: 0.6 }, hovertemplate: `digit ${d} #%{customdata}<extra></extra>` };
       });
