@@ -240,6 +240,7 @@ def test_matrix_matches_numpy(client, A):
     assert len(r["eigen"]) == n_real
     assert len(r["complex_eigenvalues"]) == len(M) - n_real
     assert r["flattened_to"] is None
+    assert isinstance(r["advice"], list) and all(isinstance(a, str) for a in r["advice"])
     assert "dw.inspect(A)" in r["python"]
 
 

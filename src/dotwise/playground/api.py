@@ -257,9 +257,8 @@ def matrix(req: MatrixRequest) -> dict[str, Any]:
     rank = int(_field(report, "rank"))
     det = _field(report, "det", "determinant")
     cond = _field(report, "cond", "condition_number", "condition")
-    advice = _field(report, "advice", default="")
-    if isinstance(advice, (list, tuple)):
-        advice = " ".join(str(a) for a in advice)
+    advice = _field(report, "advice", default=())
+    advice = [str(advice)] if isinstance(advice, str) and advice else [str(a) for a in advice or ()]
     values, vectors_ = np.linalg.eig(A)
     eig = []
     for lam, vec in zip(values, vectors_.T, strict=True):
@@ -272,7 +271,7 @@ def matrix(req: MatrixRequest) -> dict[str, Any]:
     grid, shape = _grid(n), _unit_shape(n)
     return {
         "n": n, "matrix": jarr(A), "rank": rank, "det": jnum(det), "cond": jnum(cond),
-        "advice": str(advice or ""),
+        "advice": advice,
         "eigen": eig, "complex_eigenvalues": complex_pairs,
         "basis_images": jarr(A.T),
         "grid": jarr(grid), "grid_image": jarr(_apply(A, grid)),

@@ -194,8 +194,8 @@ function initMatrix(section) {
     setText("mat-eigen", eig.join("\n") || "—");
     const notes = [];
     if (r.flattened_to) notes.push(`Singular: space is flattened onto ${r.flattened_to} (det = 0).`);
-    if (r.advice) notes.push(r.advice);
-    setText("mat-note", notes.join(" "));
+    notes.push(...r.advice.map((a) => "• " + a));
+    setText("mat-note", notes.join("\n"));
     setWarnings(section, r.warnings); setPython(section, r.python);
     const fill = typeof r.det === "number" && r.det < 0 ? "rgba(221,107,32,0.25)" : "rgba(43,108,176,0.22)";
     if (r.n === 2) {
@@ -223,7 +223,7 @@ function initMatrix(section) {
         segTrace([[origin, r.basis_images[2]]], { line: { color: COLORS.orange, width: 7 } }, true),
         ...r.eigen.map((e) => segTrace([e.segment], { line: { color: COLORS.accent, width: 3, dash: "dash" } }, true)),
       ];
-      const ax = { range: [-4, 4], autorange: false };
+      const ax = { range: [-2.5, 2.5], autorange: false };
       Plotly.react(gd, traces, { margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false,
         scene: { xaxis: ax, yaxis: ax, zaxis: ax, aspectmode: "cube" } }, PLOT_CONFIG);
     }
