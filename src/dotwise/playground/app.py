@@ -148,8 +148,9 @@ def create_app() -> FastAPI:
                         "type": str(e.get("type", ""))} for e in exc.errors()],
         })
 
+    @app.exception_handler(TypeError)
     @app.exception_handler(ValueError)
-    async def _value_error(request: Request, exc: ValueError) -> JSONResponse:
+    async def _value_error(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(status_code=422,
                             content={"detail": str(exc), "error": type(exc).__name__})
 
