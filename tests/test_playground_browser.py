@@ -377,6 +377,13 @@ def test_search_metric_change(pg, artifacts_dir):
     shown = [int(x) for x in pg.page.eval_on_selector_all(
         "#srch-results figcaption", "els => els.map(e => e.dataset.id)")]
     assert shown == expected
+    # typed coordinates: the 64 pixel values of digit #5 find #5 itself first
+    before = pg.seq("search")
+    pg.page.fill("#srch-typed", " ".join(f"{x:g}" for x in X[5]))
+    pg.page.click("#srch-typed-search")
+    pg.wait("search", before)
+    first = pg.page.eval_on_selector("#srch-results figcaption", "e => e.dataset.id")
+    assert int(first) == 5 and pg.text("#srch-query") == "your drawing"
     pg.shot(artifacts_dir, "search-l2")
     assert pg.errors == []
 

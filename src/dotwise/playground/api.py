@@ -561,7 +561,7 @@ def svd(req: SvdRequest) -> dict[str, Any]:
         "image": req.image, "height": h, "width": w, "rank": req.rank,
         "original": png_data_url(img), "reconstruction": png_data_url(rec),
         "psnr": jnum(quality), "nbytes": int(c.nbytes), "ratio": jnum(c.ratio),
-        "raw_bytes": int(img.size), "energy": jnum(energy),
+        "raw_bytes": int(getattr(c, "raw_nbytes", img.size)), "energy": jnum(energy),
         "singular_values": jarr(sv[:, :200]), "warnings": warns,
         "python": (
             f"import dotwise as dw\nimg = dw.sample_image({req.image!r})  # shrunk to ≤ "

@@ -142,7 +142,7 @@ function initVectors(section) {
     }));
   }
   let dragging = null;
-  gd.addEventListener("mousedown", (ev) => {
+  gd.addEventListener("pointerdown", (ev) => {
     const [x, y] = toData(gd, ev);
     let best = null, bestD = 0.8;
     for (const k of ["u", "v"]) {
@@ -151,13 +151,13 @@ function initVectors(section) {
     }
     if (best) { dragging = best; ev.preventDefault(); ev.stopPropagation(); }
   }, true);
-  window.addEventListener("mousemove", (ev) => {
+  window.addEventListener("pointermove", (ev) => {
     if (!dragging) return;
     const [x, y] = toData(gd, ev);
     VEC[dragging] = [snap(x), snap(y)];
     sync(); update();
   });
-  window.addEventListener("mouseup", () => { dragging = null; });
+  window.addEventListener("pointerup", () => { dragging = null; });
   sync(); update();
 }
 
@@ -343,7 +343,7 @@ function initLstsq(section) {
                                        line: { color: COLORS.p, width: 2.5, dash: "dash" } });
     Plotly.react(gd, traces, plane(5), PLOT_CONFIG);
   });
-  gd.addEventListener("mousedown", (ev) => {
+  gd.addEventListener("pointerdown", (ev) => {
     const [x, y] = toData(gd, ev);
     if (Math.abs(x) > 5 || Math.abs(y) > 5) return;
     LS.history.push(LS.points.map((p) => p.slice()));
@@ -484,11 +484,18 @@ function initSearch(section) {
     SRCH.paint[row * 8 + col] = ev.shiftKey ? 0 : 16;
     drawDigit(paint, SRCH.paint, 20, true);
   };
-  paint.addEventListener("mousedown", (ev) => { painting = true; paintAt(ev); });
-  paint.addEventListener("mousemove", (ev) => { if (painting) paintAt(ev); });
-  window.addEventListener("mouseup", () => { painting = false; });
+  paint.addEventListener("pointerdown", (ev) => { painting = true; paintAt(ev); });
+  paint.addEventListener("pointermove", (ev) => { if (painting) paintAt(ev); });
+  window.addEventListener("pointerup", () => { painting = false; });
   $("#srch-paint-clear").addEventListener("click", () => { SRCH.paint.fill(0); drawDigit(paint, SRCH.paint, 20, true); });
   $("#srch-paint-search").addEventListener("click", () => { SRCH.query = { pixels: SRCH.paint.slice() }; update(); });
+  $("#srch-typed-search").addEventListener("click", () => {
+    const values = $("#srch-typed").value.trim().split(/[\s,]+/).filter(Boolean).map(Number);
+    SRCH.query = { pixels: values };  // the API checks the count (64) and the range (0–16)
+    SRCH.paint = values.length === 64 ? values.slice() : SRCH.paint;
+    drawDigit(paint, SRCH.paint, 20, true);
+    update();
+  });
   drawDigit(paint, SRCH.paint, 20, true);
   update();
 }
