@@ -13,16 +13,18 @@ from __future__ import annotations
 import base64
 import functools
 import importlib
+import inspect
 import io
+import json
 import math
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 import dotwise as dw
 
@@ -38,6 +40,11 @@ from .schemas import (
     SvdRequest,
     VectorsRequest,
 )
+
+try:
+    import orjson as _orjson
+except ImportError:  # optional: the standard library does the same, a little slower
+    _orjson = None
 
 router = APIRouter(prefix="/api")
 
@@ -67,6 +74,34 @@ def jarr(a: Any) -> Any:
     if a.ndim == 0:
         return jnum(a)
     return [jarr(row) for row in a]
+
+
+def as_json(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Return the route's dict as a JSON ``Response`` directly (orjson when installed).
+
+    The payloads are already JSON-safe (see :func:`jnum`), so FastAPI's generic
+    encoder is skipped: it costs more than the maths for the small demos.
+    """
+    if inspect.iscoroutinefunction(func):
+        @functools.wraps(func)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Response:
+            return json_response(await func(*args, **kwargs))
+
+        return async_wrapper
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        return json_response(func(*args, **kwargs))
+
+    return wrapper
+
+
+def json_response(payload: Any, status_code: int = 200) -> Response:
+    if _orjson is not None:
+        body = _orjson.dumps(payload)
+    else:
+        body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+    return Response(body, status_code=status_code, media_type="application/json")
 
 
 def _fmt(x: float) -> str:
@@ -144,12 +179,14 @@ FEATURES = {
 
 # --------------------------------------------------------------------------- meta
 @router.get("/limits", summary="The input limits every request obeys")
-def limits() -> dict[str, Any]:
+@as_json
+async def limits() -> dict[str, Any]:
     return dict(LIMITS)
 
 
 @router.get("/status", summary="Which demos this installation can run")
-def status() -> dict[str, Any]:
+@as_json
+async def status() -> dict[str, Any]:
     demos = {}
     for demo, parts in FEATURES.items():
         missing = [f"{m}.{n}" for m, n, _ in parts if not available(m, n)]
@@ -159,7 +196,8 @@ def status() -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- 1 vectors
 @router.post("/vectors", summary="Demo 1: dot, norms, cosine, angle and projections of u on v")
-def vectors(req: VectorsRequest) -> dict[str, Any]:
+@as_json
+async def vectors(req: VectorsRequest) -> dict[str, Any]:
     u, v = np.asarray(req.u, dtype=float), np.asarray(req.v, dtype=float)
     with captured_warnings() as warns:
         dot = dw.dot(u, v)
@@ -208,7 +246,8 @@ PRESETS = {
 
 
 @router.get("/matrix/presets", summary="Demo 2: preset matrices (rotation, shear, projection...)")
-def matrix_presets(n: int = Query(2, ge=2, le=3)) -> dict[str, Any]:
+@as_json
+async def matrix_presets(n: int = Query(2, ge=2, le=3)) -> dict[str, Any]:
     return {"n": n, "presets": {k: jarr(m) for k, m in PRESETS[n].items()}}
 
 
@@ -248,12 +287,13 @@ def _apply(A: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 @router.post("/matrix", summary="Demo 2: what a 2×2 or 3×3 matrix does to space")
-def matrix(req: MatrixRequest) -> dict[str, Any]:
-    inspect = need("dotwise.linalg", "inspect", "matrix inspection")
+@as_json
+async def matrix(req: MatrixRequest) -> dict[str, Any]:
+    inspect_matrix = need("dotwise.linalg", "inspect", "matrix inspection")
     A = np.asarray(req.matrix, dtype=float)
     n = A.shape[0]
     with captured_warnings() as warns:
-        report = inspect(A)
+        report = inspect_matrix(A)
     rank = int(_field(report, "rank"))
     det = _field(report, "det", "determinant")
     cond = _field(report, "cond", "condition_number", "condition")
@@ -288,7 +328,8 @@ def matrix(req: MatrixRequest) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- 3 Gram–Schmidt
 @router.post("/gram-schmidt", summary="Demo 3: Gram–Schmidt step by step in 3-D")
-def gram_schmidt(req: GramSchmidtRequest) -> dict[str, Any]:
+@as_json
+async def gram_schmidt(req: GramSchmidtRequest) -> dict[str, Any]:
     gs = need("dotwise.linalg", "gram_schmidt", "Gram–Schmidt")
     loss_fn = need("dotwise.linalg", "orthogonality_loss", "orthogonality loss")
     V = np.asarray(req.vectors, dtype=float).T  # columns are the vectors
@@ -323,7 +364,8 @@ def gram_schmidt(req: GramSchmidtRequest) -> dict[str, Any]:
 
 @router.post("/gram-schmidt/loss",
              summary="Demo 3: loss of orthogonality of each method on a Hilbert matrix")
-def gram_schmidt_loss(req: GramSchmidtLossRequest) -> dict[str, Any]:
+@as_json
+async def gram_schmidt_loss(req: GramSchmidtLossRequest) -> dict[str, Any]:
     import scipy.linalg
 
     gs = need("dotwise.linalg", "gram_schmidt", "Gram–Schmidt")
@@ -357,7 +399,8 @@ def gram_schmidt_loss(req: GramSchmidtLossRequest) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- 4 least squares
 @router.post("/lstsq", summary="Demo 4: fit a polynomial by projection; ridge for comparison")
-def lstsq(req: LstsqRequest) -> dict[str, Any]:
+@as_json
+async def lstsq(req: LstsqRequest) -> dict[str, Any]:
     pts = np.asarray(req.points, dtype=float)
     x, y = pts[:, 0], pts[:, 1]
     A = np.vander(x, req.degree + 1, increasing=True)
@@ -393,7 +436,8 @@ def lstsq(req: LstsqRequest) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- 5 attention
 @router.post("/attention", summary="Demo 5: scaled dot-product attention on a few tokens")
-def attention(req: AttentionRequest) -> dict[str, Any]:
+@as_json
+async def attention(req: AttentionRequest) -> dict[str, Any]:
     sdpa = need("dotwise.attention", "scaled_dot_product_attention", "attention")
     entropy_fn = need("dotwise.attention", "attention_entropy", "attention entropy")
     n, d = len(req.tokens), req.d
@@ -457,6 +501,7 @@ def _pca_map() -> tuple[Any, np.ndarray]:
 
 
 @router.get("/digits/map", summary="Demo 6: the digits collection mapped to 2-D by PCA")
+@as_json
 def digits_map() -> dict[str, Any]:
     _, y = _digits()
     pca, coords = _pca_map()
@@ -468,6 +513,7 @@ def digits_map() -> dict[str, Any]:
 
 
 @router.post("/search", summary="Demo 6: nearest digits under cosine, L2 or dot")
+@as_json
 def search(req: SearchRequest) -> dict[str, Any]:
     X, y = _digits()
     index = _index(req.metric)
@@ -525,12 +571,18 @@ def png_data_url(img: np.ndarray) -> str:
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG")
+    Image.fromarray(arr).save(buf, format="PNG", compress_level=1)  # fast; size is secondary
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+@functools.lru_cache(maxsize=16)
+def _photo_png(name: str, max_side: int) -> str:
+    return png_data_url(_photo(name, max_side))
+
+
 @router.get("/images", summary="Demos 7–8: the sample photos one can pick (by name)")
-def images() -> dict[str, Any]:
+@as_json
+async def images() -> dict[str, Any]:
     return {"images": IMAGE_NAMES, "max_side": LIMITS["max_image_side"]}
 
 
@@ -543,6 +595,7 @@ def _spectrum(name: str, max_side: int) -> np.ndarray:
 
 
 @router.post("/svd", summary="Demo 7: SVD compression of a sample photo at a chosen rank")
+@as_json
 def svd(req: SvdRequest) -> dict[str, Any]:
     compress = need("dotwise.image", "svd_compress", "SVD compression")
     psnr = need("dotwise.image", "psnr", "PSNR")
@@ -559,7 +612,7 @@ def svd(req: SvdRequest) -> dict[str, Any]:
     energy = float(np.sum(sv[:, : req.rank] ** 2) / np.sum(sv**2))
     return {
         "image": req.image, "height": h, "width": w, "rank": req.rank,
-        "original": png_data_url(img), "reconstruction": png_data_url(rec),
+        "original": _photo_png(req.image, req.max_side), "reconstruction": png_data_url(rec),
         "psnr": jnum(quality), "nbytes": int(c.nbytes), "ratio": jnum(c.ratio),
         "raw_bytes": int(getattr(c, "raw_nbytes", img.size)), "energy": jnum(energy),
         "singular_values": jarr(sv[:, :200]), "warnings": warns,
@@ -593,7 +646,8 @@ _INT_PARAMS = {"size", "length"}
 
 
 @router.get("/filters", summary="Demo 8: the filters a pipeline can use, with parameter ranges")
-def filters_catalogue() -> dict[str, Any]:
+@as_json
+async def filters_catalogue() -> dict[str, Any]:
     return {"filters": {name: [{"name": p, "min": lo, "max": hi, "default": d, "step": st}
                                for p, lo, hi, d, st in params]
                         for name, params in FILTERS.items()}}
@@ -618,6 +672,7 @@ def _check_step(step: Any) -> tuple[list[float | int], str]:
 
 
 @router.post("/filters", summary="Demo 8: a filter pipeline applied (fused) to a sample photo")
+@as_json
 def filters(req: FiltersRequest) -> dict[str, Any]:
     checked = [_check_step(s) for s in req.steps]
     Pipeline = need("dotwise.image", "Pipeline", "filter pipelines")
@@ -634,7 +689,8 @@ def filters(req: FiltersRequest) -> dict[str, Any]:
     if passes is None and hasattr(fused, "__len__"):
         passes = len(fused)
     return {
-        "image": req.image, "original": png_data_url(img), "result": png_data_url(out),
+        "image": req.image, "original": _photo_png(req.image, req.max_side),
+        "result": png_data_url(out),
         "steps": calls, "fused": str(report if report is not None else fused),
         "n_steps": len(calls), "n_passes": None if passes is None else int(passes),
         "warnings": warns,
