@@ -4,8 +4,17 @@ Nothing in here imports an application (search, attention, recommend, image,
 models) or a face (cli, playground, tour).
 """
 
+from .inspect import MatrixReport, inspect
 from .lstsq import LstsqResult, lstsq, ridge
+from .orthogonal import gram_schmidt, householder_qr, orthogonality_loss
 from .special import logsumexp, softmax
+from .subspaces import (
+    ProjectionReport,
+    check_projection,
+    complement_projection,
+    project,
+    projection_matrix,
+)
 from .vectors import (
     angle,
     cosine_matrix,
@@ -19,14 +28,24 @@ from .vectors import (
 
 __all__ = [
     "LstsqResult",
+    "MatrixReport",
+    "ProjectionReport",
     "angle",
+    "check_projection",
+    "complement_projection",
     "cosine_matrix",
     "cosine_similarity",
     "dot",
+    "gram_schmidt",
+    "householder_qr",
+    "inspect",
     "logsumexp",
     "lstsq",
     "norm",
     "normalize",
+    "orthogonality_loss",
+    "project",
+    "projection_matrix",
     "ridge",
     "scalar_projection",
     "softmax",

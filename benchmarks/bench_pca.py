@@ -1,0 +1,246 @@
+"""PCA and linear-regression estimators: dotwise against scikit-learn.
+
+PCA: ``dotwise.PCA`` vs ``sklearn.decomposition.PCA`` with the same solver
+("full", "randomized", and each library's "auto"), on synthetic data with a
+decaying spectrum (20 000×500, 100 000×100, float64) and on the digits
+(1 797×64), for ``n_components`` 10 and 50. Every contender's explained
+variances are checked against an exact reference (scikit-learn's full SVD);
+a row whose error exceeds the tolerance is marked invalid.
+
+Regression: ``dotwise.LinearRegression`` (with and without diagnostics) and
+``dotwise.Ridge`` vs scikit-learn's on 200 000×50 float64; coefficients must agree.
+
+Peak memory (full run only): each PCA solver runs alone in a fresh
+subprocess and its ``ru_maxrss`` is reported.
+
+Usage::
+
+    python benchmarks/bench_pca.py            # full run (a few minutes)
+    python benchmarks/bench_pca.py --quick    # seconds, 1 thread; writes results/pca.quick.json
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h
+
+SEED = 20240611
+EV_RTOL = {"full": 1e-8, "covariance_eigh": 1e-6, "auto": 1e-6, "randomized": 1e-2}
+
+
+def decaying_data(n: int, p: int, seed: int = SEED) -> np.ndarray:
+    """n×p float64 data with singular values decaying like 1/√j, rotated and off-centre."""
+    rng = np.random.default_rng(seed)
+    scales = 1.0 / np.sqrt(np.arange(1, p + 1))
+    basis, _ = np.linalg.qr(rng.standard_normal((p, p)))
+    X = (rng.standard_normal((n, p)) * scales) @ basis.T
+    X += rng.uniform(-3, 3, size=p)
+    return X
+
+
+def digits() -> np.ndarray:
+    from sklearn.datasets import load_digits
+
+    return load_digits().data.astype(np.float64)
+
+
+def pca_rows(name: str, X: np.ndarray, ks: list[int], repeat: int, *, full: bool = True):
+    import sklearn.decomposition as skd
+
+    import dotwise as dw
+
+    n, p = X.shape
+    exact = skd.PCA(svd_solver="full").fit(X).explained_variance_
+    rows = []
+    for k in ks:
+        if k > min(n, p):
+            continue
+        solvers = (["full"] if full and k == ks[0] else []) + ["randomized", "auto"]
+        for solver in solvers:
+            contenders = {
+                h.DOTWISE: lambda s=solver, k=k: dw.PCA(
+                    n_components=k, svd_solver=s, random_state=0).fit(X),
+                "scikit-learn": lambda s=solver, k=k: skd.PCA(
+                    n_components=k, svd_solver=s, random_state=0).fit(X),
+            }
+            errors: dict[str, float] = {}
+            chosen: dict[str, str] = {}
+
+            def check(who, model, k=k, solver=solver, errors=errors, chosen=chosen):
+                ev = model.explained_variance_
+                err = float(np.max(np.abs(ev - exact[:k]) / exact[:k]))
+                errors[who] = err
+                chosen[who] = getattr(model, "svd_solver_", None) or getattr(
+                    model, "_fit_svd_solver", solver)
+                tol = EV_RTOL[solver]
+                return err <= tol, f"max rel. error of explained_variance_ {err:.1e}"
+
+            t = h.compare(contenders, repeat=repeat, check=check)
+            ours, peer = t[h.DOTWISE], t["scikit-learn"]
+            rows.append({
+                "data": name, "shape": f"{n}×{p}", "dtype": str(X.dtype), "k": k,
+                "solver": solver, "dotwise_solver": chosen[h.DOTWISE],
+                "sklearn_solver": chosen["scikit-learn"],
+                "dotwise": ours.as_dict(), "sklearn": peer.as_dict(),
+                "ratio": h.ratio(peer, ours),
+                "ev_rel_error_dotwise": errors[h.DOTWISE],
+                "ev_rel_error_sklearn": errors["scikit-learn"],
+                "valid": ours.valid and peer.valid,
+            })
+            print(f"  {name} k={k} {solver}: dotwise {h.fmt_time(ours.median)} "
+                  f"sklearn {h.fmt_time(peer.median)} ratio {h.fmt_ratio(rows[-1]['ratio'])}",
+                  flush=True)
+    return rows
+
+
+def regression_rows(n: int, p: int, repeat: int):
+    import sklearn.linear_model as skl
+
+    import dotwise as dw
+
+    rng = np.random.default_rng(SEED + 1)
+    X = rng.standard_normal((n, p)) + rng.uniform(-2, 2, size=p)
+    y = X @ rng.standard_normal(p) + 1.5 + 0.1 * rng.standard_normal(n)
+    reference = skl.LinearRegression().fit(X, y).coef_
+    ridge_ref = skl.Ridge(alpha=1.0).fit(X, y).coef_
+    cases = [
+        ("LinearRegression (with leverage & std errors)",
+         lambda: dw.LinearRegression().fit(X, y),
+         lambda: skl.LinearRegression().fit(X, y), reference),
+        ("LinearRegression (diagnostics=False)",
+         lambda: dw.LinearRegression(diagnostics=False).fit(X, y),
+         lambda: skl.LinearRegression().fit(X, y), reference),
+        ("Ridge α=1 (with leverage)",
+         lambda: dw.Ridge(alpha=1.0).fit(X, y),
+         lambda: skl.Ridge(alpha=1.0).fit(X, y), ridge_ref),
+        ("Ridge α=1 (diagnostics=False)",
+         lambda: dw.Ridge(alpha=1.0, diagnostics=False).fit(X, y),
+         lambda: skl.Ridge(alpha=1.0).fit(X, y), ridge_ref),
+    ]
+    rows = []
+    for label, ours_fn, peer_fn, ref in cases:
+        errs: dict[str, float] = {}
+
+        def check(who, model, ref=ref, errs=errs):
+            err = float(np.max(np.abs(model.coef_ - ref)) / np.max(np.abs(ref)))
+            errs[who] = err
+            return err < 1e-8, f"max rel. coef difference {err:.1e}"
+
+        t = h.compare({h.DOTWISE: ours_fn, "scikit-learn": peer_fn}, repeat=repeat,
+                      check=check)
+        ours, peer = t[h.DOTWISE], t["scikit-learn"]
+        rows.append({"estimator": label, "shape": f"{n}×{p}", "dtype": "float64",
+                     "dotwise": ours.as_dict(), "sklearn": peer.as_dict(),
+                     "ratio": h.ratio(peer, ours), "coef_rel_diff": errs[h.DOTWISE],
+                     "valid": ours.valid and peer.valid})
+        print(f"  {label}: dotwise {h.fmt_time(ours.median)} sklearn "
+              f"{h.fmt_time(peer.median)} ratio {h.fmt_ratio(rows[-1]['ratio'])}", flush=True)
+    return rows
+
+
+_MEM_SNIPPET = """
+import numpy as np, sys
+sys.path.insert(0, {bench!r})
+from bench_pca import decaying_data
+X = decaying_data({n}, {p})
+{body}
+"""
+
+
+def memory_rows(n: int, p: int, k: int, threads: int):
+    bench = str(Path(__file__).resolve().parent)
+    bodies = {
+        "baseline (data only)": "pass",
+        "dotwise randomized": "import dotwise as dw\n"
+        f"dw.PCA(n_components={k}, svd_solver='randomized', random_state=0).fit(X)",
+        "scikit-learn randomized": "from sklearn.decomposition import PCA\n"
+        f"PCA(n_components={k}, svd_solver='randomized', random_state=0).fit(X)",
+        "dotwise full": f"import dotwise as dw\ndw.PCA(n_components={k}, svd_solver='full').fit(X)",
+        "scikit-learn full": "from sklearn.decomposition import PCA\n"
+        f"PCA(n_components={k}, svd_solver='full').fit(X)",
+    }
+    rows = []
+    for label, body in bodies.items():
+        res = h.peak_rss_of(_MEM_SNIPPET.format(bench=bench, n=n, p=p, body=body),
+                            threads=threads)
+        rows.append({"contender": label, "shape": f"{n}×{p}", "k": k, **res})
+        print(f"  peak RSS {label}: {res.get('peak_mib', float('nan')):.0f} MiB", flush=True)
+    return rows
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = h.parser(__doc__.splitlines()[0]).parse_args(argv)
+    if args.quick and not any(a.startswith("--threads") for a in argv):
+        # a smoke run on a busy shared machine: one thread avoids BLAS oversubscription
+        args.threads = 1
+    pinned = h.pin_threads(args.threads)
+    repeat = args.repeat or (3 if args.quick else 5)
+    sk = h.optional("sklearn")
+    payload = {"machine": h.machine_info(args.threads, pinned), "quick": args.quick,
+               "repeat": repeat, "pca": [], "regression": [], "memory": []}
+    if sk is None:
+        print("| peer | status |\n| --- | --- |\n| scikit-learn | not installed |")
+        h.write_results("pca", payload, args.out, args.quick)
+        return 0
+
+    if args.quick:
+        datasets = [("synthetic", decaying_data(1000, 60))]
+        ks, reg_shape = [10], (2000, 10)
+    else:
+        datasets = [("digits", digits()), ("synthetic", decaying_data(20_000, 500)),
+                    ("synthetic", decaying_data(100_000, 100))]
+        ks, reg_shape = [10, 50], (200_000, 50)
+
+    print("PCA", flush=True)
+    for name, X in datasets:
+        payload["pca"] += pca_rows(name, X, ks, repeat)
+    print("regression", flush=True)
+    payload["regression"] = regression_rows(*reg_shape, repeat)
+    if not args.quick:
+        print("peak memory", flush=True)
+        payload["memory"] = memory_rows(100_000, 100, 10, args.threads)
+
+    path = h.write_results("pca", payload, args.out, args.quick)
+    print()
+    print(render_tables(payload))
+    print(f"\nresults: {path}")
+    return 0
+
+
+def render_tables(payload) -> str:
+    pca_table = h.markdown_table(
+        ["data", "k", "solver (dotwise / sklearn)", "dotwise", "scikit-learn",
+         "ratio", "max rel. err. of explained var. (dotwise / sklearn)"],
+        [[f"{r['data']} {r['shape']}", r["k"],
+          r["solver"] if r["solver"] != "auto"
+          else f"auto → {r['dotwise_solver']} / {r['sklearn_solver']}",
+          h.fmt_time(r["dotwise"]["median_s"]), h.fmt_time(r["sklearn"]["median_s"]),
+          h.fmt_ratio(r["ratio"]) + ("" if r["valid"] else " (invalid)"),
+          f"{r['ev_rel_error_dotwise']:.0e} / {r['ev_rel_error_sklearn']:.0e}"]
+         for r in payload["pca"]])
+    reg_table = h.markdown_table(
+        ["estimator", "data", "dotwise", "scikit-learn", "ratio", "coef. rel. diff."],
+        [[r["estimator"], f"{r['shape']} {r['dtype']}", h.fmt_time(r["dotwise"]["median_s"]),
+          h.fmt_time(r["sklearn"]["median_s"]),
+          h.fmt_ratio(r["ratio"]) + ("" if r["valid"] else " (invalid)"),
+          f"{r['coef_rel_diff']:.0e}"] for r in payload["regression"]])
+    parts = [pca_table, "", reg_table]
+    if payload["memory"]:
+        base = next((r.get("peak_mib") for r in payload["memory"]
+                     if r["contender"].startswith("baseline")), None)
+        parts += ["", h.markdown_table(
+            ["PCA fit, 100000×100 float64, k=10", "peak RSS", "above baseline"],
+            [[r["contender"], f"{r['peak_mib']:.0f} MiB" if r.get("ok") else r.get("error"),
+              f"{r['peak_mib'] - base:.0f} MiB" if r.get("ok") and base else "—"]
+             for r in payload["memory"]])]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

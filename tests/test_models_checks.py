@@ -1,0 +1,29 @@
+"""The estimators honour the scikit-learn API contract (``parametrize_with_checks``).
+
+No check is skipped or marked as expected to fail: every check that applies to a
+regressor or a transformer runs. (Checks that need pandas or the array-API
+switch are skipped by scikit-learn itself when those are absent.)
+"""
+
+from __future__ import annotations
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from dotwise.models import PCA, LinearRegression, Ridge
+
+ESTIMATORS = [
+    LinearRegression(),
+    # (not method="qr": by lstsq's contract it refuses rank-deficient designs with
+    # LinAlgError, and several checks fit wide or constant data)
+    LinearRegression(fit_intercept=False, method="svd"),
+    Ridge(),
+    Ridge(alpha=0.0, fit_intercept=False),
+    PCA(),
+    PCA(n_components=1, svd_solver="randomized", random_state=0),
+    PCA(svd_solver="covariance_eigh", whiten=True),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_estimator_contract(estimator, check):
+    check(estimator)
