@@ -184,6 +184,13 @@ def test_vectors_match_numpy(client, u, v):
     np.testing.assert_allclose(r["vector_projection"], proj, atol=1e-12)
     np.testing.assert_allclose(r["residual"], U - proj, atol=1e-12)
     assert abs(r["residual_dot_v"]) < 1e-9
+    span = np.array(r["span_v"])
+    d = span[1] - span[0]  # the drawn line through v is parallel to v
+    assert abs(d @ V) == pytest.approx(np.linalg.norm(d) * np.linalg.norm(V))
+    if r["right_angle"] is not None:  # the corner mark sits at proj, along v and the residual
+        a, _, c = np.array(r["right_angle"]) - proj
+        assert abs(a @ V) < 1e-9
+        assert abs(c @ V) == pytest.approx(np.linalg.norm(c) * np.linalg.norm(V))
     assert "dw.vector_projection(u, v)" in r["python"]
     assert str(u).replace(".0", "") in r["python"].replace(".0", "")
 

@@ -207,8 +207,18 @@ async def vectors(req: VectorsRequest) -> dict[str, Any]:
         scalar = dw.scalar_projection(u, v)
         proj = dw.vector_projection(u, v)
     residual = u - proj
+    v_hat = dw.normalize(v)
+    span = np.stack([-20 * v_hat, 20 * v_hat])  # the line through v, for the drawing
+    right_angle = None
+    r_len = float(dw.norm(residual))
+    if u.size == 2 and r_len > 1e-9:
+        side = min(0.35, r_len / 2)
+        r_hat = residual / r_len
+        corner = [proj + side * r_hat, proj + side * (r_hat + v_hat), proj + side * v_hat]
+        right_angle = jarr(np.stack(corner))
     return {
-        "u": jarr(u), "v": jarr(v), "dot": jnum(dot), "norm_u": jnum(norm_u),
+        "u": jarr(u), "v": jarr(v), "dot": jnum(dot), "span_v": jarr(span),
+        "right_angle": right_angle, "norm_u": jnum(norm_u),
         "norm_v": jnum(norm_v), "cosine": jnum(cosine), "angle_degrees": jnum(angle),
         "scalar_projection": jnum(scalar), "vector_projection": jarr(proj),
         "residual": jarr(residual), "residual_dot_v": jnum(dw.dot(residual, v)),

@@ -123,11 +123,16 @@ function initVectors(section) {
     setText("vec-residual", fmtVec(r.residual));
     setWarnings(section, r.warnings); setPython(section, r.python);
     const traces = [
+      segTrace([r.span_v], { line: { color: "rgba(192,86,33,0.25)", width: 1.5 } }),
       { x: [r.vector_projection[0], r.u[0]], y: [r.vector_projection[1], r.u[1]], mode: "lines",
         line: { dash: "dash", color: "#4a5568", width: 2 }, hoverinfo: "skip" },
       { x: [r.u[0], r.v[0]], y: [r.u[1], r.v[1]], mode: "markers", hoverinfo: "skip",
         marker: { size: 18, color: [COLORS.u, COLORS.v], opacity: 0.35 } },
     ];
+    if (r.right_angle) {
+      traces.push({ x: r.right_angle.map((p) => p[0]), y: r.right_angle.map((p) => p[1]),
+                    mode: "lines", line: { color: "#4a5568", width: 1.2 }, hoverinfo: "skip" });
+    }
     const ann = [arrow(r.v, COLORS.v), arrow(r.u, COLORS.u), arrow(r.vector_projection, COLORS.p),
                  label(r.u, "u", COLORS.u), label(r.v, "v", COLORS.v),
                  label(r.vector_projection, "proj", COLORS.p)];
