@@ -244,7 +244,8 @@ def test_matrix_matches_numpy(client, A):
         vec = np.array(pair["vector"])
         np.testing.assert_allclose(M @ vec, pair["value"] * vec, atol=1e-9)
     n_real = sum(abs(np.linalg.eigvals(M).imag) < 1e-12)
-    assert len(r["eigen"]) == n_real
+    assert len(r["eigen"]) == n_real - (1 if r["defective"] else 0)
+    assert r["defective"] == (A == [[1, 1], [0, 1]])  # the shear has one eigen-direction
     assert len(r["complex_eigenvalues"]) == len(M) - n_real
     assert r["flattened_to"] is None
     assert isinstance(r["advice"], list) and all(isinstance(a, str) for a in r["advice"])

@@ -212,7 +212,7 @@ async def vectors(req: VectorsRequest) -> dict[str, Any]:
     right_angle = None
     r_len = float(dw.norm(residual))
     if u.size == 2 and r_len > 1e-9:
-        side = min(0.35, r_len / 2)
+        side = min(0.5, r_len / 2)
         r_hat = residual / r_len
         corner = [proj + side * r_hat, proj + side * (r_hat + v_hat), proj + side * v_hat]
         right_angle = jarr(np.stack(corner))
@@ -310,11 +310,19 @@ async def matrix(req: MatrixRequest) -> dict[str, Any]:
     advice = _field(report, "advice", default=())
     advice = [str(advice)] if isinstance(advice, str) and advice else [str(a) for a in advice or ()]
     values, vectors_ = np.linalg.eig(A)
-    eig = []
+    eig: list[dict[str, Any]] = []
+    kept: list[np.ndarray] = []
+    defective = False
     for lam, vec in zip(values, vectors_.T, strict=True):
         if abs(lam.imag) < 1e-12 and np.all(np.abs(vec.imag) < 1e-12):
-            eig.append({"value": jnum(lam.real), "vector": jarr(vec.real),
-                        "segment": jarr(np.stack([-4 * vec.real, 4 * vec.real]))})
+            v = np.where(np.abs(vec.real) < 1e-12, 0.0, vec.real)
+            v = v if v[np.argmax(np.abs(v))] > 0 else -v  # one sign, for a steady display
+            if any(abs(float(dw.dot(v, w))) > 1 - 1e-9 for w in kept):
+                defective = True  # a repeated eigenvalue with one direction (e.g. a shear)
+                continue
+            kept.append(v)
+            eig.append({"value": jnum(0.0 if abs(lam.real) < 1e-14 else lam.real),
+                        "vector": jarr(v), "segment": jarr(np.stack([-4 * v, 4 * v]))})
     complex_pairs = [f"{lam.real:.3g} {'+' if lam.imag >= 0 else '−'} {abs(lam.imag):.3g}i"
                      for lam in values if abs(lam.imag) >= 1e-12]
     flattened = {0: "a point", 1: "a line", 2: "a plane"}.get(rank) if rank < n else None
@@ -322,7 +330,7 @@ async def matrix(req: MatrixRequest) -> dict[str, Any]:
     return {
         "n": n, "matrix": jarr(A), "rank": rank, "det": jnum(det), "cond": jnum(cond),
         "advice": advice,
-        "eigen": eig, "complex_eigenvalues": complex_pairs,
+        "eigen": eig, "complex_eigenvalues": complex_pairs, "defective": defective,
         "basis_images": jarr(A.T),
         "grid": jarr(grid), "grid_image": jarr(_apply(A, grid)),
         "shape": jarr(shape), "shape_image": jarr(_apply(A, shape)),

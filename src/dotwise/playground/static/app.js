@@ -193,6 +193,7 @@ function initMatrix(section) {
     setText("mat-rank", `${r.rank} of ${r.n}`);
     setText("mat-cond", fmt(r.cond));
     const eig = r.eigen.map((e) => `λ = ${fmt(e.value)}  v = ${fmtVec(e.vector)}`);
+    if (r.defective) eig.push("defective: a repeated eigenvalue with only one direction");
     if (r.complex_eigenvalues.length) {
       eig.push(`complex: ${r.complex_eigenvalues.join(", ")} (no real direction is only scaled)`);
     }
