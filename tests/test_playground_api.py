@@ -256,6 +256,17 @@ def test_matrix_matches_numpy(client, A):
 
 
 @needs_inspect
+def test_matrix_morph_draws_the_interpolated_map(client):
+    A = np.array([[2.0, 1.0], [0.0, 3.0]])
+    r = post_ok(client, "/api/matrix", {"matrix": A.tolist(), "t": 0.25})
+    At = 0.75 * np.eye(2) + 0.25 * A
+    assert r["det"] == pytest.approx(6.0) and r["det_t"] == pytest.approx(np.linalg.det(At))
+    np.testing.assert_allclose(r["grid_image"], np.array(r["grid"]) @ At.T, atol=1e-12)
+    np.testing.assert_allclose(r["basis_images"], At.T)
+    post_422(client, "/api/matrix", {"matrix": A.tolist(), "t": 1.5}, "t: .*less than or equal to 1")
+
+
+@needs_inspect
 @pytest.mark.parametrize("A, onto", [([[1, 2], [0.5, 1]], "a line"), ([[0, 0], [0, 0]], "a point"),
                                      ([[1, 2, 3], [2, 4, 6], [1, 2, 3]], "a line"),
                                      ([[1, 0, 0], [0, 1, 0], [0, 0, 0]], "a plane")])

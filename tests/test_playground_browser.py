@@ -276,6 +276,13 @@ def test_matrix_preset_and_edit(pg, artifacts_dir):
     assert close(pg.number("#mat-det"), float(np.linalg.det([[1, 2], [0.5, 3]])))
     assert pg.text("#mat-rank").startswith(str(int(report.rank)))
     before = pg.seq("matrix")
+    pg.page.fill("#mat-t", "0.5")  # morph halfway from I to A
+    pg.wait("matrix", before)
+    half = 0.5 * np.eye(2) + 0.5 * np.array([[1.0, 2.0], [0.5, 3.0]])
+    label = pg.text("#mat-t-label")
+    assert "t = 0.5" in label
+    assert close(parse_number(label.rsplit("det", 1)[1]), float(np.linalg.det(half)))
+    before = pg.seq("matrix")
     pg.page.select_option("#mat-n", "3")
     pg.wait("matrix", before)
     assert close(pg.number("#mat-det"), 1.0)

@@ -51,6 +51,13 @@ router = APIRouter(prefix="/api")
 IMAGE_NAMES = ["astronaut", "camera", "coffee", "chelsea", "china", "flower"]
 
 
+#: Routes that take long (photos) are plain ``def``: FastAPI runs them in worker threads so
+#: the others stay responsive. The quick ones are ``async def`` and run one at a time on the
+#: event loop, which also makes their ``warnings.catch_warnings`` (process-global state) safe;
+#: the threaded ones do not capture warnings for that reason.
+THREADED_ROUTES = ("svd", "filters")
+
+
 class MissingFeature(RuntimeError):
     """A demo needs a part of dotwise that this installation does not have (yet)."""
 
@@ -327,13 +334,14 @@ async def matrix(req: MatrixRequest) -> dict[str, Any]:
                      for lam in values if abs(lam.imag) >= 1e-12]
     flattened = {0: "a point", 1: "a line", 2: "a plane"}.get(rank) if rank < n else None
     grid, shape = _grid(n), _unit_shape(n)
+    At = (1.0 - req.t) * np.eye(n) + req.t * A  # the drawing morphs from I to A
     return {
         "n": n, "matrix": jarr(A), "rank": rank, "det": jnum(det), "cond": jnum(cond),
         "advice": advice,
         "eigen": eig, "complex_eigenvalues": complex_pairs, "defective": defective,
-        "basis_images": jarr(A.T),
-        "grid": jarr(grid), "grid_image": jarr(_apply(A, grid)),
-        "shape": jarr(shape), "shape_image": jarr(_apply(A, shape)),
+        "t": req.t, "det_t": jnum(np.linalg.det(At)), "basis_images": jarr(At.T),
+        "grid": jarr(grid), "grid_image": jarr(_apply(At, grid)),
+        "shape": jarr(shape), "shape_image": jarr(_apply(At, shape)),
         "flattened_to": flattened,
         "warnings": warns,
         "python": (
@@ -520,7 +528,7 @@ def _pca_map() -> tuple[Any, np.ndarray]:
 
 @router.get("/digits/map", summary="Demo 6: the digits collection mapped to 2-D by PCA")
 @as_json
-def digits_map() -> dict[str, Any]:
+async def digits_map() -> dict[str, Any]:
     _, y = _digits()
     pca, coords = _pca_map()
     ratio = getattr(pca, "explained_variance_ratio_", None)
@@ -532,7 +540,7 @@ def digits_map() -> dict[str, Any]:
 
 @router.post("/search", summary="Demo 6: nearest digits under cosine, L2 or dot")
 @as_json
-def search(req: SearchRequest) -> dict[str, Any]:
+async def search(req: SearchRequest) -> dict[str, Any]:
     X, y = _digits()
     index = _index(req.metric)
     pca, coords = _pca_map()
@@ -622,10 +630,10 @@ def svd(req: SvdRequest) -> dict[str, Any]:
     if req.rank > min(h, w):
         raise ValueError(f"rank must be at most min(height, width) = {min(h, w)} for this "
                          f"{h}×{w} image, got {req.rank}")
-    with captured_warnings() as warns:
-        c = compress(img, rank=req.rank)
-        rec = np.asarray(c.decompress(), dtype=np.float32).reshape(img.shape)
-        quality = psnr(img, rec)
+    warns: list[str] = []  # this route runs in a worker thread: see THREADED_ROUTES
+    c = compress(img, rank=req.rank)
+    rec = np.asarray(c.decompress(), dtype=np.float32).reshape(img.shape)
+    quality = psnr(img, rec)
     sv = _spectrum(req.image, req.max_side)
     energy = float(np.sum(sv[:, : req.rank] ** 2) / np.sum(sv**2))
     return {
@@ -697,10 +705,10 @@ def filters(req: FiltersRequest) -> dict[str, Any]:
     img = _photo(req.image, req.max_side)
     built = [(need("dotwise.image", s.name, "a photo filter")(*args), call)
              for s, (args, call) in zip(req.steps, checked, strict=True)]
-    with captured_warnings() as warns:
-        pipeline = Pipeline([f for f, _ in built])
-        fused = pipeline.fuse()
-        out = np.asarray(fused(img)) if built else img
+    warns: list[str] = []  # this route runs in a worker thread: see THREADED_ROUTES
+    pipeline = Pipeline([f for f, _ in built])
+    fused = pipeline.fuse()
+    out = np.asarray(fused(img)) if built else img
     calls = [c for _, c in built]
     report = getattr(fused, "report", None)
     passes = getattr(report, "passes_after", None)

@@ -97,6 +97,9 @@ class MatrixRequest(_Strict):
         min_length=2, max_length=MAX_MATRIX_N, examples=[[[1, 1], [0, 1]]]
     )
 
+    t: float = Field(default=1.0, ge=0.0, le=1.0, allow_inf_nan=False,
+                     description="draw (1 − t)·I + t·A: 0 is the identity, 1 is A (a morph)")
+
     @field_validator("matrix")
     @classmethod
     def _square(cls, rows: list[list[float]]) -> list[list[float]]:

@@ -188,7 +188,9 @@ function initMatrix(section) {
       .map((k) => `<option>${k}</option>`).join("");
   };
   const update = runner(section, async () => {
-    const r = await api("matrix", { matrix: MAT.A });
+    const t = Number($("#mat-t").value);
+    const r = await api("matrix", { matrix: MAT.A, t });
+    setText("mat-t-label", t === 1 ? "showing A" : `showing (1 − t)I + tA, t = ${t}: det ${fmt(r.det_t)}`);
     setText("mat-det", fmt(r.det));
     setText("mat-rank", `${r.rank} of ${r.n}`);
     setText("mat-cond", fmt(r.cond));
@@ -234,6 +236,7 @@ function initMatrix(section) {
         scene: { xaxis: ax, yaxis: ax, zaxis: ax, aspectmode: "cube" } }, PLOT_CONFIG);
     }
   });
+  $("#mat-t").addEventListener("input", update);
   presetSel.addEventListener("change", () => {
     const m = MAT.presets[presetSel.value];
     if (!m) return;
@@ -615,7 +618,31 @@ function show(demo) {
   for (const gd of $$(".plot", section)) if (gd._fullLayout) Plotly.Plots.resize(gd);
 }
 
+function addCopyButtons() {
+  for (const pre of $$("pre.python")) {
+    const wrap = document.createElement("div");
+    wrap.className = "code";
+    pre.parentNode.insertBefore(wrap, pre);
+    wrap.appendChild(pre);
+    const btn = document.createElement("button");
+    btn.type = "button"; btn.className = "copy"; btn.textContent = "copy";
+    btn.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(pre.textContent);
+        btn.textContent = "copied";
+      } catch (e) {
+        const range = document.createRange(); range.selectNodeContents(pre);
+        const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+        btn.textContent = "selected: Ctrl+C";
+      }
+      setTimeout(() => { btn.textContent = "copy"; }, 1500);
+    });
+    wrap.appendChild(btn);
+  }
+}
+
 async function main() {
+  addCopyButtons();
   try { STATUS = await api("status"); } catch (e) { STATUS = null; }
   for (const b of $$("#tabs button")) {
     const st = STATUS && STATUS.demos[STATUS_KEY[b.dataset.demo]];
