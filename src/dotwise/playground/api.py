@@ -487,9 +487,11 @@ async def attention(req: AttentionRequest) -> dict[str, Any]:
         "max_entropy": jarr(np.log(allowed)), "warnings": warns,
         "python": (
             "import numpy as np, dotwise as dw\n"
-            f"q, k, v = ...  # ({n}, {d}) each, as shown\n"
+            f"q = np.array({_lst(mats['q'])})\nk = np.array({_lst(mats['k'])})\n"
+            f"v = np.array({_lst(mats['v'])})\n"
             f"out, w = dw.scaled_dot_product_attention(q, k, v, is_causal={req.causal},\n"
-            f"    scale={scale:.4g},  # {'1/√d' if req.scaled else '1'} / temperature {req.temperature:g}\n"
+            f"    scale={'1 / np.sqrt(' + str(d) + ')' if req.scaled else '1.0'} / "
+            f"{req.temperature:g},  # / temperature\n"
             "    return_weights=True)\n"
             "from dotwise.attention import attention_entropy\nattention_entropy(w)"
         ),
