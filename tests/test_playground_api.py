@@ -598,3 +598,75 @@ def test_filters_apply_the_fused_pipeline(client):
 ])
 def test_filters_bad_input(client, body, match):
     post_422(client, "/api/filters", body, match)
+
+
+# ----------------------------------------------------------------------------- Python boxes
+def _run(code: str) -> dict:
+    namespace: dict = {}
+    exec(compile(code, "<python box>", "exec"), namespace)  # the page's code, verbatim
+    return namespace
+
+
+def test_the_python_box_reproduces_demo_1(client):
+    r = post_ok(client, "/api/vectors", {"u": [1.5, -2], "v": [3, 0.5]})
+    ns = _run(r["python"])
+    assert float(ns["dw"].dot(ns["u"], ns["v"])) == pytest.approx(r["dot"])
+    np.testing.assert_allclose(ns["dw"].vector_projection(ns["u"], ns["v"]),
+                               r["vector_projection"])
+
+
+def test_the_python_box_reproduces_demo_4(client):
+    r = post_ok(client, "/api/lstsq", {"points": POINTS, "degree": 2, "alpha": 0.5})
+    ns = _run(r["python"])
+    np.testing.assert_allclose(ns["res"].x, r["coef"], rtol=1e-10)
+    np.testing.assert_allclose(ns["r"], r["residuals"], atol=1e-12)
+
+
+@needs_gs
+def test_the_python_box_reproduces_demo_3(client):
+    r = post_ok(client, "/api/gram-schmidt", {"vectors": [[1, 2, 0], [0, 1, 1], [1, 0, 3]],
+                                              "method": "classical"})
+    ns = _run(r["python"])
+    np.testing.assert_allclose(ns["Q"], r["Q"], atol=1e-14)
+
+
+@needs_inspect
+def test_the_python_box_reproduces_demo_2(client):
+    r = post_ok(client, "/api/matrix", {"matrix": [[2, 1], [1, 3]]})
+    ns = _run(r["python"].replace("print(report)", "str(report)"))
+    assert float(ns["report"].det) == pytest.approx(r["det"])
+
+
+@needs_attention
+def test_the_python_box_reproduces_demo_5(client):
+    r = post_ok(client, "/api/attention", {"tokens": ["a", "b", "c"], "d": 3, "seed": 2,
+                                           "temperature": 0.7, "causal": True})
+    ns = _run(r["python"])
+    np.testing.assert_allclose(ns["w"], r["weights"], atol=1e-7)
+
+
+@needs_search
+@needs_pca
+def test_the_python_box_reproduces_demo_6(client):
+    r = post_ok(client, "/api/search", {"index": 11, "metric": "cosine", "k": 4})
+    ns = _run(r["python"])
+    ids = [int(i) for i in np.asarray(ns["res"].ids).ravel() if int(i) != 11][:4]
+    assert ids == [n["id"] for n in r["neighbours"]]
+
+
+@needs_svd
+def test_the_python_box_reproduces_demo_7(client):
+    r = post_ok(client, "/api/svd", {"image": "coffee", "rank": 12, "max_side": 96})
+    ns = _run(r["python"])
+    assert ns["c"].nbytes == r["nbytes"]
+    assert float(ns["dw"].psnr(ns["img"], ns["c"].decompress())) == pytest.approx(r["psnr"])
+
+
+@needs_pipeline
+def test_the_python_box_reproduces_demo_8(client):
+    steps = [{"name": "gaussian_blur", "params": {"sigma": 1}}, {"name": "grayscale"}]
+    r = post_ok(client, "/api/filters", {"image": "chelsea", "steps": steps, "max_side": 64})
+    ns = _run(r["python"])
+    expected = np.clip(np.asarray(ns["out"], float) * 255 + 0.5, 0, 255).astype(np.uint8)
+    got = _decode(r["result"])
+    assert np.max(np.abs(got.astype(int) - expected.reshape(got.shape).astype(int))) <= 1

@@ -580,7 +580,10 @@ def _photo(name: str, max_side: int) -> np.ndarray:
     from PIL import Image
 
     sample = need("dotwise.image", "sample_image", "sample photos")
-    img = np.asarray(sample(name), dtype=np.float32)
+    if "max_size" in inspect.signature(sample).parameters:  # the library shrinks it itself
+        img = np.asarray(sample(name, max_size=max_side), dtype=np.float32)
+    else:
+        img = np.asarray(sample(name), dtype=np.float32)
     if img.max() > 1.0:  # tolerate a uint8-valued sample
         img = img / 255.0
     h, w = img.shape[:2]
@@ -645,8 +648,8 @@ def svd(req: SvdRequest) -> dict[str, Any]:
         "raw_bytes": int(getattr(c, "raw_nbytes", img.size)), "energy": jnum(energy),
         "singular_values": jarr(sv[:, :200]), "warnings": warns,
         "python": (
-            f"import dotwise as dw\nimg = dw.sample_image({req.image!r})  # shrunk to ≤ "
-            f"{req.max_side} px here\nc = dw.svd_compress(img, rank={req.rank})\n"
+            f"import dotwise as dw\nimg = dw.sample_image({req.image!r}, max_size={req.max_side})\n"
+            f"c = dw.svd_compress(img, rank={req.rank})\n"
             "c.nbytes, c.ratio, dw.psnr(img, c.decompress())"
         ),
     }
@@ -725,7 +728,7 @@ def filters(req: FiltersRequest) -> dict[str, Any]:
         "python": (
             "import dotwise as dw\nfrom dotwise.image import " + ", ".join(
                 sorted({s.name for s in req.steps}) or ["gaussian_blur"]) + "\n"
-            f"img = dw.sample_image({req.image!r})\n"
+            f"img = dw.sample_image({req.image!r}, max_size={req.max_side})\n"
             f"pipe = dw.Pipeline([{', '.join(calls)}]).fuse()\nout = pipe(img)"
         ),
     }
