@@ -343,14 +343,17 @@ function initLstsq(section) {
     setWarnings(section, r.warnings); setPython(section, r.python);
     const segs = LS.points.map((p, i) => [p, [p[0], r.fitted[i]]]);
     const traces = [
-      segTrace(segs, { line: { color: "#a0aec0", width: 2 } }),
-      { x: r.curve_x, y: r.curve_y, mode: "lines", line: { color: COLORS.blue, width: 3 }, hoverinfo: "skip" },
+      segTrace(segs, { line: { color: "#a0aec0", width: 2 }, name: "residuals", showlegend: true }),
+      { x: r.curve_x, y: r.curve_y, mode: "lines", line: { color: COLORS.blue, width: 3 },
+        hoverinfo: "skip", name: "least squares" },
       { x: LS.points.map((p) => p[0]), y: LS.points.map((p) => p[1]), mode: "markers",
-        marker: { size: 10, color: COLORS.v }, hoverinfo: "skip" },
+        marker: { size: 10, color: COLORS.v }, hoverinfo: "skip", name: "points" },
     ];
     if (r.ridge) traces.splice(2, 0, { x: r.curve_x, y: r.ridge.curve, mode: "lines", hoverinfo: "skip",
+                                       name: `ridge α = ${r.alpha}`,
                                        line: { color: COLORS.p, width: 2.5, dash: "dash" } });
-    Plotly.react(gd, traces, plane(5), PLOT_CONFIG);
+    Plotly.react(gd, traces, { ...plane(5), showlegend: true,
+      legend: { x: 0.01, y: 0.99, bgcolor: "rgba(255,255,255,0.8)" } }, PLOT_CONFIG);
   });
   gd.addEventListener("pointerdown", (ev) => {
     const [x, y] = toData(gd, ev);
