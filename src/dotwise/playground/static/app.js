@@ -356,6 +356,7 @@ function initLstsq(section) {
       legend: { x: 0.01, y: 0.99, bgcolor: "rgba(255,255,255,0.8)" } }, PLOT_CONFIG);
   });
   gd.addEventListener("pointerdown", (ev) => {
+    if (ev.target.closest && ev.target.closest(".legend")) return;  // legend clicks toggle traces
     const [x, y] = toData(gd, ev);
     if (Math.abs(x) > 5 || Math.abs(y) > 5) return;
     LS.history.push(LS.points.map((p) => p.slice()));
