@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn import decomposition as skd
 from sklearn.datasets import load_digits
 
@@ -198,3 +200,24 @@ def test_bad_input_messages(rng):
     with pytest.raises(ShapeError, match=r"X must have n_components_=2 columns .* got shape "
                                          r"\(3, 4\)"):
         pca.inverse_transform(np.ones((3, 4)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(2, 30), p=st.integers(1, 12), seed=st.integers(0, 2**16),
+       solver=st.sampled_from(["full", "covariance_eigh"]))
+def test_pca_properties_for_any_shape(n, p, seed, solver):
+    gen = np.random.default_rng(seed)
+    X = gen.standard_normal((n, p)) * gen.uniform(0.1, 10, size=p) + gen.normal(size=p)
+    pca = PCA(svd_solver=solver).fit(X)
+    k = min(n, p)
+    assert pca.components_.shape == (k, p)
+    ratio_sum = pca.explained_variance_ratio_.sum()
+    assert ratio_sum <= 1 + 1e-10
+    # orthonormal rows for the directions that carry variance
+    live = pca.explained_variance_ > 1e-10 * pca.explained_variance_[0]
+    V = pca.components_[live]
+    np.testing.assert_allclose(V @ V.T, np.eye(len(V)), atol=1e-8)
+    total = np.var(X, axis=0, ddof=1).sum()
+    assert pca.explained_variance_.sum() == pytest.approx(total, rel=1e-8)
+    np.testing.assert_allclose(pca.inverse_transform(pca.transform(X)), X,
+                               atol=1e-7 * (1 + np.abs(X).max()))

@@ -267,7 +267,7 @@ def _advice(r: dict[str, Any], eps: float) -> list[str]:
               "dotwise.ridge, or drop the dependent " + dep + "; never inv(A)."
         )
     elif cond > 1e10:
-        digits = int(round(math.log10(cond)))
+        digits = int(math.log10(cond))
         out.append(
             f"condition {cond:.0e}: expect ~{digits} lost digits of the "
             f"{digits_available:.0f} available; use ridge or lstsq, not inv"
@@ -275,7 +275,7 @@ def _advice(r: dict[str, Any], eps: float) -> list[str]:
                f"{cond ** 2:.0e} and lose everything" if m > n else "")
         )
     elif cond > 1e4:
-        digits = int(round(math.log10(cond)))
+        digits = int(math.log10(cond))
         out.append(
             f"condition {cond:.0e}: moderately ill-conditioned, ~{digits} digits lost; "
             f"solve with QR or SVD (dotwise.lstsq picks one); avoid forming AᵀA, which "

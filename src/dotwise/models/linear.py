@@ -360,7 +360,8 @@ class Ridge(_LinearModel):
         :math:`\\operatorname{tr} H = \\sum_j s_j^2 / (s_j^2 + \\alpha)` (+1 with an
         intercept) = ``leverage_.sum()``: the model's effective number of parameters.
     cond_ : float
-        Condition number of the (centred) design before regularisation.
+        Condition number of the (centred) design before regularisation (set with
+        ``diagnostics=True``).
     residuals_, residual_variance_, dof_resid_, studentized_residuals_, cooks_distance_
         As in :class:`LinearRegression`, with ``dof_resid_ = n - effective_dof_``.
     n_features_in_ : int

@@ -106,9 +106,10 @@ def run(ctx: TourContext) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.6, 3.8))
-    for meth, style in zip(METHODS, ("o-", "s-", "^-", "v--", "k."), strict=True):
-        ax.loglog(conds, errors[meth], style, ms=4 if meth != "auto" else 9, label=meth,
-                  alpha=0.9 if meth != "auto" else 0.4)
+    for meth, style in zip(METHODS[:-1], ("o-", "s-", "^-", "v--"), strict=True):
+        label = "normal (+1 refinement step)" if meth == "normal" else meth
+        ax.loglog(conds, errors[meth], style, ms=4, label=label)
+    ax.loglog(conds, errors["auto"], "o", ms=10, mfc="none", mec="black", label="auto")
     eps = np.finfo(float).eps
     ax.loglog(conds, eps * conds, ":", color="gray", lw=1, label="ε·κ")
     ax.loglog(conds, eps * conds ** 2, "--", color="gray", lw=1, label="ε·κ²")

@@ -1,0 +1,274 @@
+r"""Scaled dot-product attention with PyTorch's semantics, dense or blocked.
+
+Shape legend (PyTorch's): ``L`` target length (queries), ``S`` source length
+(keys and values), ``E`` query/key embedding size, ``Ev`` value embedding size,
+``...`` any number of leading batch/head axes, broadcast against each other.
+
+The specification, in a few lines of NumPy (this is what the tests compare with)::
+
+    def reference(q, k, v, attn_mask=None, is_causal=False, scale=None):
+        L, S = q.shape[-2], k.shape[-2]
+        scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
+        bias = np.zeros((L, S))
+        if is_causal:                       # top-left aligned lower triangle
+            bias[~np.tri(L, S, dtype=bool)] = -np.inf
+        if attn_mask is not None and attn_mask.dtype == bool:
+            bias = np.where(attn_mask, bias, -np.inf)   # True = takes part
+        elif attn_mask is not None:
+            bias = bias + attn_mask                     # float mask is added
+        scores = q @ np.swapaxes(k, -1, -2) * scale + bias
+        weights = softmax(scores, axis=-1)  # a row of only -inf gives zeros
+        return weights @ v
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._validation import ShapeError, as_float_array, check_int, describe
+from ..linalg.special import _softmax
+from .blocked import DEFAULT_BLOCK, blocked_attention, default_threads
+
+__all__ = ["AUTO_BLOCKED_MIN_SCORES", "scaled_dot_product_attention"]
+
+#: The blocked path is chosen automatically once one slice has this many scores (L·S).
+AUTO_BLOCKED_MIN_SCORES = 128 * 128
+
+
+def _as_operand(x, name: str) -> np.ndarray:
+    if isinstance(x, np.ndarray) and x.dtype.kind in "iub":
+        raise TypeError(
+            f"{name} must be a floating-point array (float32 or float64), got {describe(x)}; "
+            f"convert it first, e.g. {name}.astype(np.float32)"
+        )
+    if isinstance(x, np.ndarray) and x.dtype == np.float16:
+        raise TypeError(
+            f"{name} has dtype float16, which dotwise does not compute in; "
+            f"use {name}.astype(np.float32)"
+        )
+    arr = as_float_array(x, name, min_ndim=2, check_finite=False, allow_empty=True)
+    if arr.dtype.kind != "f" or arr.dtype.itemsize > 8:
+        raise TypeError(f"{name} must be float32 or float64, got dtype {arr.dtype}")
+    return arr
+
+
+def _check_finite(arr: np.ndarray, name: str) -> None:
+    if arr.size and not np.isfinite(arr).all():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(
+            f"{name} must contain only finite numbers, found {arr[where]} at index {where}; "
+            f"clean the data (or pass check_finite=False if you know what you are doing)"
+        )
+
+
+def _as_mask(attn_mask, target: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    mask = np.asarray(attn_mask)
+    if mask.dtype.kind not in "bf":
+        raise TypeError(
+            f"attn_mask must be boolean (True = takes part in attention) or floating "
+            f"(added to the scores), got {describe(attn_mask)}"
+            + (f" with dtype {mask.dtype}" if not isinstance(attn_mask, np.ndarray) else "")
+            + "; for 0/1 integers use attn_mask.astype(bool)"
+        )
+    try:
+        fits = np.broadcast_shapes(mask.shape, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"attn_mask of shape {mask.shape} does not broadcast to the scores' shape "
+            f"{target} (batch..., L, S); give it shape (L, S) = {target[-2:]} or one that "
+            f"broadcasts to {target}"
+        )
+    if mask.dtype.kind == "f":
+        if np.isnan(mask).any() or np.isposinf(mask).any():
+            raise ValueError("attn_mask must not contain NaN or +inf (use -inf to exclude a key)")
+        mask = mask.astype(dtype, copy=False)
+    return mask
+
+
+def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = False,
+                                 scale: float | None = None, return_weights: bool = False,
+                                 block_size: int | None = None, *, check_finite: bool = True,
+                                 n_threads: int | None = None):
+    r"""Attention: ``softmax(q kᵀ · scale + mask) v``, with PyTorch's mask semantics.
+
+    Each query row takes a weighted average of the value rows; the weights are
+    the softmax of the query's dot products with the keys.
+
+    .. math::
+
+        \operatorname{Attention}(Q, K, V) =
+        \operatorname{softmax}\!\Big(\frac{Q K^\top}{\sqrt{E}} + M\Big)\, V
+
+    Shape legend: ``L`` queries, ``S`` keys/values, ``E`` query/key size, ``Ev``
+    value size; ``...`` leading batch/head axes (broadcast against each other).
+    The module docstring of :mod:`dotwise.attention.sdpa` has a 15-line NumPy
+    reference implementation that is the specification.
+
+    Parameters
+    ----------
+    q : array_like of shape (..., L, E)
+        Queries.
+    k : array_like of shape (..., S, E)
+        Keys.
+    v : array_like of shape (..., S, Ev)
+        Values.
+    attn_mask : array_like of bool or float, broadcastable to (..., L, S), optional
+        Boolean: ``True`` = the key takes part in attention for that query
+        (PyTorch SDPA's convention; the inverse of ``nn.MultiheadAttention``'s
+        masks). Float: added to the scores (``-inf`` excludes). Converted to
+        the compute dtype.
+    is_causal : bool, default=False
+        Query ``i`` sees only keys ``j <= i`` (lower triangle aligned top-left
+        when ``L != S``, as in PyTorch). Cannot be combined with ``attn_mask``.
+    scale : float, optional
+        Multiplies the scores; default ``1 / sqrt(E)``.
+    return_weights : bool, default=False
+        Also return the ``(..., L, S)`` weights (uses the dense path).
+    block_size : int, optional
+        Force the memory-efficient blocked path with this many keys per block.
+        By default it is chosen automatically when ``L * S >= 128 * 128``, with
+        1024 keys per block.
+    check_finite : bool, default=True
+        Whether to check that the input contains only finite numbers. Disabling
+        it may give a performance gain, but may result in problems (crashes,
+        non-termination) if the inputs do contain infinities or NaNs.
+    n_threads : int, optional
+        Worker threads of the blocked path; default ``OMP_NUM_THREADS`` if set,
+        else the number of CPUs available. While they run, BLAS is limited to
+        one thread (process-wide, through threadpoolctl).
+
+    Returns
+    -------
+    out : ndarray of shape (..., L, Ev)
+        float32 when every input is float32, else float64 (Python lists count
+        as float64; mixed dtypes promote, never downcast).
+    weights : ndarray of shape (..., L, S)
+        Only with ``return_weights=True``. Rows sum to 1, or are all zero for
+        a fully masked query.
+
+    Raises
+    ------
+    ShapeError
+        ``q`` and ``k`` differ in ``E``, ``k`` and ``v`` differ in ``S``, batch
+        axes or ``attn_mask`` do not broadcast.
+    TypeError
+        Integer, boolean or non-numeric ``q``/``k``/``v``; a mask that is neither
+        boolean nor float.
+    ValueError
+        NaN or infinity in the input, ``is_causal`` together with ``attn_mask``,
+        ``block_size < 1``, ``return_weights`` together with ``block_size``.
+
+    Notes
+    -----
+    A query whose keys are all masked gets an output row of zeros (and weights
+    of zeros), never NaN. PyTorch 2.13's CPU kernel gives zeros too; its
+    "equivalent" reference code in the docstring would give NaN.
+
+    The blocked path never materialises ``(L, S)``: see
+    :mod:`dotwise.attention.blocked`. It matches the dense path to float rounding.
+
+    Examples
+    --------
+    >>> q = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> k = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> v = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    >>> out, w = scaled_dot_product_attention(q, k, v, return_weights=True)
+    >>> w.round(3)
+    array([[0.401, 0.198, 0.401],
+           [0.198, 0.401, 0.401]])
+    >>> w.sum(axis=-1)
+    array([1., 1.])
+    >>> out.round(3)
+    array([[0.602, 0.398],
+           [0.398, 0.602]])
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((2, 4, 5, 8), dtype=np.float32)  # (batch, heads, L, E)
+    >>> scaled_dot_product_attention(x, x, x, is_causal=True).shape
+    (2, 4, 5, 8)
+    """
+    q = _as_operand(q, "q")
+    k = _as_operand(k, "k")
+    v = _as_operand(v, "v")
+    if q.shape[-1] != k.shape[-1]:
+        raise ShapeError(
+            f"q and k must have the same embedding size E (last axis): q has shape "
+            f"{q.shape}, k has shape {k.shape}"
+        )
+    if k.shape[-2] != v.shape[-2]:
+        raise ShapeError(
+            f"k and v must have the same number of keys S (second-to-last axis): k has "
+            f"shape {k.shape}, v has shape {v.shape}"
+        )
+    if q.shape[-1] == 0:
+        raise ShapeError(f"q and k must have an embedding size E >= 1, got shape {q.shape}")
+    try:
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ShapeError(
+            f"the leading (batch/head) axes of q, k and v must broadcast: q has shape "
+            f"{q.shape}, k {k.shape}, v {v.shape}"
+        ) from None
+    if check_finite:
+        for arr, name in ((q, "q"), (k, "k"), (v, "v")):
+            _check_finite(arr, name)
+    dtype = np.result_type(q, k, v)
+    q, k, v = (a.astype(dtype, copy=False) for a in (q, k, v))
+    L, S, E, Ev = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
+
+    if not isinstance(is_causal, (bool, np.bool_)):
+        raise TypeError(f"is_causal must be True or False, got {describe(is_causal)}")
+    if is_causal and attn_mask is not None:
+        raise ValueError(
+            "is_causal=True and attn_mask cannot be used together (as in PyTorch); "
+            "combine them yourself: attn_mask & causal_mask(L, S)"
+        )
+    if scale is None:
+        scale = 1.0 / np.sqrt(E)
+    elif isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not np.isfinite(scale):
+        raise TypeError(f"scale must be a finite real number or None, got {describe(scale)}")
+    if block_size is not None:
+        block_size = check_int(block_size, "block_size", minimum=1)
+        if return_weights:
+            raise ValueError(
+                "return_weights=True needs the full (L, S) weight matrix, which the blocked "
+                "path exists to avoid; drop block_size (or return_weights)"
+            )
+    n_threads = default_threads() if n_threads is None else check_int(
+        n_threads, "n_threads", minimum=1)
+    mask = None if attn_mask is None else _as_mask(attn_mask, (*batch, L, S), dtype)
+
+    if L == 0 or S == 0:  # nothing to attend to: every row is "fully masked"
+        out = np.zeros((*batch, L, Ev), dtype)
+        return (out, np.zeros((*batch, L, S), dtype)) if return_weights else out
+    use_blocked = block_size is not None or (not return_weights and L * S >= AUTO_BLOCKED_MIN_SCORES)
+    if use_blocked:
+        out = np.empty((*batch, L, Ev), dtype)
+        qb = np.broadcast_to(q, (*batch, L, E))
+        kb = np.broadcast_to(k, (*batch, S, E))
+        vb = np.broadcast_to(v, (*batch, S, Ev))
+        mb = None if mask is None else np.broadcast_to(mask, (*batch, L, S))
+        return blocked_attention(qb, kb, vb, mb, bool(is_causal), float(scale),
+                                 block_size or DEFAULT_BLOCK, batch, out, n_threads)
+    weights = _dense_weights(q, k, mask, bool(is_causal), float(scale), batch)
+    out = np.matmul(weights, v)
+    return (out, weights) if return_weights else out
+
+
+def _dense_weights(q, k, mask, causal, scale, batch):
+    """The ``(*batch, L, S)`` softmax weights, built in one piece (trusted input)."""
+    dt = q.dtype
+    L, S = q.shape[-2], k.shape[-2]
+    qs = np.broadcast_to(q * dt.type(scale), (*batch, *q.shape[-2:]))
+    scores = np.matmul(qs, np.swapaxes(k, -1, -2))
+    if causal:
+        np.copyto(scores, dt.type(-np.inf), where=~np.tri(L, S, dtype=bool))
+    if mask is not None:
+        if mask.dtype == bool:
+            np.copyto(scores, dt.type(-np.inf), where=~mask)
+        else:
+            scores += mask
+    return _softmax(scores, axis=-1)

@@ -1,0 +1,39 @@
+"""``dotwise attention``: the demo's table, row sums and heatmap; the scaling table; errors."""
+
+from __future__ import annotations
+
+from PIL import Image
+from typer.testing import CliRunner
+
+from dotwise.cli import get_app
+
+
+def test_demo_prints_weights_with_row_sums_and_writes_a_heatmap(tmp_path):
+    out = tmp_path / "w.png"
+    result = CliRunner().invoke(get_app(), ["attention", "demo", "--seq", "5", "--dim", "8",
+                                            "--causal", "--seed", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "row sum" in result.output and "causal" in result.output
+    assert result.output.count("1.0000") == 5  # every row sums to 1
+    assert "q4" in result.output and "k4" in result.output
+    with Image.open(out) as im:
+        assert im.format == "PNG" and im.size[0] > 100
+
+
+def test_demo_rejects_bad_options(tmp_path):
+    runner = CliRunner()
+    bad = runner.invoke(get_app(), ["attention", "demo", "--out", str(tmp_path / "x.jpg")])
+    assert bad.exit_code == 2 and "--out must be a .png file" in bad.output
+    bad = runner.invoke(get_app(), ["attention", "demo", "--seq", "0"])
+    assert bad.exit_code == 2
+
+
+def test_scaling_table_and_bad_dims():
+    runner = CliRunner()
+    ok = runner.invoke(get_app(), ["attention", "scaling", "--dims", "4,256"])
+    assert ok.exit_code == 0, ok.output
+    assert "256" in ok.output and "entropy" in ok.output
+    bad = runner.invoke(get_app(), ["attention", "scaling", "--dims", "a,b"])
+    assert bad.exit_code == 2 and "comma-separated integers" in bad.output
+    bad = runner.invoke(get_app(), ["attention", "scaling", "--dims", "0,4"])
+    assert bad.exit_code == 2 and "dims must be a non-empty" in bad.output
