@@ -112,7 +112,7 @@ def json_response(payload: Any, status_code: int = 200) -> Response:
 
 
 def _fmt(x: float) -> str:
-    return f"{float(x) + 0.0:.4g}"  # + 0.0: no "-0"
+    return f"{float(x) + 0.0:.12g}"  # + 0.0: no "-0"
 
 
 def _lst(a: Any) -> str:
