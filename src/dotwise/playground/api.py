@@ -188,12 +188,14 @@ FEATURES = {
 @router.get("/limits", summary="The input limits every request obeys")
 @as_json
 async def limits() -> dict[str, Any]:
+    """Every limit as ``name: value`` (the same numbers the 422 messages quote)."""
     return dict(LIMITS)
 
 
 @router.get("/status", summary="Which demos this installation can run")
 @as_json
 async def status() -> dict[str, Any]:
+    """``version`` and, per demo, ``available`` and the ``missing`` dotwise names."""
     demos = {}
     for demo, parts in FEATURES.items():
         missing = [f"{m}.{n}" for m, n, _ in parts if not available(m, n)]
@@ -205,6 +207,10 @@ async def status() -> dict[str, Any]:
 @router.post("/vectors", summary="Demo 1: dot, norms, cosine, angle and projections of u on v")
 @as_json
 async def vectors(req: VectorsRequest) -> dict[str, Any]:
+    """Answer: ``dot``, ``norm_u``, ``norm_v``, ``cosine``, ``angle_degrees``,
+    ``scalar_projection``, ``vector_projection``, ``residual`` (u − proj, orthogonal to v),
+    ``residual_dot_v``; for drawing ``span_v`` and ``right_angle``; ``warnings``, ``python``.
+    Zero vectors: 422 with the library's message."""
     u, v = np.asarray(req.u, dtype=float), np.asarray(req.v, dtype=float)
     with captured_warnings() as warns:
         dot = dw.dot(u, v)
@@ -265,6 +271,7 @@ PRESETS = {
 @router.get("/matrix/presets", summary="Demo 2: preset matrices (rotation, shear, projection...)")
 @as_json
 async def matrix_presets(n: int = Query(2, ge=2, le=3)) -> dict[str, Any]:
+    """``presets``: name → n×n matrix (rotation, shear, scale, reflection, projection, singular)."""
     return {"n": n, "presets": {k: jarr(m) for k, m in PRESETS[n].items()}}
 
 
@@ -306,6 +313,11 @@ def _apply(A: np.ndarray, points: np.ndarray) -> np.ndarray:
 @router.post("/matrix", summary="Demo 2: what a 2×2 or 3×3 matrix does to space")
 @as_json
 async def matrix(req: MatrixRequest) -> dict[str, Any]:
+    """Answer (from ``dw.inspect``): ``det``, ``rank``, ``cond``, ``advice``; real eigenpairs
+    ``eigen`` (value, unit vector), ``complex_eigenvalues``, ``defective``; where space
+    collapses (``flattened_to``); and for drawing the grid, the unit square (cube) and the
+    basis vectors before and after (1 − t)·I + t·A (``grid_image``, ``shape_image``,
+    ``basis_images``, ``det_t``)."""
     inspect_matrix = need("dotwise.linalg", "inspect", "matrix inspection")
     A = np.asarray(req.matrix, dtype=float)
     n = A.shape[0]
@@ -356,6 +368,10 @@ async def matrix(req: MatrixRequest) -> dict[str, Any]:
 @router.post("/gram-schmidt", summary="Demo 3: Gram–Schmidt step by step in 3-D")
 @as_json
 async def gram_schmidt(req: GramSchmidtRequest) -> dict[str, Any]:
+    """Answer: ``Q`` and ``R`` from ``dw.gram_schmidt`` (V = QR, vectors as columns),
+    ``orthogonality_loss`` ‖QᵀQ − I‖, and ``steps``: per vector the projections subtracted
+    (onto each earlier q, with the coefficient), the ``remainder``, its norm (R_kk) and ``q``.
+    Dependent vectors: 422 with the library's message."""
     gs = need("dotwise.linalg", "gram_schmidt", "Gram–Schmidt")
     loss_fn = need("dotwise.linalg", "orthogonality_loss", "orthogonality loss")
     V = np.asarray(req.vectors, dtype=float).T  # columns are the vectors
@@ -392,6 +408,8 @@ async def gram_schmidt(req: GramSchmidtRequest) -> dict[str, Any]:
              summary="Demo 3: loss of orthogonality of each method on a Hilbert matrix")
 @as_json
 async def gram_schmidt_loss(req: GramSchmidtLossRequest) -> dict[str, Any]:
+    """Answer: ``cond`` of the n×n Hilbert matrix and per method its orthogonality ``loss``
+    (or the ``error`` the library raised)."""
     import scipy.linalg
 
     gs = need("dotwise.linalg", "gram_schmidt", "Gram–Schmidt")
@@ -427,6 +445,10 @@ async def gram_schmidt_loss(req: GramSchmidtLossRequest) -> dict[str, Any]:
 @router.post("/lstsq", summary="Demo 4: fit a polynomial by projection; ridge for comparison")
 @as_json
 async def lstsq(req: LstsqRequest) -> dict[str, Any]:
+    """Answer (from ``dw.lstsq`` on the Vandermonde matrix A = [1, x, x², …]): ``coef``,
+    ``residual_norm``, ``rank``, ``cond``, ``method``; ``fitted`` Ax̂, ``residuals`` r,
+    ``At_r`` = Aᵀr (≈ 0); the curve over [x_min, x_max]; with alpha > 0 also ``ridge``
+    (``dw.ridge`` coefficients and curve)."""
     pts = np.asarray(req.points, dtype=float)
     x, y = pts[:, 0], pts[:, 1]
     A = np.vander(x, req.degree + 1, increasing=True)
@@ -464,6 +486,9 @@ async def lstsq(req: LstsqRequest) -> dict[str, Any]:
 @router.post("/attention", summary="Demo 5: scaled dot-product attention on a few tokens")
 @as_json
 async def attention(req: AttentionRequest) -> dict[str, Any]:
+    """Answer (from ``dw.scaled_dot_product_attention``): the ``q``, ``k``, ``v`` used, the
+    ``scale`` (1/√d or 1, over the temperature), ``weights`` (rows sum to 1), ``output``,
+    ``entropy`` per row (nats) and its maximum ``max_entropy`` (uniform over allowed keys)."""
     sdpa = need("dotwise.attention", "scaled_dot_product_attention", "attention")
     entropy_fn = need("dotwise.attention", "attention_entropy", "attention entropy")
     n, d = len(req.tokens), req.d
@@ -531,6 +556,8 @@ def _pca_map() -> tuple[Any, np.ndarray]:
 @router.get("/digits/map", summary="Demo 6: the digits collection mapped to 2-D by PCA")
 @as_json
 async def digits_map() -> dict[str, Any]:
+    """``xy``: the 1 797 digits on their first two principal components (``dw.PCA``),
+    ``labels``, ``explained_variance_ratio``."""
     _, y = _digits()
     pca, coords = _pca_map()
     ratio = getattr(pca, "explained_variance_ratio_", None)
@@ -543,6 +570,9 @@ async def digits_map() -> dict[str, Any]:
 @router.post("/search", summary="Demo 6: nearest digits under cosine, L2 or dot")
 @as_json
 async def search(req: SearchRequest) -> dict[str, Any]:
+    """Answer (from ``dw.Index``): ``neighbours`` (id, label, score — similarity for cosine
+    and dot, distance for l2 — pixels, map position), the query's position ``query_xy``.
+    A query by index leaves the digit itself out of its neighbours."""
     X, y = _digits()
     index = _index(req.metric)
     pca, coords = _pca_map()
@@ -614,6 +644,7 @@ def _photo_png(name: str, max_side: int) -> str:
 @router.get("/images", summary="Demos 7–8: the sample photos one can pick (by name)")
 @as_json
 async def images() -> dict[str, Any]:
+    """The names of the sample photos (``dw.sample_image``); no other image can be named."""
     return {"images": IMAGE_NAMES, "max_side": LIMITS["max_image_side"]}
 
 
@@ -628,6 +659,9 @@ def _spectrum(name: str, max_side: int) -> np.ndarray:
 @router.post("/svd", summary="Demo 7: SVD compression of a sample photo at a chosen rank")
 @as_json
 def svd(req: SvdRequest) -> dict[str, Any]:
+    """Answer (from ``dw.svd_compress`` and ``dw.psnr``): ``original`` and ``reconstruction``
+    as PNG data URLs, ``psnr`` (dB), ``nbytes`` stored, ``ratio`` (stored / raw bytes),
+    ``energy`` kept and the ``singular_values`` per channel (first 200)."""
     compress = need("dotwise.image", "svd_compress", "SVD compression")
     psnr = need("dotwise.image", "psnr", "PSNR")
     img = _photo(req.image, req.max_side)
@@ -679,6 +713,7 @@ _INT_PARAMS = {"size", "length"}
 @router.get("/filters", summary="Demo 8: the filters a pipeline can use, with parameter ranges")
 @as_json
 async def filters_catalogue() -> dict[str, Any]:
+    """Per filter of ``dotwise.image`` that a pipeline may use: its parameters and ranges."""
     return {"filters": {name: [{"name": p, "min": lo, "max": hi, "default": d, "step": st}
                                for p, lo, hi, d, st in params]
                         for name, params in FILTERS.items()}}
@@ -705,6 +740,9 @@ def _check_step(step: Any) -> tuple[list[float | int], str]:
 @router.post("/filters", summary="Demo 8: a filter pipeline applied (fused) to a sample photo")
 @as_json
 def filters(req: FiltersRequest) -> dict[str, Any]:
+    """Answer: the ``original`` and the ``result`` of ``dw.Pipeline(steps).fuse()`` as PNG data
+    URLs, the ``steps`` as calls, ``n_steps``, ``n_passes`` after fusing and the fusion
+    report (``fused``)."""
     checked = [_check_step(s) for s in req.steps]
     Pipeline = need("dotwise.image", "Pipeline", "filter pipelines")
     img = _photo(req.image, req.max_side)
