@@ -652,6 +652,10 @@ def test_the_python_box_reproduces_demo_6(client):
     ns = _run(r["python"])
     ids = [int(i) for i in np.asarray(ns["res"].ids).ravel() if int(i) != 11][:4]
     assert ids == [n["id"] for n in r["neighbours"]]
+    X, _ = _digits()
+    typed = post_ok(client, "/api/search", {"pixels": X[3].tolist(), "metric": "l2", "k": 3})
+    ns = _run(typed["python"])
+    assert np.asarray(ns["res"].ids).ravel().tolist() == [n["id"] for n in typed["neighbours"]]
 
 
 @needs_svd

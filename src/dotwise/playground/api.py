@@ -590,15 +590,16 @@ async def search(req: SearchRequest) -> dict[str, Any]:
         neighbours.append({"id": int(i), "label": int(y[i]), "score": jnum(s),
                            "pixels": X[i].tolist(), "xy": jarr(coords[i])})
     neighbours = neighbours[: req.k]
-    qsrc = f"X[{req.index}]" if req.index is not None else "np.array(pixels)  # 64 values"
+    qsrc = f"X[{req.index}]" if req.index is not None else f"np.array({_lst(query)})"
     return {
         "metric": req.metric, "query_pixels": query.tolist(),
         "query_label": None if req.index is None else int(y[req.index]),
         "query_xy": jarr(q_xy), "neighbours": neighbours, "warnings": warns,
         "python": (
-            "from sklearn.datasets import load_digits\nimport dotwise as dw\n"
+            "import numpy as np\nfrom sklearn.datasets import load_digits\nimport dotwise as dw\n"
             f"X = load_digits().data\nindex = dw.Index(64, metric={req.metric!r})\n"
-            f"index.add(X)\nres = index.search({qsrc}, k={req.k + extra})\nres.ids, res.scores"
+            f"index.add(X)\nq = {qsrc}\nres = index.search(q, k={req.k + extra})\n"
+            "res.ids, res.scores"
         ),
     }
 
