@@ -40,9 +40,11 @@ def register(app: typer.Typer) -> None:
         total = sum(o.seconds for o in result.outcomes)
         failed = [o for o in result.outcomes if o.error or o.failed_checks]
         console.rule("[bold]summary")
+        width = max((len(o.section.title) for o in result.outcomes), default=0) + 2
         for o in result.outcomes:
             state = "[green]ok[/green]" if o not in failed else "[bold red]FAILED[/bold red]"
-            console.print(f"  {o.section.title:<48} {o.seconds:6.1f} s  {state}", highlight=False)
+            console.print(f"  {o.section.title:<{width}} {o.seconds:6.1f} s  {state}",
+                          highlight=False)
         console.print(f"{len(result.outcomes)} sections, {result.n_checks} checks, {total:.1f} s")
         if result.report_path is not None:
             console.print(f"report: [bold]{result.report_path.resolve()}[/bold]")
