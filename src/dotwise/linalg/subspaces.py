@@ -260,10 +260,13 @@ def check_projection(P, *, tol: float | None = None,
     if m != n:
         raise ShapeError(f"P must be a square matrix, got shape {P.shape}")
     eps = float(np.finfo(P.dtype).eps)
-    with np.errstate(over="ignore"):
-        amax = float(np.max(np.abs(P))) if P.size else 0.0
-        fro = amax * float(np.linalg.norm(P / amax)) if amax > 0 else 0.0
-    tol = 10 * max(m, 1) * eps * max(1.0, fro) if tol is None else check_tol(tol)
+    if tol is None:  # ‖P‖_F scaled by max|P_ij| so that it cannot overflow
+        with np.errstate(over="ignore"):
+            amax = float(np.max(np.abs(P))) if P.size else 0.0
+            fro = amax * float(np.linalg.norm(P / amax)) if amax > 0 else 0.0
+        tol = 10 * max(m, 1) * eps * max(1.0, fro)
+    else:
+        tol = check_tol(tol)
     if m == 0:
         return ProjectionReport((0, 0), True, True, True, True, 0.0, 0.0, 0.0, 0.0, 0, 0.0,
                                 tol)
