@@ -140,7 +140,7 @@ def _normal(A: np.ndarray, b2: np.ndarray, max_cond: float) -> tuple[np.ndarray,
     condition estimate exceeds ``max_cond``.
     """
     G = _gram(A)
-    d = np.sqrt(np.diag(G).copy())
+    d = np.sqrt(np.diag(G))
     if not np.all(d > 0):
         raise _RankDeficient(float("inf"))
     Gs = G / np.outer(d, d)
