@@ -48,8 +48,8 @@ class IVFIndex(Index):
     The quantizer uses the index's metric: cosine assigns a vector to the
     centroid of highest cosine (centroids are normalised, spherical k-means),
     dot to the highest inner product, l2 to the nearest centroid. Training
-    uses scikit-learn's :class:`~sklearn.cluster.KMeans` (random initial
-    centroids, at most 20 Lloyd iterations) on at most
+    uses scikit-learn's :class:`~sklearn.cluster.KMeans` (k-means++ seeding up
+    to 256 lists, random seeding above; at most 20 Lloyd iterations) on at most
     ``max_train`` vectors (a random sample). ``add`` keeps the lists sorted,
     so each call re-sorts the collection: add in large batches.
 
@@ -104,9 +104,10 @@ class IVFIndex(Index):
         if X.shape[0] > self.max_train:
             rng = np.random.default_rng(self.random_state)
             X = X[np.sort(rng.choice(X.shape[0], self.max_train, replace=False))]
-        # random initial centroids (as FAISS does): k-means++ costs as much as many
-        # Lloyd iterations when there are hundreds of lists
-        km = KMeans(n_clusters=self.n_lists, init="random", n_init=1, max_iter=20,
+        # k-means++ seeding costs as much as many Lloyd iterations when there are hundreds
+        # of lists: there, start from random vectors (as FAISS does)
+        init = "k-means++" if self.n_lists <= 256 else "random"
+        km = KMeans(n_clusters=self.n_lists, init=init, n_init=1, max_iter=20,
                     random_state=self.random_state)
         km.fit(X)
         C = km.cluster_centers_.astype(self.dtype)
