@@ -616,7 +616,7 @@ def block_compress(img: Any, quality: float | None = None, *, ratio: float | Non
         luma blocks), stored in the file as 8-bit (≈ 4.4 kB).
     subsampling : {"auto", "4:2:0", "4:4:4"}, default="auto"
         Chroma resolution. ``auto``: with ``quality``, 4:2:0 below 90; with ``ratio``,
-        4:2:0, and at high rates (quality ≥ 75) also 4:4:4, keeping the higher PSNR.
+        both are fitted to the size and the one with the higher PSNR is kept.
 
     Returns
     -------
@@ -703,10 +703,9 @@ def _block_compress(img, quality, ratio, basis, subsampling) -> CompressedImage:
     if c == 1 or subsampling != "auto":
         return fit(c == 3 and subsampling == "4:2:0")
     best = fit(True)
-    if best.params["quality"] >= 75:   # high rates: full-resolution chroma may win
-        other = fit(False)
-        if _psnr_raw(arr, other.decompress()) > _psnr_raw(arr, best.decompress()):
-            best = other
+    other = fit(False)                 # full-resolution chroma often wins at high rates
+    if _psnr_raw(arr, other.decompress()) > _psnr_raw(arr, best.decompress()):
+        best = other
     return best
 
 
