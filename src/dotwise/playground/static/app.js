@@ -546,7 +546,8 @@ function initSvd(section) {
   update();
 }
 
-const FLT = { steps: [{ name: "gaussian_blur", params: { sigma: 1.5 } }, { name: "sepia", params: {} }],
+const FLT = { steps: [{ name: "gaussian_blur", params: { sigma: 1.5 } }, { name: "sharpen", params: { amount: 0.8 } },
+                     { name: "sepia", params: {} }, { name: "brightness", params: { factor: 1.1 } }],
               catalogue: null };
 function initFilters(section) {
   const imgSel = $("#flt-image"), addSel = $("#flt-add"), list = $("#flt-steps");
@@ -566,6 +567,14 @@ function initFilters(section) {
         const val = document.createElement("span"); val.textContent = String(step.params[p.name]);
         el.addEventListener("input", () => { step.params[p.name] = Number(el.value); val.textContent = el.value; update(); });
         lab.append(el, val); params.appendChild(lab);
+      }
+      if (i > 0) {
+        const up = document.createElement("button"); up.type = "button"; up.textContent = "↑";
+        up.title = "move up"; up.className = "up";
+        up.addEventListener("click", () => {
+          [FLT.steps[i - 1], FLT.steps[i]] = [FLT.steps[i], FLT.steps[i - 1]]; renderSteps(); update();
+        });
+        li.appendChild(up);
       }
       const rm = document.createElement("button"); rm.type = "button"; rm.textContent = "remove";
       rm.addEventListener("click", () => { FLT.steps.splice(i, 1); renderSteps(); update(); });
