@@ -281,7 +281,9 @@ function initGram(section) {
     const s = Math.min(Number(stepEl.value), r.steps.length);
     const st = r.steps[s - 1];
     setText("gs-step-label", `${s} of ${r.steps.length}`);
-    setText("gs-step-text", `v${s} minus its projections on q1…q${s - 1}, then scaled to length 1`);
+    const onto = s === 2 ? "q1" : `q1…q${s - 1}`;
+    setText("gs-step-text", s === 1 ? "v1 scaled to length 1 (nothing to subtract yet)"
+      : `v${s} minus its projections on ${onto}, then scaled to length 1`);
     setText("gs-remainder", fmt(st.remainder_norm));
     const traces = r.steps.map((t, i) => line3(t.vector, "#a0aec0", 3, "solid", `v${i + 1}`));
     for (let i = 0; i < s - 1; i++) traces.push(line3(r.steps[i].q, COLORS.blue, 8, "solid", `q${i + 1}`));
