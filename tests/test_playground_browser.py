@@ -409,17 +409,24 @@ def test_svd_rank_slider(pg, artifacts_dir):
     assert pg.errors == []
 
 
-def test_filters_add_a_step(pg, artifacts_dir):
+def test_filters_add_and_reorder_steps(pg, artifacts_dir):
     require("filters")
+    from dotwise.image import Pipeline, brightness, emboss, gaussian_blur, sepia, sharpen
+
     pg.open("filters")
+    assert pg.text("#flt-n_steps") == "4" and pg.number("#flt-n_passes") == 2
     before = pg.seq("filters")
-    pg.page.select_option("#flt-add", "sharpen")
+    pg.page.select_option("#flt-add", "emboss")
     pg.page.click("#flt-add-btn")
     pg.wait("filters", before)
-    assert pg.text("#flt-n_steps") == "3"
-    from dotwise.image import Pipeline, gaussian_blur, sepia, sharpen
-
-    fused = Pipeline([gaussian_blur(1.5), sepia(), sharpen(1.0)]).fuse()
-    assert pg.number("#flt-n_passes") == len(fused)
-    pg.shot(artifacts_dir, "filters-added")
+    steps = [gaussian_blur(1.5), sharpen(0.8), sepia(), brightness(1.1), emboss(1.0)]
+    assert pg.text("#flt-n_steps") == "5"
+    assert pg.number("#flt-n_passes") == Pipeline(steps).fuse().report.passes_after
+    before = pg.seq("filters")
+    pg.page.click("#flt-steps li:nth-child(5) button.up")  # emboss before brightness
+    pg.wait("filters", before)
+    steps[3], steps[4] = steps[4], steps[3]
+    assert pg.number("#flt-n_passes") == Pipeline(steps).fuse().report.passes_after
+    assert pg.text("#flt-fused") == str(Pipeline(steps).fuse().report)
+    pg.shot(artifacts_dir, "filters-reordered")
     assert pg.errors == []

@@ -281,7 +281,9 @@ function initGram(section) {
     const s = Math.min(Number(stepEl.value), r.steps.length);
     const st = r.steps[s - 1];
     setText("gs-step-label", `${s} of ${r.steps.length}`);
-    setText("gs-step-text", `v${s} minus its projections on q1…q${s - 1}, then scaled to length 1`);
+    const onto = s === 2 ? "q1" : `q1…q${s - 1}`;
+    setText("gs-step-text", s === 1 ? "v1 scaled to length 1 (nothing to subtract yet)"
+      : `v${s} minus its projections on ${onto}, then scaled to length 1`);
     setText("gs-remainder", fmt(st.remainder_norm));
     const traces = r.steps.map((t, i) => line3(t.vector, "#a0aec0", 3, "solid", `v${i + 1}`));
     for (let i = 0; i < s - 1; i++) traces.push(line3(r.steps[i].q, COLORS.blue, 8, "solid", `q${i + 1}`));
@@ -546,7 +548,8 @@ function initSvd(section) {
   update();
 }
 
-const FLT = { steps: [{ name: "gaussian_blur", params: { sigma: 1.5 } }, { name: "sepia", params: {} }],
+const FLT = { steps: [{ name: "gaussian_blur", params: { sigma: 1.5 } }, { name: "sharpen", params: { amount: 0.8 } },
+                     { name: "sepia", params: {} }, { name: "brightness", params: { factor: 1.1 } }],
               catalogue: null };
 function initFilters(section) {
   const imgSel = $("#flt-image"), addSel = $("#flt-add"), list = $("#flt-steps");
@@ -566,6 +569,14 @@ function initFilters(section) {
         const val = document.createElement("span"); val.textContent = String(step.params[p.name]);
         el.addEventListener("input", () => { step.params[p.name] = Number(el.value); val.textContent = el.value; update(); });
         lab.append(el, val); params.appendChild(lab);
+      }
+      if (i > 0) {
+        const up = document.createElement("button"); up.type = "button"; up.textContent = "↑";
+        up.title = "move up"; up.className = "up";
+        up.addEventListener("click", () => {
+          [FLT.steps[i - 1], FLT.steps[i]] = [FLT.steps[i], FLT.steps[i - 1]]; renderSteps(); update();
+        });
+        li.appendChild(up);
       }
       const rm = document.createElement("button"); rm.type = "button"; rm.textContent = "remove";
       rm.addEventListener("click", () => { FLT.steps.splice(i, 1); renderSteps(); update(); });
