@@ -133,16 +133,26 @@ def ratio(peer: Timing | None, ours: Timing | None) -> float | None:
 
 
 def peak_rss_of(code: str, *, threads: int = 2, timeout: float = 600) -> dict[str, Any]:
-    """Run ``code`` in a fresh Python and return its peak RSS (ru_maxrss) in MiB.
+    """Run ``code`` in a fresh Python and return its peak resident memory in MiB.
 
-    The snippet runs after ``import numpy``; the baseline (interpreter + imports
-    it performs) is reported separately so the *extra* memory can be read off.
+    The figure is ``VmHWM`` from ``/proc/self/status`` (Linux), read at the end
+    of the child. Not ``ru_maxrss``: on Linux a child inherits its parent's
+    ``ru_maxrss`` across fork and exec, so a child of a large benchmark process
+    would report the parent's peak. Elsewhere ``ru_maxrss`` is the fallback.
     """
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
     wrapper = (
         "import resource, json, sys\n"
         f"{code}\n"
-        "print(json.dumps({'maxrss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
+        "def _peak_kib():\n"
+        "    try:\n"
+        "        for line in open('/proc/self/status'):\n"
+        "            if line.startswith('VmHWM:'):\n"
+        "                return int(line.split()[1])\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(json.dumps({'maxrss_kib': _peak_kib()}))\n"
     )
     try:
         out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
