@@ -247,3 +247,21 @@ def test_ridge_bad_input():
         dw.ridge(np.eye(2), np.ones(3))
     with pytest.raises(ValueError, match=r"A must contain only finite numbers"):
         dw.ridge([[np.nan]], [1.0])
+
+
+@pytest.mark.parametrize("cond", [1e2, 1e6, 1e10])
+@pytest.mark.parametrize("alpha", [1e-12, 1e-6, 1.0])
+@pytest.mark.parametrize("m", [30, 400])  # square-ish (thin SVD) and tall (QR first)
+def test_ridge_equals_the_augmented_least_squares_problem_at_any_conditioning(cond, alpha, m):
+    # min ‖Ax − b‖² + α‖x‖² is the least-squares problem of [A; √α I] against [b; 0];
+    # whichever path ridge takes (Cholesky, QR + SVD of R, SVD), the answers agree.
+    rng = np.random.default_rng(7)
+    n = 20
+    U, _ = np.linalg.qr(rng.standard_normal((m, n)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    A = (U * np.logspace(0, -np.log10(cond), n)) @ V.T
+    b = rng.standard_normal(m)
+    aug = np.vstack([A, np.sqrt(alpha) * np.eye(n)])
+    ref = scipy.linalg.lstsq(aug, np.r_[b, np.zeros(n)], lapack_driver="gelsd")[0]
+    x = dw.ridge(A, b, alpha)
+    assert np.linalg.norm(x - ref) <= 1e-8 * np.linalg.norm(ref)

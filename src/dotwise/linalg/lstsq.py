@@ -60,7 +60,7 @@ def _normal_max_cond(dtype: np.dtype) -> float:
     r"""Largest column-scaled condition estimate for which ``auto`` trusts the normal equations.
 
     One refinement step multiplies the error of the Cholesky solution by about
-    :math:`c\,\kappa^2\epsilon`; with :math:`\kappa \le 	frac12\epsilon^{-1/3}` the
+    :math:`c\,\kappa^2\epsilon`; with :math:`\kappa \le \tfrac12\epsilon^{-1/3}` the
     refined error, about :math:`(\kappa^2\epsilon)^2`, stays at or below the
     :math:`\kappa\epsilon` that a backward-stable QR solver achieves
     (float64: κ ≤ 8.3e4; float32: κ ≤ 100). The estimate is LAPACK's 1-norm
@@ -132,14 +132,19 @@ def _gram(A: np.ndarray) -> np.ndarray:
     return syrk(1.0, np.ascontiguousarray(A).T, trans=0, lower=0)
 
 
-def _normal(A: np.ndarray, b2: np.ndarray, max_cond: float) -> tuple[np.ndarray, float, float]:
+def _normal(A: np.ndarray, b2: np.ndarray, max_cond: float,
+            shift: float = 0.0) -> tuple[np.ndarray, float, float]:
     """Cholesky of the column-scaled Gram matrix plus one refinement step.
 
+    With ``shift = α > 0`` it solves the ridge normal equations
+    ``(AᵀA + αI) x = Aᵀb`` instead (the Gram matrix of ``[A; √α I]``).
     Returns ``(x, cond_estimate_of_A, cond_estimate_of_scaled_A)``; raises
     :class:`_RankDeficient` when the factorization fails or the scaled
     condition estimate exceeds ``max_cond``.
     """
     G = _gram(A)
+    if shift:
+        G[np.diag_indices_from(G)] += shift
     d = np.sqrt(np.diag(G))
     if not np.all(d > 0):
         raise _RankDeficient(float("inf"))
@@ -161,7 +166,7 @@ def _normal(A: np.ndarray, b2: np.ndarray, max_cond: float) -> tuple[np.ndarray,
 
     x = solve(A.T @ b2)
     r = b2 - A @ x
-    x += solve(A.T @ r)  # one step of iterative refinement
+    x += solve(A.T @ r - shift * x)  # one step of iterative refinement
     return x, max(cond_a, 1.0), max(cond_scaled, 1.0)
 
 
@@ -184,27 +189,44 @@ def _qr(A: np.ndarray, b2: np.ndarray, rcond: float, *, fallback_svd: bool = Fal
             raise _RankDeficient(cond)
         y = scipy.linalg.solve_triangular(R, b2, trans="T", check_finite=False)
         return Q @ y, cond, m, None, "qr"
+    R, reduce_b = _householder(A)
+    cond = _tri_cond(R)
+    deficient = not cond * rcond < 1
+    if deficient and not fallback_svd:
+        raise _RankDeficient(cond)
+    qtb = reduce_b(b2)
+    if not deficient:
+        x, info = _get("trtrs", R)(R, qtb, lower=0)
+        if info == 0:
+            return x, cond, n, None, "qr"
+    x, rank, s = _pinv(R, qtb, rcond)
+    return x, svd_cond(s), rank, s, "svd"
+
+
+def _householder(A: np.ndarray):
+    """Householder QR of a tall ``A`` (m ≥ n) through LAPACK ``geqrf``.
+
+    Returns ``(R, reduce_b)``: the ``n × n`` upper-triangular factor and a function
+    mapping ``b`` of shape (m, k) to ``(Qᵀb)[:n]`` (LAPACK ``ormqr``; Q is never
+    formed). Since ‖Ax − b‖² = ‖Rx − (Qᵀb)[:n]‖² + const, any least-squares or
+    ridge problem in ``A`` becomes the same problem in the small factor ``R``.
+    """
+    n = A.shape[1]
     F = np.array(A, order="F", copy=True)
-    geqrf, ormqr, trtrs = _get("geqrf", F), _get("ormqr", F), _get("trtrs", F)
+    geqrf, ormqr = _get("geqrf", F), _get("ormqr", F)
     # a workspace of n·64 lets LAPACK use its blocked (BLAS-3) algorithm; the
     # wrapper's default minimum runs the unblocked one, several times slower
     qr, tau, _, info = geqrf(F, lwork=max(1, 64 * n), overwrite_a=1)
     if info != 0:  # pragma: no cover - LAPACK argument error
         raise np.linalg.LinAlgError(f"LAPACK geqrf failed (info={info})")
-    R = np.triu(qr[:n, :n])
-    cond = _tri_cond(R)
-    deficient = not cond * rcond < 1
-    if deficient and not fallback_svd:
-        raise _RankDeficient(cond)
-    c = np.array(b2, order="F", copy=True)
-    lwork = max(1, c.shape[1] * 64, n)
-    qtb, _, info = ormqr("L", "T", qr, tau, c, lwork, overwrite_c=1)
-    if not deficient:
-        x, info = trtrs(R, qtb[:n], lower=0)
-        if info == 0:
-            return x, cond, n, None, "qr"
-    x, rank, s = _pinv(R, qtb[:n], rcond)
-    return x, svd_cond(s), rank, s, "svd"
+
+    def reduce_b(b2: np.ndarray) -> np.ndarray:
+        c = np.array(b2, order="F", copy=True)
+        lwork = max(1, c.shape[1] * 64, n)
+        qtb, _, _ = ormqr("L", "T", qr, tau, c, lwork, overwrite_c=1)
+        return qtb[:n]
+
+    return np.triu(qr[:n, :n]), reduce_b
 
 
 def _tri_cond(R: np.ndarray) -> float:
@@ -402,7 +424,12 @@ def _singular_advice(A: np.ndarray, method: str, cond: float) -> str:
 def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
     r"""Ridge (Tikhonov) regression: :math:`\min_x \lVert A x - b \rVert_2^2 + \alpha \lVert x \rVert_2^2`.
 
-    Solved through the thin SVD :math:`A = U \Sigma V^\top`:
+    For a scalar ``alpha > 0`` with :math:`[A;\ \sqrt\alpha I]` well-conditioned (LAPACK's
+    condition estimate below the bound :func:`lstsq` uses to trust the normal
+    equations), the regularized normal equations :math:`(A^\top A + \alpha I)x = A^\top b`
+    are solved by Cholesky with one step of iterative refinement. Otherwise through the
+    thin SVD :math:`A = U \Sigma V^\top` (for tall ``A``, m ≥ 2n, the SVD of the
+    triangular factor of a Householder QR, which has the same singular values):
 
     .. math::
 
@@ -459,10 +486,28 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
     if m == 0 or n == 0 or k == 0:
         x = np.zeros((n, k), dtype=dtype)
         return x[:, 0] if one_d else x
-    U, s, Vt = np.linalg.svd(A.astype(dtype, copy=False), full_matrices=False)
+    A = A.astype(dtype, copy=False)
+    b2 = b2.astype(dtype, copy=False)
+    if alpha_arr.ndim == 0 and alpha_arr > 0 and m >= n:
+        # Fast path, as accurate as QR when [A; √α I] is well-conditioned (the same test
+        # lstsq's "auto" applies to A): Cholesky of AᵀA + αI and one refinement step.
+        try:
+            x = _normal(A, b2, _normal_max_cond(dtype), shift=float(alpha_arr))[0]
+            return x[:, 0] if one_d else x
+        except _RankDeficient:
+            pass
+    if m >= 2 * n:
+        # Tall: reduce to the n × n factor R first (Householder QR, 2mn² flops), then
+        # take the SVD of R — same singular values, far cheaper than the SVD of A.
+        R, reduce_b = _householder(A)
+        U, s, Vt = np.linalg.svd(R)
+        utb = U.T @ reduce_b(b2)
+    else:
+        U, s, Vt = np.linalg.svd(A, full_matrices=False)
+        utb = U.T @ b2
     denom = s[:, None] ** 2 + np.broadcast_to(alpha_arr, (k,))[None, :]
     keep = s > rank_tol(s, default_rcond(m, n, dtype))
     with np.errstate(divide="ignore", invalid="ignore"):
         filt = np.where(keep[:, None] & (denom > 0), s[:, None] / denom, 0.0)
-    x = (Vt.T @ (filt * (U.T @ b2))).astype(dtype, copy=False)
+    x = (Vt.T @ (filt * utb)).astype(dtype, copy=False)
     return x[:, 0] if one_d else x
