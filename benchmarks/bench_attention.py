@@ -13,6 +13,9 @@ Run the full benchmark one at a time across the team:
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,7 +34,6 @@ from _harness import (
     markdown_table,
     optional,
     parser,
-    peak_rss_of,
     pin_threads,
     ratio,
     write_results,
@@ -39,6 +41,7 @@ from _harness import (
 
 E = 64
 NAIVE_LIMIT_GIB = 2.0  # skip the naive version when its (H, L, L) matrices need more
+TORCH_MEMORY_LIMIT_GIB = 8.0  # torch's CPU kernel peaked at ~3 (H, L, L) float32 matrices
 
 
 def naive_attention(q, k, v, causal):
@@ -116,6 +119,32 @@ def time_case(L, H, causal, repeat, warmup, torch, with_one_thread=True):
     return timings
 
 
+def peak_hwm_of(code: str, *, threads: int = 2, timeout: float = 600) -> dict:
+    """Peak RSS of ``code`` in a fresh Python, read from ``VmHWM`` in /proc/self/status.
+
+    Why not ``_harness.peak_rss_of``: on Linux ``ru_maxrss`` survives fork + exec, so a
+    child of a parent that once held several GiB reports the parent's peak (we saw
+    13.8 GiB for every child after torch's L = 32768 run). ``VmHWM`` belongs to the
+    child's own address space and starts afresh at exec.
+    """
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    wrapper = (
+        f"{code}\n"
+        "import re\n"
+        "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1)\n"
+        "print('HWM', hwm)\n"
+    )
+    try:
+        out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
+                             env=env, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timed out after {timeout} s"}
+    if out.returncode != 0:
+        return {"ok": False, "error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("HWM ")][-1]
+    return {"ok": True, "peak_mib": int(line.split()[1]) / 1024}
+
+
 def memory_case(L, H, contender, threads):
     """Peak RSS of one call in a fresh process, and of the same process without the call."""
     setup = (
@@ -134,8 +163,8 @@ def memory_case(L, H, contender, threads):
         call = "out = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv)\n"
     else:
         call = "out = naive_attention(q, k, v, False)\n"
-    base = peak_rss_of(setup, threads=threads)
-    peak = peak_rss_of(setup + call, threads=threads)
+    base = peak_hwm_of(setup, threads=threads)
+    peak = peak_hwm_of(setup + call, threads=threads)
     if not (base["ok"] and peak["ok"]):
         return {"ok": False, "error": base.get("error") or peak.get("error")}
     return {"ok": True, "baseline_mib": base["peak_mib"], "peak_mib": peak["peak_mib"],
@@ -143,7 +172,11 @@ def memory_case(L, H, contender, threads):
 
 
 def main() -> None:
-    args = parser(__doc__.splitlines()[0]).parse_args()
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--memory-only", action="store_true",
+                   help="re-measure only the memory table, keeping the timings in the "
+                        "existing results file")
+    args = p.parse_args()
     pinned = pin_threads(args.threads)
     torch = optional("torch")
     if args.quick:
@@ -159,8 +192,47 @@ def main() -> None:
         plan += [(32768, 1, c, 1, 0, False) for c in (False, True)]  # one run, no warm-up
         memory_plan = [(2048, 8), (8192, 1), (8192, 8), (32768, 1)]
 
-    rows, table = [], []
     start = time.perf_counter()
+    # Memory first: fresh subprocesses, while this process is still small.
+    mem_rows, mem_table = [], []
+    for L, H in memory_plan:
+        entry = {"L": L, "heads": H, "causal": False}
+        cells = []
+        names = ("dotwise", "naive numpy") if args.quick else ("dotwise", "torch", "naive numpy")
+        for name in names:
+            if name == "torch" and torch is None:
+                entry[name] = {"ok": False, "error": "not installed"}
+                cells.append("not installed")
+                continue
+            torch_need = 3 * H * L * L * 4 / 2**30
+            if name == "torch" and torch_need > TORCH_MEMORY_LIMIT_GIB:
+                note = (f"skipped: ≈ {torch_need:.0f} GiB (the timing run's process peaked "
+                        f"at 13.5 GiB with it)")
+                entry[name] = {"ok": False, "error": note}
+                cells.append(note)
+                continue
+            if name == "naive numpy" and naive_need_gib(L, H) > NAIVE_LIMIT_GIB:
+                note = f"skipped: needs {naive_need_gib(L, H):.1f} GiB"
+                entry[name] = {"ok": False, "error": note}
+                cells.append(note)
+                continue
+            m = memory_case(L, H, name, args.threads)
+            entry[name] = m
+            cells.append(f"{m['extra_mib']:.0f} MiB (peak {m['peak_mib']:.0f})" if m["ok"]
+                         else m["error"])
+        if args.quick:
+            cells.insert(1, "not measured in --quick")
+        mem_rows.append(entry)
+        inputs_mib = 4 * H * L * E * 4 / 2**20  # q, k, v and the output
+        mem_table.append([L, H, f"{inputs_mib:.0f} MiB", *cells])
+        print(f"  memory L={L} H={H}: {' | '.join(cells)}", flush=True)
+
+    if args.memory_only:
+        path = args.out or Path(__file__).resolve().parent / "results" / "attention.json"
+        previous = json.loads(Path(path).read_text(encoding="utf-8"))
+        rows, table_md = previous["timing"], previous["markdown"]["time"]
+        plan = []
+    rows, table = [], []
     for L, H, causal, repeat, warmup, one_thread in plan:
         t = time_case(L, H, causal, repeat, warmup, torch, one_thread)
         ours, peer, naive = t["dotwise"], t.get("torch"), t["naive numpy"]
@@ -190,33 +262,7 @@ def main() -> None:
               f"torch {cell(peer)}  naive {cell(naive)}  [{time.perf_counter() - start:.0f} s]",
               flush=True)
 
-    mem_rows, mem_table = [], []
-    for L, H in memory_plan:
-        entry = {"L": L, "heads": H, "causal": False}
-        cells = []
-        names = ("dotwise", "naive numpy") if args.quick else ("dotwise", "torch", "naive numpy")
-        for name in names:
-            if name == "torch" and torch is None:
-                entry[name] = {"ok": False, "error": "not installed"}
-                cells.append("not installed")
-                continue
-            if name == "naive numpy" and naive_need_gib(L, H) > NAIVE_LIMIT_GIB:
-                note = f"skipped: needs {naive_need_gib(L, H):.1f} GiB"
-                entry[name] = {"ok": False, "error": note}
-                cells.append(note)
-                continue
-            m = memory_case(L, H, name, args.threads)
-            entry[name] = m
-            cells.append(f"{m['extra_mib']:.0f} MiB (peak {m['peak_mib']:.0f})" if m["ok"]
-                         else m["error"])
-        if args.quick:
-            cells.insert(1, "not measured in --quick")
-        mem_rows.append(entry)
-        inputs_mib = 4 * H * L * E * 4 / 2**20  # q, k, v and the output
-        mem_table.append([L, H, f"{inputs_mib:.0f} MiB", *cells])
-        print(f"  memory L={L} H={H}: {' | '.join(cells)}", flush=True)
-
-    time_md = markdown_table(
+    time_md = table_md if args.memory_only else markdown_table(
         ["L = S", "heads", "causal", "dotwise", "torch SDPA", "torch / dotwise",
          "torch, 1 thread", "torch 1T / dotwise", "naive NumPy", "naive / dotwise", "timed runs"], table)
     mem_md = markdown_table(
@@ -224,13 +270,14 @@ def main() -> None:
          "naive extra (peak RSS)"], mem_table)
     print("\n### Time (median; float32, E = 64, ratios > 1: dotwise faster)\n")
     print(time_md)
-    print("\n### Peak memory (fresh subprocess, ru_maxrss; extra = peak − same process "
+    print("\n### Peak memory (fresh subprocess, VmHWM; extra = peak − same process "
           "without the call)\n")
     print(mem_md)
     payload = {"benchmark": "attention", "machine": machine_info(args.threads, pinned),
                "quick": args.quick, "timing": rows, "memory": mem_rows,
                "markdown": {"time": time_md, "memory": mem_md},
-               "seconds": time.perf_counter() - start}
+               "seconds": time.perf_counter() - start,
+               "memory_method": "VmHWM of a fresh subprocess (see peak_hwm_of)"}
     path = write_results("attention", payload, args.out, quick=args.quick)
     print(f"\nresults → {path}")
 

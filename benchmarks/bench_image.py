@@ -140,7 +140,10 @@ def bench_compression(names: list[str], ratios: list[float], max_size: int | Non
 
 
 def main() -> None:
-    args = parser(__doc__.splitlines()[0]).parse_args()
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--part", choices=("all", "filters", "compression"), default="all",
+                   help="run only the timed filters or only the (timing-free) compression part")
+    args = p.parse_args()
     pinned = pin_threads(args.threads)
     repeat = args.repeat or 5
     rng = np.random.default_rng(42)
@@ -153,11 +156,13 @@ def main() -> None:
         images.append((photo, "china 427×640×3"))
     print("filters …", flush=True)
     filter_rows = []
-    for img, label in images:
+    for img, label in images if args.part != "compression" else []:
         filter_rows += bench_filters(img, label, repeat)
 
     print("compression …", flush=True)
-    if args.quick:
+    if args.part == "filters":
+        comp_rows = []
+    elif args.quick:
         comp_rows = bench_compression(["china"], [0.1], max_size=160)
     else:
         comp_rows = bench_compression(
@@ -192,6 +197,7 @@ def main() -> None:
         print(f"\nblock − JPEG at 10 %: median {np.median(diffs):+.2f} dB, "
               f"worst {min(diffs):+.2f} dB over {len(diffs)} images")
     payload = {"machine": machine_info(args.threads, pinned), "quick": args.quick,
+               "part": args.part,
                "repeat": repeat, "filters": filter_rows, "compression": comp_rows,
                "tables": {"filters": ftable, "compression": ctable}}
     path = write_results("image", payload, args.out, args.quick)

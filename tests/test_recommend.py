@@ -123,6 +123,9 @@ def test_load_ml_latest_csv_with_half_stars(tmp_path):
                                               r"\(line 2 of"):
         (d / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,1,7,9\n")
         load_ratings(d)
+    (d / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,1,4,9\n2,x,3,9\n")
+    with pytest.raises(DataFormatError, match=r"ratings.csv, line 3: 'x' is not a number"):
+        load_ratings(d)
 
 
 def test_load_generic_csv_with_named_columns(tmp_path):

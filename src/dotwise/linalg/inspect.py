@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_float_array
+from ._common import as_matrix, default_rcond, rank_tol, svd_cond
 
 __all__ = ["MatrixReport", "inspect"]
 
@@ -190,24 +190,21 @@ def inspect(A, *, check_finite: bool = True) -> MatrixReport:
     >>> inspect([[1.0, 2.0], [2.0, 4.0]]).advice[0]  # doctest: +ELLIPSIS
     'singular: rank 1 of 2 ...'
     """
-    A = as_float_array(A, "A", ndim=(1, 2), check_finite=check_finite)
-    if A.ndim == 1:
-        A = A[:, None]
+    A = as_matrix(A, "A", check_finite=check_finite, allow_empty=False)
     m, n = A.shape
     dtype = A.dtype
     eps = float(np.finfo(dtype).eps)
     A64 = A.astype(np.float64, copy=False)
     s = np.linalg.svd(A64, compute_uv=False)
     s_max = float(s[0])
-    rank_tol = eps * max(m, n) * s_max
-    rank = int(np.count_nonzero(s > rank_tol))
-    cond = float(s_max / s[-1]) if s[-1] > 0 else math.inf
+    tol_rank = rank_tol(s, default_rcond(m, n, dtype))
+    rank = int(np.count_nonzero(s > tol_rank))
+    cond = svd_cond(s)
     norm_fro = s_max * float(np.sqrt(np.sum((s / s_max) ** 2))) if s_max > 0 else 0.0
     tol = 10 * max(m, n) * eps * max(1.0, s_max)
     square = m == n
 
     det = sign = logabsdet = trace = None
-    symmetric = pd = psd = orthogonal = projection = False
     with np.errstate(over="ignore", invalid="ignore"):
         symmetric, pd, psd, projection, orthonormal_cols = _structure(A64, tol, eps)
     if square:
@@ -222,7 +219,7 @@ def inspect(A, *, check_finite: bool = True) -> MatrixReport:
     orthogonal = square and orthonormal_cols
 
     report = dict(
-        shape=(m, n), dtype=str(dtype), rank=rank, rank_tol=rank_tol,
+        shape=(m, n), dtype=str(dtype), rank=rank, rank_tol=tol_rank,
         singular_values=tuple(float(v) for v in s), cond=cond, norm_fro=norm_fro,
         norm_2=s_max, det=det, sign=sign, logabsdet=logabsdet, trace=trace,
         is_square=square, is_symmetric=symmetric, is_positive_definite=pd,

@@ -46,6 +46,7 @@ from .._validation import (
     describe,
     warn_ill_conditioned,
 )
+from ._common import default_rcond, rank_tol, resolve_rcond, svd_cond
 
 __all__ = ["ILL_CONDITIONED", "METHODS", "LstsqResult", "lstsq", "ridge"]
 
@@ -114,10 +115,6 @@ def _get(name: str, *arrays: np.ndarray):
     return lapack.get_lapack_funcs(name, arrays)
 
 
-def _default_rcond(m: int, n: int, dtype: np.dtype) -> float:
-    return float(np.finfo(dtype).eps) * max(m, n, 1)
-
-
 class _RankDeficient(Exception):
     def __init__(self, cond: float):
         super().__init__(cond)
@@ -143,7 +140,7 @@ def _normal(A: np.ndarray, b2: np.ndarray, max_cond: float) -> tuple[np.ndarray,
     condition estimate exceeds ``max_cond``.
     """
     G = _gram(A)
-    d = np.sqrt(np.diag(G).copy())
+    d = np.sqrt(np.diag(G))
     if not np.all(d > 0):
         raise _RankDeficient(float("inf"))
     Gs = G / np.outer(d, d)
@@ -207,7 +204,7 @@ def _qr(A: np.ndarray, b2: np.ndarray, rcond: float, *, fallback_svd: bool = Fal
         if info == 0:
             return x, cond, n, None, "qr"
     x, rank, s = _pinv(R, qtb[:n], rcond)
-    return x, _svd_cond(s), rank, s, "svd"
+    return x, svd_cond(s), rank, s, "svd"
 
 
 def _tri_cond(R: np.ndarray) -> float:
@@ -228,16 +225,10 @@ def _svd(A: np.ndarray, b2: np.ndarray, rcond: float) -> tuple[np.ndarray, int, 
 
 def _pinv(A: np.ndarray, b2: np.ndarray, rcond: float) -> tuple[np.ndarray, int, np.ndarray]:
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
-    keep = s > rcond * (s[0] if s.size else 0.0)
+    keep = s > rank_tol(s, rcond)
     inv = np.zeros_like(s)
     inv[keep] = 1.0 / s[keep]
     return Vt.T @ (inv[:, None] * (U.T @ b2)), int(keep.sum()), s
-
-
-def _svd_cond(s: np.ndarray) -> float:
-    if s.size == 0:
-        return float("nan")
-    return float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
 
 
 # ---------------------------------------------------------------- public
@@ -316,14 +307,10 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
         )
     dtype = np.result_type(A.dtype, b.dtype)
     A, b = A.astype(dtype, copy=False), b.astype(dtype, copy=False)
-    if rcond is None:
-        rcond = _default_rcond(m, n, dtype)
-    else:
-        if isinstance(rcond, bool) or not np.isscalar(rcond) or not np.isreal(rcond):
-            raise TypeError(f"rcond must be a real number or None, got {describe(rcond)}")
-        rcond = float(rcond)
-        if not 0.0 <= rcond < 1.0:
-            raise ValueError(f"rcond must be in [0, 1), got {rcond}")
+    if rcond is not None and (isinstance(rcond, bool) or not np.isscalar(rcond)
+                              or not np.isreal(rcond)):
+        raise TypeError(f"rcond must be a real number or None, got {describe(rcond)}")
+    rcond = resolve_rcond(rcond, m, n, dtype)
 
     one_d = b.ndim == 1
     b2 = b[:, None] if one_d else b
@@ -371,7 +358,7 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
         x, rank, s = _pinv(A, b2, rcond)
 
     if s is not None:
-        cond = _svd_cond(s)
+        cond = svd_cond(s)
     else:
         rank = min(m, n)
     x = np.asarray(x, dtype=dtype)
@@ -474,7 +461,7 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
         return x[:, 0] if one_d else x
     U, s, Vt = np.linalg.svd(A.astype(dtype, copy=False), full_matrices=False)
     denom = s[:, None] ** 2 + np.broadcast_to(alpha_arr, (k,))[None, :]
-    keep = s > _default_rcond(m, n, dtype) * (s[0] if s.size else 0.0)
+    keep = s > rank_tol(s, default_rcond(m, n, dtype))
     with np.errstate(divide="ignore", invalid="ignore"):
         filt = np.where(keep[:, None] & (denom > 0), s[:, None] / denom, 0.0)
     x = (Vt.T @ (filt * (U.T @ b2))).astype(dtype, copy=False)

@@ -22,8 +22,10 @@ matrix–matrix (BLAS-3, compact WY) product.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import blas
 
 from .._validation import as_float_array, check_choice
+from ._common import as_matrix, check_tol
 
 __all__ = ["gram_schmidt", "householder_qr", "orthogonality_loss"]
 
@@ -93,16 +95,12 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
     >>> gram_schmidt([[1.0, 2.0], [1.0, 2.0]], on_dependent="drop")[0].shape
     (2, 1)
     """
-    V = as_float_array(V, "V", ndim=(1, 2), check_finite=check_finite, allow_empty=True)
+    V = as_matrix(V, "V", check_finite=check_finite)
     check_choice(method, "method", GS_METHODS)
     check_choice(on_dependent, "on_dependent", ("raise", "drop"))
-    if V.ndim == 1:
-        V = V[:, None]
     m, n = V.shape
     dtype = V.dtype
-    tol = _default_tol(m, n, dtype) if tol is None else float(tol)
-    if not tol >= 0:
-        raise ValueError(f"tol must be a number >= 0, got {tol}")
+    tol = _default_tol(m, n, dtype) if tol is None else check_tol(tol)
     col_norms = np.linalg.norm(V, axis=0)
     Q = np.zeros((m, n), dtype=dtype, order="F")  # column slices stay contiguous
     R = np.zeros((n, n), dtype=dtype)
@@ -110,6 +108,7 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
 
     if method == "modified":
         W = np.array(V, dtype=dtype, order="F", copy=True)
+        ger = blas.get_blas_funcs("ger", (W,))  # looked up once, not once per column
         for j in range(n):
             w = W[:, j]
             r_jj = np.linalg.norm(w)
@@ -123,7 +122,7 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
             if j + 1 < n:  # subtract q from every later column: one BLAS-2 update
                 coef = q @ W[:, j + 1:]
                 R[row, j + 1:] = coef
-                _rank1_update(W[:, j + 1:], q, coef)
+                _rank1_update(W[:, j + 1:], q, coef, ger)
             kept.append(j)
     else:
         passes = 1 if method == "classical" else 2
@@ -147,17 +146,11 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
     return Q[:, :r].copy(), R[:r].copy()
 
 
-def _rank1_update(C: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
-    """C ← C − x yᵀ in place (BLAS ``ger`` on the Fortran-ordered block)."""
-    from scipy.linalg import blas
-
-    if C.flags.f_contiguous:
-        ger = blas.get_blas_funcs("ger", (C,))
-        out = ger(-1.0, x, y, a=C, overwrite_a=1)
-        if out is not C and not np.shares_memory(out, C):
-            C[...] = out
-    else:
-        C -= np.outer(x, y)
+def _rank1_update(C: np.ndarray, x: np.ndarray, y: np.ndarray, ger) -> None:
+    """C ← C − x yᵀ in place with BLAS ``ger`` (C is a Fortran-ordered column block)."""
+    out = ger(-1.0, x, y, a=C, overwrite_a=1)
+    if not np.shares_memory(out, C):
+        C[...] = out
 
 
 def _dependent(j: int, r_jj: float, norm_j: float, tol: float, on_dependent: str) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import ShapeError, as_float_array
+from ._common import as_matrix, check_tol, default_rcond, rank_tol, resolve_rcond
 
 __all__ = [
     "ProjectionReport",
@@ -35,28 +36,13 @@ __all__ = [
 ]
 
 
-def _rcond(rcond: float | None, m: int, n: int, dtype: np.dtype) -> float:
-    if rcond is None:
-        return float(np.finfo(dtype).eps) * max(m, n, 1)
-    rcond = float(rcond)
-    if not 0.0 <= rcond < 1.0:
-        raise ValueError(f"rcond must be in [0, 1), got {rcond}")
-    return rcond
-
-
-def _range_basis(A: np.ndarray, rcond: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Orthonormal basis U_r of col(A) from the thin SVD; returns (U_r, s, absolute tol)."""
+def _range_basis(A: np.ndarray, rcond: float) -> np.ndarray:
+    """Orthonormal basis U_r of col(A): the left singular vectors above the rank tolerance."""
     if A.size == 0:
-        return np.zeros((A.shape[0], 0), dtype=A.dtype), np.zeros(0, dtype=A.dtype), 0.0
+        return np.zeros((A.shape[0], 0), dtype=A.dtype)
     U, s, _ = np.linalg.svd(A, full_matrices=False)
-    tol = rcond * float(s[0])
-    r = int(np.count_nonzero(s > tol))
-    return U[:, :r], s, tol
-
-
-def _matrix(A, name: str, check_finite: bool) -> np.ndarray:
-    A = as_float_array(A, name, ndim=(1, 2), check_finite=check_finite, allow_empty=True)
-    return A[:, None] if A.ndim == 1 else A
+    r = int(np.count_nonzero(s > rank_tol(s, rcond)))
+    return U[:, :r]
 
 
 def project(b, A, *, rcond: float | None = None, check_finite: bool = True) -> np.ndarray:
@@ -92,7 +78,7 @@ def project(b, A, *, rcond: float | None = None, check_finite: bool = True) -> n
     >>> project([1.0, 3.0, 7.0], A_dep)
     array([2., 2., 0.])
     """
-    A = _matrix(A, "A", check_finite)
+    A = as_matrix(A, "A", check_finite=check_finite)
     b = as_float_array(b, "b", ndim=(1, 2), check_finite=check_finite, allow_empty=True)
     if b.shape[0] != A.shape[0]:
         raise ShapeError(
@@ -100,7 +86,7 @@ def project(b, A, *, rcond: float | None = None, check_finite: bool = True) -> n
             f"{A.shape}; b must have shape ({A.shape[0]},) or ({A.shape[0]}, k)"
         )
     dtype = np.result_type(A.dtype, b.dtype)
-    U, _, _ = _range_basis(A.astype(dtype, copy=False), _rcond(rcond, *A.shape, dtype))
+    U = _range_basis(A.astype(dtype, copy=False), resolve_rcond(rcond, *A.shape, dtype))
     return (U @ (U.T @ b)).astype(dtype, copy=False)
 
 
@@ -133,8 +119,8 @@ def projection_matrix(A, *, rcond: float | None = None, check_finite: bool = Tru
     >>> np.allclose(P @ P, P), np.allclose(P, P.T)
     (True, True)
     """
-    A = _matrix(A, "A", check_finite)
-    U, _, _ = _range_basis(A, _rcond(rcond, *A.shape, A.dtype))
+    A = as_matrix(A, "A", check_finite=check_finite)
+    U = _range_basis(A, resolve_rcond(rcond, *A.shape, A.dtype))
     return U @ U.T
 
 
@@ -274,19 +260,17 @@ def check_projection(P, *, tol: float | None = None,
     if m != n:
         raise ShapeError(f"P must be a square matrix, got shape {P.shape}")
     eps = float(np.finfo(P.dtype).eps)
-    with np.errstate(over="ignore"):
-        amax = float(np.max(np.abs(P))) if P.size else 0.0
-        fro = amax * float(np.linalg.norm(P / amax)) if amax > 0 else 0.0
-    if tol is None:
+    if tol is None:  # ‖P‖_F scaled by max|P_ij| so that it cannot overflow
+        with np.errstate(over="ignore"):
+            amax = float(np.max(np.abs(P))) if P.size else 0.0
+            fro = amax * float(np.linalg.norm(P / amax)) if amax > 0 else 0.0
         tol = 10 * max(m, 1) * eps * max(1.0, fro)
     else:
-        tol = float(tol)
-        if not tol >= 0:
-            raise ValueError(f"tol must be a number >= 0, got {tol}")
-    P64 = P.astype(np.float64)
+        tol = check_tol(tol)
     if m == 0:
         return ProjectionReport((0, 0), True, True, True, True, 0.0, 0.0, 0.0, 0.0, 0, 0.0,
                                 tol)
+    P64 = P.astype(np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         idem = float(np.linalg.norm(P64 @ P64 - P64))
         sym = float(np.linalg.norm(P64 - P64.T))
@@ -296,7 +280,7 @@ def check_projection(P, *, tol: float | None = None,
         lam = np.linalg.eigvals(P64)
     eig_err = float(np.max(np.minimum(np.abs(lam), np.abs(lam - 1))))
     sv = np.linalg.svd(P64, compute_uv=False)
-    rank = int(np.count_nonzero(sv > eps * m * sv[0]))
+    rank = int(np.count_nonzero(sv > rank_tol(sv, default_rcond(m, n, P.dtype))))
     trace = float(np.trace(P64))
     tr_err = abs(trace - rank)
     return ProjectionReport(

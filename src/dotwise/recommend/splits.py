@@ -122,7 +122,6 @@ def predefined_splits(directory: str | os.PathLike, which: str = "u"
     if which not in ("u", "ua", "ub"):
         raise ValueError(f"which must be one of 'u', 'ua', 'ub'; got {which!r}")
     full = load_ratings(directory)
-    pair_index = {}
     pair = full.user_codes.astype(np.int64) * full.n_items + full.item_codes
     order = np.argsort(pair)
     sorted_pair = pair[order]
@@ -139,6 +138,5 @@ def predefined_splits(directory: str | os.PathLike, which: str = "u"
             wanted = users.astype(np.int64) * full.n_items + items
             pos = np.searchsorted(sorted_pair, wanted)
             parts.append(full.subset(np.sort(order[pos])))
-        pair_index[name] = parts
         splits.append((parts[0], parts[1]))
     return splits

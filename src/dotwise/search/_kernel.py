@@ -49,6 +49,7 @@ def topk_blocked(
     start: int = 0,
     stop: int | None = None,
     progress: Callable[[int], None] | None = None,
+    _threads_pinned: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Top-k rows of ``X`` for each query by the score ``(Q Xᵀ) * scale + offset``.
 
@@ -88,6 +89,13 @@ def topk_blocked(
     n = stop - start
     if n <= 0:
         return _finish(best_i, best_s)
+    if m <= 8 and n * d >= 1 << 20 and not _threads_pinned:
+        # a few queries make a memory-bound GEMV: one BLAS thread streams the collection as
+        # fast as two, without the per-call thread start-up that dominates on busy machines
+        with _single_blas_thread():
+            return topk_blocked(X, Q, k, ids=ids, col_scale=col_scale, col_offset=col_offset,
+                                allowed=allowed, start=start, stop=stop, progress=progress,
+                                _threads_pinned=True)
     q_block, r_block = block_sizes(m, n, d, np.dtype(dtype).itemsize)
     tile = np.empty((q_block, r_block), dtype=dtype)
     hits = np.zeros(q_block * r_block + 8, dtype=bool)
@@ -127,6 +135,19 @@ def topk_blocked(
         if progress is not None:
             progress(width)
     return _finish(best_i, best_s)
+
+
+_CONTROLLER = None
+
+
+def _single_blas_thread():
+    """Context manager limiting BLAS to one thread (a cached threadpoolctl controller)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def _hits(S: np.ndarray, t: np.ndarray, buf: np.ndarray):

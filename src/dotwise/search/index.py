@@ -111,7 +111,10 @@ class Index:
     thresholded top-k (see :func:`exact_search`). Ties are broken by smaller id.
     Vectors are stored contiguously in insertion order; ``remove`` compacts
     them. An index loaded with ``mmap=True`` searches the file in place and is
-    copied into memory only when it is modified.
+    copied into memory only when it is modified. Up to 8 queries against a
+    large collection make a memory-bound matrix-vector product; those run
+    BLAS on one thread (temporarily, through threadpoolctl), which streams the
+    collection as fast as two threads without their per-block start-up cost.
 
     Examples
     --------

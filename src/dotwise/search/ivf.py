@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import NotFittedError, check_int
-from ._kernel import topk_blocked, topk_dense
+from ._kernel import _single_blas_thread, topk_blocked, topk_dense
 from .index import FilterLike, Index, _as_queries, _check_k, _scores_out, _unit_rows
 from .results import SearchResult
 
@@ -48,7 +48,8 @@ class IVFIndex(Index):
     The quantizer uses the index's metric: cosine assigns a vector to the
     centroid of highest cosine (centroids are normalised, spherical k-means),
     dot to the highest inner product, l2 to the nearest centroid. Training
-    uses scikit-learn's :class:`~sklearn.cluster.KMeans` on at most
+    uses scikit-learn's :class:`~sklearn.cluster.KMeans` (k-means++ seeding up
+    to 256 lists, random seeding above; at most 20 Lloyd iterations) on at most
     ``max_train`` vectors (a random sample). ``add`` keeps the lists sorted,
     so each call re-sorts the collection: add in large batches.
 
@@ -103,7 +104,10 @@ class IVFIndex(Index):
         if X.shape[0] > self.max_train:
             rng = np.random.default_rng(self.random_state)
             X = X[np.sort(rng.choice(X.shape[0], self.max_train, replace=False))]
-        km = KMeans(n_clusters=self.n_lists, n_init=1, max_iter=25,
+        # k-means++ seeding costs as much as many Lloyd iterations when there are hundreds
+        # of lists: there, start from random vectors (as FAISS does)
+        init = "k-means++" if self.n_lists <= 256 else "random"
+        km = KMeans(n_clusters=self.n_lists, init=init, n_init=1, max_iter=20,
                     random_state=self.random_state)
         km.fit(X)
         C = km.cluster_centers_.astype(self.dtype)
@@ -225,7 +229,9 @@ class IVFIndex(Index):
         elif self.metric == "l2":
             q_sq = np.einsum("ij,ij->i", Q, Q)
         probes = self._coarse(Q, n_probe)  # (m, n_probe)
-        ids, s = self._search_batch(Q, probes, k, allowed)
+        # many small GEMMs: one BLAS thread avoids the per-call thread start-up
+        with _single_blas_thread():
+            ids, s = self._search_batch(Q, probes, k, allowed)
         if self.metric == "cosine":
             np.clip(s, -1.0, 1.0, out=s, where=ids >= 0)
         scores = _scores_out(ids, s, self.metric, q_sq)

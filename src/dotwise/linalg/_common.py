@@ -1,0 +1,53 @@
+r"""Private helpers shared by the linalg modules: matrix arguments and rank tolerances.
+
+The rank rule is NumPy's ``matrix_rank``: a singular value :math:`\sigma_i` counts as
+zero when :math:`\sigma_i \le \text{rcond} \cdot \sigma_{\max}`, with default
+``rcond = eps * max(m, n)`` for the dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import as_float_array
+
+
+def as_matrix(A, name: str, *, check_finite: bool, allow_empty: bool = True) -> np.ndarray:
+    """Validate a 1-D or 2-D float argument; a 1-D one becomes a single column (m, 1)."""
+    A = as_float_array(A, name, ndim=(1, 2), check_finite=check_finite, allow_empty=allow_empty)
+    return A[:, None] if A.ndim == 1 else A
+
+
+def default_rcond(m: int, n: int, dtype: np.dtype) -> float:
+    """NumPy's default relative rank tolerance, ``eps * max(m, n)`` for ``dtype``."""
+    return float(np.finfo(dtype).eps) * max(m, n, 1)
+
+
+def resolve_rcond(rcond: float | None, m: int, n: int, dtype: np.dtype) -> float:
+    """``rcond`` as a float in [0, 1), or the default for an (m, n) matrix when None."""
+    if rcond is None:
+        return default_rcond(m, n, dtype)
+    rcond = float(rcond)
+    if not 0.0 <= rcond < 1.0:
+        raise ValueError(f"rcond must be in [0, 1), got {rcond}")
+    return rcond
+
+
+def rank_tol(s: np.ndarray, rcond: float) -> float:
+    """Absolute tolerance ``rcond * s_max`` for singular values ``s`` (largest first)."""
+    return rcond * float(s[0]) if s.size else 0.0
+
+
+def svd_cond(s: np.ndarray) -> float:
+    """2-norm condition number ``s_max / s_min``: ``inf`` if singular, ``nan`` if empty."""
+    if s.size == 0:
+        return float("nan")
+    return float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
+
+
+def check_tol(tol) -> float:
+    """A user-given absolute/relative tolerance as a float >= 0."""
+    tol = float(tol)
+    if not tol >= 0:
+        raise ValueError(f"tol must be a number >= 0, got {tol}")
+    return tol
