@@ -59,7 +59,10 @@ def test_serves_on_loopback_and_opens_the_browser(calls):
     assert kwargs["host"] == "127.0.0.1" and kwargs["port"] == port
     from fastapi.testclient import TestClient
 
-    assert TestClient(app).get("/api/limits").status_code == 200
+    local = TestClient(app, base_url=f"http://127.0.0.1:{port}")
+    assert local.get("/api/limits").status_code == 200
+    # DNS rebinding: a foreign Host header is refused on a loopback server
+    assert TestClient(app, base_url="http://evil.example").get("/api/limits").status_code == 400
     assert calls["open"] == [f"http://127.0.0.1:{port}"]
     assert f"http://127.0.0.1:{port}" in result.output
     assert "warning" not in result.output
@@ -77,7 +80,11 @@ def test_binding_beyond_loopback_warns(calls):
                                             str(_free_port()), "--no-browser"])
     assert result.exit_code == 0, result.output
     assert "warning" in result.output and "0.0.0.0" in result.output
-    assert calls["run"][0][1]["host"] == "0.0.0.0"
+    app, kwargs = calls["run"][0]
+    assert kwargs["host"] == "0.0.0.0"
+    from fastapi.testclient import TestClient
+
+    assert TestClient(app, base_url="http://my-laptop.lan").get("/").status_code == 200
 
 
 def test_a_port_in_use_is_a_clear_error(calls):

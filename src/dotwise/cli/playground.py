@@ -99,7 +99,10 @@ def register(app: typer.Typer) -> None:
 
             threading.Timer(1.0, lambda: webbrowser.open(url)).start()
         try:
-            uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+            # On loopback, accept only local Host headers (defeats DNS rebinding).
+            hosts = ["127.0.0.1", "localhost", "[::1]", "::1"] if is_loopback(host) else None
+            uvicorn.run(create_app(allowed_hosts=hosts), host=host, port=port,
+                        log_level="warning")
         except OSError as exc:
             fail(f"could not listen on {host}:{port}: {exc.strerror or exc}; "
                  "pick another --port")

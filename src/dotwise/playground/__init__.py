@@ -17,8 +17,11 @@ from typing import Any
 __all__ = ["create_app"]
 
 
-def create_app() -> Any:
-    """Build the FastAPI app (imported lazily so ``import dotwise.playground`` stays light)."""
+def create_app(*, allowed_hosts: list[str] | None = None) -> Any:
+    """Build the FastAPI app (imported lazily so ``import dotwise.playground`` stays light).
+
+    ``allowed_hosts`` limits the accepted Host headers (see :func:`.app.create_app`).
+    """
     from .app import create_app as _create_app
 
-    return _create_app()
+    return _create_app(allowed_hosts=allowed_hosts)

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 import dotwise
 
@@ -125,8 +126,17 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def create_app() -> FastAPI:
-    """Build the playground application (page at ``/``, API under ``/api``, docs at ``/docs``)."""
+def create_app(*, allowed_hosts: list[str] | None = None) -> FastAPI:
+    """Build the playground application (page at ``/``, API under ``/api``, docs at ``/docs``).
+
+    Parameters
+    ----------
+    allowed_hosts : list of str, optional
+        Host headers to accept (others get 400), e.g. ``["127.0.0.1", "localhost"]``:
+        ``dotwise playground`` sets this when bound to loopback, which defeats DNS
+        rebinding (a web page of another origin reaching the local server by name).
+        ``None`` accepts any host.
+    """
     app = FastAPI(
         docs_url=None, redoc_url=None,  # the default pages load from a CDN; ours is offline
         title="dotwise playground",
@@ -184,4 +194,6 @@ def create_app() -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     return app
