@@ -14,8 +14,6 @@ Run the full benchmark one at a time across the team:
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,6 +32,7 @@ from _harness import (
     markdown_table,
     optional,
     parser,
+    peak_rss_of,
     pin_threads,
     ratio,
     write_results,
@@ -119,32 +118,6 @@ def time_case(L, H, causal, repeat, warmup, torch, with_one_thread=True):
     return timings
 
 
-def peak_hwm_of(code: str, *, threads: int = 2, timeout: float = 600) -> dict:
-    """Peak RSS of ``code`` in a fresh Python, read from ``VmHWM`` in /proc/self/status.
-
-    Why not ``_harness.peak_rss_of``: on Linux ``ru_maxrss`` survives fork + exec, so a
-    child of a parent that once held several GiB reports the parent's peak (we saw
-    13.8 GiB for every child after torch's L = 32768 run). ``VmHWM`` belongs to the
-    child's own address space and starts afresh at exec.
-    """
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-    wrapper = (
-        f"{code}\n"
-        "import re\n"
-        "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1)\n"
-        "print('HWM', hwm)\n"
-    )
-    try:
-        out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
-                             env=env, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return {"ok": False, "error": f"timed out after {timeout} s"}
-    if out.returncode != 0:
-        return {"ok": False, "error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
-    line = [ln for ln in out.stdout.splitlines() if ln.startswith("HWM ")][-1]
-    return {"ok": True, "peak_mib": int(line.split()[1]) / 1024}
-
-
 def memory_case(L, H, contender, threads):
     """Peak RSS of one call in a fresh process, and of the same process without the call."""
     setup = (
@@ -163,8 +136,8 @@ def memory_case(L, H, contender, threads):
         call = "out = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv)\n"
     else:
         call = "out = naive_attention(q, k, v, False)\n"
-    base = peak_hwm_of(setup, threads=threads)
-    peak = peak_hwm_of(setup + call, threads=threads)
+    base = peak_rss_of(setup, threads=threads)
+    peak = peak_rss_of(setup + call, threads=threads)
     if not (base["ok"] and peak["ok"]):
         return {"ok": False, "error": base.get("error") or peak.get("error")}
     return {"ok": True, "baseline_mib": base["peak_mib"], "peak_mib": peak["peak_mib"],
@@ -277,7 +250,7 @@ def main() -> None:
                "quick": args.quick, "timing": rows, "memory": mem_rows,
                "markdown": {"time": time_md, "memory": mem_md},
                "seconds": time.perf_counter() - start,
-               "memory_method": "VmHWM of a fresh subprocess (see peak_hwm_of)"}
+               "memory_method": "VmHWM of a fresh subprocess (_harness.peak_rss_of)"}
     path = write_results("attention", payload, args.out, quick=args.quick)
     print(f"\nresults → {path}")
 
