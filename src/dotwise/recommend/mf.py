@@ -471,8 +471,9 @@ class MatrixFactorization(BaseEstimator):
         Returns
         -------
         ndarray of shape (n,)
-            ``μ + b_u + b_i + p_u · q_i`` (+ the neighbourhood term) clipped to ``rating_scale_``; unknown ids
-            fall back to the biases (see Notes of the class).
+            ``μ + b_u + b_i + p_u · q_i`` plus the neighbourhood term, clipped to
+            ``rating_scale_``; unknown ids fall back to the biases (see Notes of
+            the class).
         """
         check_fitted(self, "user_factors_")
         uc, ic = id_codes(self.ratings_, users, items)
