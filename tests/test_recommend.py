@@ -268,7 +268,7 @@ def test_als_objective_never_increases(biased, weighted, implicit):
     data, _ = planted(noise=0.3, seed=2)
     model = MatrixFactorization(5, reg=0.05, reg_bias=1.0, n_epochs=15, biased=biased,
                                 reg_exponent=1.0 if weighted else 0.0, implicit=implicit,
-                                random_state=3).fit(data)
+                                neighbors=0, random_state=3).fit(data)
     loss = np.asarray(model.loss_history_)
     assert len(loss) == 15
     assert np.all(np.diff(loss) <= 1e-12 * loss[:-1]), np.diff(loss).max()
@@ -282,7 +282,8 @@ def test_als_objective_never_increases(biased, weighted, implicit):
 def test_recovers_a_planted_low_rank_matrix():
     data, full = planted(n_users=80, n_items=60, rank=3, density=0.5, seed=4)
     train, test = train_test_split(data, 0.2, random_state=0)
-    model = MatrixFactorization(3, reg=1e-3, reg_bias=1e-4, n_epochs=60, random_state=0)
+    model = MatrixFactorization(3, reg=1e-3, reg_bias=1e-4, n_epochs=60, neighbors=0,
+                                random_state=0)
     model.fit(train)
     pred = model._raw_codes(test.user_codes.astype(int), test.item_codes.astype(int))
     rmse, _ = rmse_mae(test.ratings, pred)

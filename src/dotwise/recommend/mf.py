@@ -59,6 +59,10 @@ from .results import Explanation, Recommendations
 
 __all__ = ["MatrixFactorization"]
 
+# Largest users × items for the dense residual matrix of the neighbourhood fit
+# (64 Mi float32 = 256 MiB); above it the similarity products stay sparse.
+_DENSE_LIMIT = 1 << 26
+
 
 class MatrixFactorization(BaseEstimator):
     """Biased matrix factorization recommender (ALS with count-weighted λ, or SGD).
@@ -97,6 +101,19 @@ class MatrixFactorization(BaseEstimator):
         objective in ``Y``, which keeps the objective monotone.
     implicit_steps : int, default=3
         Conjugate-gradient iterations for ``Y`` per epoch.
+    neighbors : int, default=40
+        ``k`` of the residual item–item neighbourhood term added after the
+        factors are fitted (0 turns it off):
+        ``r̂_ui += Σ_{j∈N_k(i;u)} s_ij e_uj / (Σ_{j∈N_k(i;u)} |s_ij| + λ_n)``,
+        with ``e_uj = r_uj − (μ + b_u + b_j + p_u·q_j)`` the training residuals
+        of the user's rated items, ``N_k(i;u)`` the ``k`` of them with the largest
+        ``|s_ij|``, and ``s_ij`` the cosine of the residual columns of ``i`` and
+        ``j`` (one sparse ``EᵀE`` product) shrunk by ``n_ij / (n_ij + β)``,
+        ``n_ij`` the number of users who rated both.
+    neighbor_shrinkage : float, default=100.0
+        ``β`` above: similarities resting on few common raters shrink to 0.
+    neighbor_reg : float, default=0.5
+        ``λ_n`` above: damps the term when the neighbours' similarities are weak.
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the initial factors (and the SGD shuffle): same seed, same model.
 
@@ -115,8 +132,11 @@ class MatrixFactorization(BaseEstimator):
         The objective ``L`` divided by the number of ratings, after each epoch.
     train_rmse_history_ : list of float
         Training RMSE after each epoch.
+    item_similarity_ : ndarray of shape (n_items, n_items) or None
+        The shrunk residual similarities ``s_ij`` (float32, zero diagonal);
+        ``None`` when ``neighbors=0``.
     fit_time_ : float
-        Seconds spent in ``fit``.
+        Seconds spent in ``fit`` (the neighbourhood similarities included).
     ratings_ : Ratings
         The training data (its id maps, titles and who rated what).
 
@@ -126,7 +146,17 @@ class MatrixFactorization(BaseEstimator):
     validation split carved from the *training* part of one MovieLens-100k fold
     (never on test ratings), in the middle of a flat stretch of validation
     error (λ from 1.1 to 1.5 all within 0.003 RMSE); the count-weighted λ
-    scales with the data. ALS converges in a few epochs, so 6 is enough.
+    scales with the data. ALS converges in a few epochs, so 6 is enough. The
+    neighbourhood defaults (k = 40, β = 100, λ_n = 0.5) come from the same
+    validation split, where the term lowers RMSE by about 0.003 and k from 20
+    to 80 are within 0.0005 of each other. It costs one ``n_items × n_items``
+    float32 matrix (90 MiB for 5 000 items) and about a quarter of the ALS fit
+    time on MovieLens 100k; prediction of large batches is chunked and
+    vectorised (about ``n_items`` work per predicted pair). ``recommend``,
+    ``fold_in`` (against the new user's residuals) and ``explain`` (the
+    ``neighbors`` field) include it; ``similar_items`` and the ``explain``
+    contributions use the factors only. With ``neighbors=0`` the model is the
+    pure factor model described above.
 
     Unknown ids at prediction time fall back to the biases: an unknown user gets
     ``μ + b_i``, an unknown item ``μ + b_u``, both unknown ``μ``. A user or item
@@ -153,7 +183,9 @@ class MatrixFactorization(BaseEstimator):
                  reg_bias: float = 3.0, n_epochs: int = 6, biased: bool = True,
                  reg_exponent: float = 0.5, learning_rate: float = 0.01,
                  batch_size: int = 256, init_std: float = 0.1, implicit: bool = False,
-                 implicit_steps: int = 3, random_state=None):
+                 implicit_steps: int = 3, neighbors: int = 40,
+                 neighbor_shrinkage: float = 100.0, neighbor_reg: float = 0.5,
+                 random_state=None):
         self.n_factors = n_factors
         self.method = method
         self.reg = reg
@@ -166,6 +198,9 @@ class MatrixFactorization(BaseEstimator):
         self.init_std = init_std
         self.implicit = implicit
         self.implicit_steps = implicit_steps
+        self.neighbors = neighbors
+        self.neighbor_shrinkage = neighbor_shrinkage
+        self.neighbor_reg = neighbor_reg
         self.random_state = random_state
 
     # ------------------------------------------------------------------- fit
@@ -201,6 +236,9 @@ class MatrixFactorization(BaseEstimator):
         reg_bias = check_positive(self.reg_bias, "reg_bias", allow_zero=True)
         self._exponent = check_positive(self.reg_exponent, "reg_exponent", allow_zero=True)
         init_std = check_positive(self.init_std, "init_std", allow_zero=True)
+        n_neighbors = check_int(self.neighbors, "neighbors", minimum=0)
+        shrink = check_positive(self.neighbor_shrinkage, "neighbor_shrinkage", allow_zero=True)
+        nb_reg = check_positive(self.neighbor_reg, "neighbor_reg", allow_zero=True)
         data = as_training_ratings(ratings)
         start = time.perf_counter()
         rng = np.random.default_rng(self.random_state)
@@ -227,6 +265,8 @@ class MatrixFactorization(BaseEstimator):
         self.rating_scale_ = data.rating_scale
         self.ratings_ = data
         self._seen = None
+        self._nb = None
+        self.item_similarity_ = None
         if self.implicit and method != "als":
             raise ValueError("implicit=True needs method='als' (the SGD path has no implicit "
                              "feedback); got method='sgd'")
@@ -240,6 +280,8 @@ class MatrixFactorization(BaseEstimator):
             lr = check_positive(self.learning_rate, "learning_rate")
             batch = check_int(self.batch_size, "batch_size", minimum=1)
             self._fit_sgd(u, i, r, reg, reg_bias, n_epochs, lr, batch, rng, callback)
+        if n_neighbors > 0:
+            self._fit_neighbors(u, i, r, n_neighbors, shrink, nb_reg)
         self.fit_time_ = time.perf_counter() - start
         return self
 
@@ -323,7 +365,7 @@ class MatrixFactorization(BaseEstimator):
     def _record(self, u, i, r, reg, reg_bias, epoch, callback, sse=None) -> None:
         P, Q = self.user_factors_, self.item_factors_
         if sse is None:
-            resid = r - self._raw_codes(u, i)
+            resid = r - self._factor_codes(u, i)
             sse = float(resid @ resid)
         wu, wi = self._weights(self._n_u), self._weights(self._n_i)
         loss = sse + reg * (wu @ np.einsum("uk,uk->u", P, P)
@@ -338,9 +380,72 @@ class MatrixFactorization(BaseEstimator):
         if callback is not None:
             callback(epoch, self.loss_history_[-1])
 
+    # ---------------------------------------------------------- neighbours
+    def _fit_neighbors(self, u, i, r, k, shrink, lam) -> None:
+        """Residual item–item similarities: shrunk cosine of the training residuals."""
+        from scipy.sparse import csr_matrix
+
+        shape = (len(self._n_u), len(self._n_i))
+        e = (r - self._factor_codes(u, i)).astype(np.float32)
+        E = csr_matrix((e, (u, i)), shape=shape)
+        M = csr_matrix((np.ones(len(u), np.float32), (u, i)), shape=shape)
+        if shape[0] * shape[1] <= _DENSE_LIMIT:
+            # sparse × dense products are several times faster than sparse × sparse
+            Ed = np.zeros(shape, np.float32)
+            Ed[u, i] = e
+            G = np.asarray(E.T @ Ed)                  # Σ_u e_ui e_uj
+            Ed[u, i] = 1.0
+            C = np.asarray(M.T @ Ed)                  # co-rating counts n_ij
+        else:
+            G = (E.T @ E).toarray()
+            C = (M.T @ M).toarray()
+        norm = np.sqrt(np.diag(G))
+        S = G / np.maximum(np.outer(norm, norm), np.float32(1e-12))
+        S *= C / (C + np.float32(shrink)) if shrink > 0 else np.float32(1.0)
+        np.fill_diagonal(S, 0.0)
+        self.item_similarity_ = S.astype(np.float32, copy=False)
+        self._nb = (E, M, k, lam)
+
+    @staticmethod
+    def _neighbor_ratio(W: np.ndarray, E: np.ndarray, k: int, lam: float) -> np.ndarray:
+        """``Σ_{j∈N_k} s_ij e_j / (Σ_{j∈N_k} |s_ij| + λ)`` row by row.
+
+        ``W`` (rows, m) holds ``s_ij`` for the rated items ``j`` and 0 elsewhere;
+        ``N_k`` keeps each row's ``k`` largest ``|s_ij|`` (ties at the k-th kept).
+        """
+        A = np.abs(W)
+        if k < W.shape[1]:
+            kth = -np.partition(-A, k - 1, axis=1)[:, k - 1:k]
+            keep = A >= kth
+            W = np.where(keep, W, 0.0)
+            A = np.where(keep, A, 0.0)
+        return np.einsum("bj,bj->b", W, E) / (A.sum(axis=1) + lam)
+
+    def _neighbor_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
+        """The neighbourhood term for known (user, item) codes; 0 elsewhere."""
+        out = np.zeros(len(uc))
+        if self._nb is None:
+            return out
+        E, M, k, lam = self._nb
+        S = self.item_similarity_
+        idx = np.flatnonzero((uc >= 0) & (ic >= 0))
+        step = max(1, (1 << 22) // max(S.shape[0], 1))
+        for s in range(0, len(idx), step):
+            b = idx[s:s + step]
+            W = S[ic[b]] * M[uc[b]].toarray()
+            out[b] = self._neighbor_ratio(W, E[uc[b]].toarray(), k, lam)
+        return out
+
     # ------------------------------------------------------------- predict
     def _raw_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
-        """Unclipped predictions for codes; ``-1`` (unknown) contributes zeros."""
+        """Unclipped predictions for codes, neighbourhood term included."""
+        pred = self._factor_codes(uc, ic)
+        if getattr(self, "_nb", None) is not None:
+            pred = pred + self._neighbor_codes(np.asarray(uc), np.asarray(ic))
+        return pred
+
+    def _factor_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
+        """Unclipped factor-model predictions for codes; ``-1`` (unknown) contributes zeros."""
         known_u, known_i = uc >= 0, ic >= 0
         uu, ii = np.maximum(uc, 0), np.maximum(ic, 0)
         dots = np.einsum("nk,nk->n", self.user_factors_[uu] + self.user_implicit_[uu],
@@ -366,8 +471,9 @@ class MatrixFactorization(BaseEstimator):
         Returns
         -------
         ndarray of shape (n,)
-            ``μ + b_u + b_i + p_u · q_i`` clipped to ``rating_scale_``; unknown ids
-            fall back to the biases (see Notes of the class).
+            ``μ + b_u + b_i + p_u · q_i`` plus the neighbourhood term, clipped to
+            ``rating_scale_``; unknown ids fall back to the biases (see Notes of
+            the class).
         """
         check_fitted(self, "user_factors_")
         uc, ic = id_codes(self.ratings_, users, items)
@@ -446,6 +552,9 @@ class MatrixFactorization(BaseEstimator):
         code = self._user_code(user)
         scores = self._all_scores(self.user_factors_[code] + self.user_implicit_[code],
                                   self.user_bias_[code])
+        if self._nb is not None:
+            items = np.arange(len(scores))
+            scores = scores + self._neighbor_codes(np.full(len(scores), code), items)
         exclude = self._seen_items(code) if exclude_seen else np.array([], dtype=np.int64)
         return self._top(scores, exclude, n, "predicted rating")
 
@@ -574,9 +683,24 @@ class MatrixFactorization(BaseEstimator):
         check_fitted(self, "user_factors_")
         codes, values = self._resolve_new_ratings(ratings)
         p, b = self._fold_in_codes(codes, values)
+        scores = self._all_scores(p, b)
+        if self._nb is not None:
+            scores = scores + self._fold_in_neighbors(codes, values, p, b)
         exclude = codes if exclude_rated else np.array([], dtype=np.int64)
-        return self._top(self._all_scores(p, b), exclude, n, "predicted rating",
+        return self._top(scores, exclude, n, "predicted rating",
                          user_factors=p, user_bias=b)
+
+    def _fold_in_neighbors(self, codes, values, p, b) -> np.ndarray:
+        """The neighbourhood term of every item for a folded-in user (residuals vs p, b)."""
+        known = self._n_i[codes] > 0
+        codes, values = codes[known], values[known]
+        n_items = len(self._n_i)
+        if codes.size == 0:
+            return np.zeros(n_items)
+        resid = values - self._all_scores(p, b)[codes]
+        _, _, k, lam = self._nb
+        W = self.item_similarity_[:, codes].astype(np.float64)
+        return self._neighbor_ratio(W, np.broadcast_to(resid, W.shape), k, lam)
 
     # -------------------------------------------------------------- explain
     def explain(self, user, item, *, top: int = 5) -> Explanation:
@@ -628,10 +752,11 @@ class MatrixFactorization(BaseEstimator):
         bu = float(self.user_bias_[uc]) if self.biased else 0.0
         bi = float(self.item_bias_[ic]) if self.biased else 0.0
         dot = float((self.user_factors_[uc] + self.user_implicit_[uc]) @ self.item_factors_[ic])
-        raw = self.global_mean_ + bu + bi + dot
+        nb = float(self._neighbor_codes(np.array([uc]), np.array([ic]))[0])
+        raw = self.global_mean_ + bu + bi + dot + nb
         return Explanation(prediction=float(np.clip(raw, *self.rating_scale_)), raw=raw,
                            global_mean=self.global_mean_, user_bias=bu, item_bias=bi, dot=dot,
-                           contributions=listed)
+                           contributions=listed, neighbors=nb)
 
     # ------------------------------------------------------------- helpers
     def user_vector(self, user) -> np.ndarray:

@@ -65,8 +65,10 @@ class Explanation:
     prediction : float
         Clipped to the rating scale.
     raw : float
-        ``global_mean + user_bias + item_bias + dot`` before clipping.
+        ``global_mean + user_bias + item_bias + dot + neighbors`` before clipping.
     global_mean, user_bias, item_bias, dot : float
+    neighbors : float
+        The residual item–item neighbourhood term (0 for ``neighbors=0``).
     contributions : list of (item_id, title, rating, contribution)
         The user's rated items, largest absolute pull first.
     """
@@ -78,8 +80,9 @@ class Explanation:
     item_bias: float
     dot: float
     contributions: list[tuple[object, str, float, float]]
+    neighbors: float = 0.0
 
     def __repr__(self) -> str:
         return (f"Explanation(prediction={self.prediction:.3f} = mean {self.global_mean:.3f} "
                 f"+ user bias {self.user_bias:+.3f} + item bias {self.item_bias:+.3f} "
-                f"+ factors {self.dot:+.3f})")
+                f"+ factors {self.dot:+.3f} + neighbours {self.neighbors:+.3f})")
