@@ -122,6 +122,9 @@ def regression_rows(n: int, p: int, repeat: int):
         ("Ridge α=1 (with leverage)",
          lambda: dw.Ridge(alpha=1.0).fit(X, y),
          lambda: skl.Ridge(alpha=1.0).fit(X, y), ridge_ref),
+        ("Ridge α=1 (diagnostics=False)",
+         lambda: dw.Ridge(alpha=1.0, diagnostics=False).fit(X, y),
+         lambda: skl.Ridge(alpha=1.0).fit(X, y), ridge_ref),
     ]
     rows = []
     for label, ours_fn, peer_fn, ref in cases:
