@@ -412,7 +412,8 @@ _D = dct_matrix(8)
 # JFIF (full-range BT.601) RGB → YCbCr, chroma centred on 0
 _YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5],
                  [0.5, -0.418688, -0.081312]])
-_YCC_INV = np.linalg.inv(_YCC)   # a fixed, well-conditioned 3×3 colour transform
+# the inverse map is itself the product wanted here: YCbCr → RGB (well-conditioned 3×3)
+_YCC_INV = np.linalg.solve(_YCC, np.eye(3))
 
 
 def quantization_tables(quality: float) -> tuple[np.ndarray, np.ndarray]:
