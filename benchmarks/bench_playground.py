@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import machine_info, markdown_table, parser, write_results
+from _harness import machine_info, markdown_table, optional, parser, write_results
 
 TARGET_P95_MS = 50.0
 TARGET_DEMOS = {1, 2, 3, 4, 5}
@@ -141,18 +141,16 @@ def main() -> int:
                    help="total requests (default 2000; 100 with --quick)")
     p.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
     args = p.parse_args()
-    try:
-        import httpx
-        import numpy as np
-    except ImportError as exc:
-        print(f"needs httpx and numpy: {exc}", file=sys.stderr)
-        return 2
-    try:
-        import fastapi  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError:
+    missing = [name for name in ("httpx", "fastapi", "uvicorn") if optional(name) is None]
+    if missing:
+        # Like a missing peer elsewhere: reported, never a crash.
+        print(markdown_table(["package", "status"], [[m, "not installed"] for m in missing]))
         print('the playground needs the web extra: pip install -e ".[web]"', file=sys.stderr)
-        return 2
+        write_results("playground", {"skipped": f"not installed: {', '.join(missing)}"},
+                      args.out, args.quick)
+        return 0
+    import httpx
+    import numpy as np
     total = args.requests or (100 if args.quick else 2000)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
