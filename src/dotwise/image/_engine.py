@@ -164,6 +164,15 @@ def _axpy_for(dtype: np.dtype):
     return blas.saxpy if dtype == np.float32 else blas.daxpy
 
 
+def _add_scaled(x: np.ndarray, dst: np.ndarray, n: int, w: float, first: bool, axpy) -> bool:
+    """``dst[:n] = w·x`` for the first term, ``dst[:n] += w·x`` (BLAS axpy) after; returns False."""
+    if first:
+        np.multiply(x, w, out=dst[:n])
+    else:
+        axpy(x, dst, n=n, a=w)
+    return False
+
+
 def _pass1d(src: np.ndarray, dst: np.ndarray, n: int, w: np.ndarray, stride: int,
             axpy, accumulate: bool = False) -> None:
     """``dst[:n] (+)= sum_j w[j] * src[j*stride : j*stride + n]`` on flat buffers."""
@@ -176,12 +185,7 @@ def _pass1d(src: np.ndarray, dst: np.ndarray, n: int, w: np.ndarray, stride: int
         wj = float(w[j])
         if wj == 0.0:
             continue
-        x = src[j * stride: j * stride + n]
-        if first:
-            np.multiply(x, wj, out=dst[:n])
-            first = False
-        else:
-            axpy(x, dst, n=n, a=wj)
+        first = _add_scaled(src[j * stride: j * stride + n], dst, n, wj, first, axpy)
     if first:
         dst[:n] = 0
 
@@ -197,12 +201,7 @@ def _box1d(src, dst, n, m, weight, stride, axpy, accumulate) -> None:
     level, width, offset, first = src[:size], 1, 0, not accumulate
     while True:
         if m & width:
-            x = level[offset: offset + n]
-            if first:
-                np.multiply(x, weight, out=dst[:n])
-                first = False
-            else:
-                axpy(x, dst, n=n, a=weight)
+            first = _add_scaled(level[offset: offset + n], dst, n, weight, first, axpy)
             offset += width * stride
         if 2 * width > m:
             break
@@ -220,12 +219,7 @@ def _taps(src: np.ndarray, dst: np.ndarray, n: int, taps, axpy) -> None:
     """``dst[:n] = sum_t w_t * src[off_t : off_t + n]`` (flat, contiguous buffers)."""
     first = True
     for off, w in taps:
-        x = src[off: off + n]
-        if first:
-            np.multiply(x, w, out=dst[:n])
-            first = False
-        else:
-            axpy(x, dst, n=n, a=w)
+        first = _add_scaled(src[off: off + n], dst, n, w, first, axpy)
     if first:
         dst[:n] = 0
 
