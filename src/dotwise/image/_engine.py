@@ -367,8 +367,11 @@ def correlate_stripes(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
             _pass1d(hbuf, dst, n, col, WC, axpy, accumulate=t > 0)
 
     starts = range(0, H, rows)
+    # the direct GEMM plan is memory-bound: a second thread measured slower (2-core machine,
+    # median 73 ms vs 42 ms for 3×3 on 2048×2048×3 float32), so its stripes run in turn
+    serial = use_gemm or img.size * max(plan.cost, 1.0) < _PARALLEL_WORK
     with _single_blas():
-        if len(starts) == 1 or img.size * max(plan.cost, 1.0) < _PARALLEL_WORK:
+        if len(starts) == 1 or serial:
             for a in starts:
                 job(a)
         else:
