@@ -37,7 +37,7 @@ _NUMPY_PAD = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge",
 _FFT_TAPS = 150.0     # one FFT convolution costs about as much as this many taps
 _STRIPE_BYTES = 1 << 19
 _SUB = 8                             # row block of the direct GEMM plan
-_GEMM_ROWS, _GEMM_BLOCK = 32, 64   # stripe height and column block of the GEMM plan
+_GEMM_ROWS, _GEMM_BLOCK = 64, 64   # stripe height and column block of the GEMM plan
 _SMALL_IMAGE = 1 << 21  # bytes: smaller images run as a single stripe
 _PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they save
 
