@@ -212,11 +212,16 @@ def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
     return "\n".join([head, sep, *body])
 
 
+def results_path(name: str, out: Path | None = None, quick: bool = False) -> Path:
+    """Where :func:`write_results` writes: ``out``, or ``results/<name>[.quick].json``."""
+    return Path(out) if out else RESULTS / (f"{name}.quick.json" if quick else f"{name}.json")
+
+
 def write_results(name: str, payload: dict[str, Any], out: Path | None = None,
                   quick: bool = False) -> Path:
     """Write the JSON results atomically; quick runs go to ``<name>.quick.json``."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = out or RESULTS / (f"{name}.quick.json" if quick else f"{name}.json")
+    path = results_path(name, out, quick)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)

@@ -16,6 +16,7 @@ the same byte budget), on the bundled photos.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,7 @@ from _harness import (
     parser,
     pin_threads,
     ratio,
+    results_path,
     write_results,
 )
 
@@ -200,6 +202,17 @@ def main() -> None:
                "part": args.part,
                "repeat": repeat, "filters": filter_rows, "compression": comp_rows,
                "tables": {"filters": ftable, "compression": ctable}}
+    if args.part != "all":
+        # A partial run keeps the other part's rows from the previous results file.
+        other = "compression" if args.part == "filters" else "filters"
+        previous_path = results_path("image", args.out, args.quick)
+        if previous_path.exists():
+            previous = json.loads(previous_path.read_text(encoding="utf-8"))
+            if previous.get(other):
+                payload[other] = previous[other]
+                payload["tables"][other] = previous.get("tables", {}).get(other, "")
+                payload[f"{other}_machine"] = previous.get(f"{other}_machine",
+                                                           previous.get("machine"))
     path = write_results("image", payload, args.out, args.quick)
     print(f"\nresults: {path}")
 
