@@ -190,20 +190,22 @@ class Ratings:
     # --------------------------------------------------------------- lookups
     def user_code(self, user) -> int:
         """The code of an original user id; ``KeyError`` with close matches if unknown."""
-        if self._user_lookup is None:
-            self._user_lookup = {_key(u): k for k, u in enumerate(self.user_ids.tolist())}
-        code = self._user_lookup.get(_key(user))
-        if code is None:
-            raise KeyError(_unknown_message("user", user, [str(u) for u in self.user_ids[:50000]]))
-        return code
+        return self._code_of("user", user)
 
     def item_code(self, item) -> int:
         """The code of an original item id; ``KeyError`` with close matches if unknown."""
-        if self._item_lookup is None:
-            self._item_lookup = {_key(i): k for k, i in enumerate(self.item_ids.tolist())}
-        code = self._item_lookup.get(_key(item))
+        return self._code_of("item", item)
+
+    def _code_of(self, kind: str, original) -> int:
+        """Shared lookup behind :meth:`user_code` / :meth:`item_code` (map built once)."""
+        ids = getattr(self, f"{kind}_ids")
+        lookup = getattr(self, f"_{kind}_lookup")
+        if lookup is None:
+            lookup = {_key(v): k for k, v in enumerate(ids.tolist())}
+            setattr(self, f"_{kind}_lookup", lookup)
+        code = lookup.get(_key(original))
         if code is None:
-            raise KeyError(_unknown_message("item", item, [str(i) for i in self.item_ids[:50000]]))
+            raise KeyError(_unknown_message(kind, original, [str(v) for v in ids[:50000]]))
         return code
 
     def find_item(self, query) -> int:
