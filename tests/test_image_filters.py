@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.ndimage as ndi
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dotwise import ShapeError
@@ -37,6 +37,20 @@ from dotwise.image import (
 MODES = ["reflect", "mirror", "nearest", "wrap", "constant"]
 
 
+@pytest.fixture(params=["compiled", "numpy"])
+def engine(request):
+    """Run a test on the compiled loops (``_dwconv.c``) and on the NumPy/BLAS fallback."""
+    from dotwise import _native
+    from dotwise.image import _engine
+
+    if request.param == "compiled" and _native.LIB is None:
+        pytest.skip("dotwise._dwconv is not built in this install (no C compiler at "
+                    "install time, or DOTWISE_PURE_NUMPY=1); the NumPy engine is tested")
+    previous = _engine.use_compiled(request.param == "compiled")
+    yield request.param
+    _engine.use_compiled(previous)
+
+
 def _ref(img, k, mode, fn=ndi.convolve, cval=0.0):
     x = img.astype(np.float64)
     kk = k[:, :, None] if x.ndim == 3 else k
@@ -50,7 +64,7 @@ def _tol(img, k):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("method", ["auto", "direct", "lowrank", "fft"])
 @pytest.mark.parametrize("kshape", [(1, 1), (3, 3), (5, 5), (7, 3), (1, 9), (11, 11)])
-def test_convolve_equals_scipy_for_random_kernels(rng, mode, method, kshape):
+def test_convolve_equals_scipy_for_random_kernels(rng, mode, method, kshape, engine):
     img = rng.random((37, 29, 3)).astype(np.float32)
     k = rng.standard_normal(kshape)
     out = convolve(img, k, mode, cval=0.25, method=method)
@@ -59,7 +73,7 @@ def test_convolve_equals_scipy_for_random_kernels(rng, mode, method, kshape):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_correlate_equals_scipy_float64_grey_and_many_stripes(rng, mode):
+def test_correlate_equals_scipy_float64_grey_and_many_stripes(rng, mode, engine):
     img = rng.random((300, 41))                      # several row stripes, float64 kept
     k = rng.standard_normal((5, 3))
     out = correlate(img, k, mode)
@@ -68,7 +82,7 @@ def test_correlate_equals_scipy_float64_grey_and_many_stripes(rng, mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_kernel_larger_than_image_is_handled_like_scipy(rng, mode):
+def test_kernel_larger_than_image_is_handled_like_scipy(rng, mode, engine):
     img = rng.random((4, 6, 2)).astype(np.float32)
     k = rng.random((9, 11))
     for method in ("direct", "lowrank", "fft"):
@@ -76,11 +90,12 @@ def test_kernel_larger_than_image_is_handled_like_scipy(rng, mode):
                                    atol=_tol(img, k), rtol=0)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(h=st.integers(1, 40), w=st.integers(1, 40), c=st.sampled_from([1, 3]),
        kh=st.sampled_from([1, 3, 5, 7]), kw=st.sampled_from([1, 3, 5]),
        mode=st.sampled_from(MODES), seed=st.integers(0, 2**16))
-def test_convolve_property_any_shape(h, w, c, kh, kw, mode, seed):
+def test_convolve_property_any_shape(h, w, c, kh, kw, mode, seed, engine):
     r = np.random.default_rng(seed)
     img = r.random((h, w, c)).astype(np.float32)
     k = r.standard_normal((kh, kw))
@@ -95,7 +110,7 @@ def test_integer_images_become_float32(rng):
                                                        mode="reflect"), atol=1e-4)
 
 
-def test_named_blurs_match_scipy(rng):
+def test_named_blurs_match_scipy(rng, engine):
     img = rng.random((64, 48, 3)).astype(np.float32)
     np.testing.assert_allclose(gaussian_blur(2.0)(img),
                                ndi.gaussian_filter(img.astype(float), (2, 2, 0)), atol=1e-5)
@@ -276,8 +291,57 @@ def test_banded_gemm_engine_equals_scipy(rng, mode, rank):
 
     img = rng.random((70, 150, 3)).astype(np.float32)      # 3 stripes of 32 rows, 3 blocks
     k = sum(np.outer(rng.random(17), rng.random(13)) for _ in range(rank))
-    plan = _engine.plan_kernel(k, np.float32)
+    previous = _engine.use_compiled(False)                 # the NumPy engine's own plan
+    try:
+        plan = _engine.plan_kernel(k, np.float32)
+    finally:
+        _engine.use_compiled(previous)
     assert plan.method == "lowrank" and plan.rank == rank and plan.gemm
     out = _engine.correlate_separable_gemm(img, k, plan, mode, 0.3)
     np.testing.assert_allclose(out, _ref(img, k, mode, ndi.correlate, cval=0.3),
                                atol=_tol(img, k), rtol=0)
+
+
+def test_compiled_loops_are_built_where_ci_runs():
+    """CI installs with a C compiler, so the compiled loops must load there."""
+    import os
+
+    from dotwise import _native
+
+    if os.environ.get("CI", "").lower() not in ("1", "true"):
+        pytest.skip("only enforced in CI (CI=true): a local install may lack a compiler")
+    assert _native.LIB is not None
+    assert kernel_plan(np.ones((3, 3)))["engine"] == "compiled"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_compiled_stripes_in_parallel_equal_scipy(rng, mode):
+    """Large enough to be split into stripes on the thread pool; rank 1, 2 and dense."""
+    from dotwise import _native
+
+    if _native.LIB is None:
+        pytest.skip("dotwise._dwconv is not built in this install")
+    img = rng.random((403, 261, 3)).astype(np.float32)
+    kernels = {"dense": rng.standard_normal((5, 7)),
+               "rank 1": np.outer(rng.random(21), rng.random(9)),
+               "rank 2": sum(np.outer(rng.random(17), rng.random(13)) for _ in range(2))}
+    for name, k in kernels.items():
+        plan = kernel_plan(k)
+        assert plan["engine"] == "compiled", name
+        assert plan["method"] == ("direct" if name == "dense" else "lowrank"), name
+        out = correlate(img, k, mode, cval=0.3)
+        np.testing.assert_allclose(out, _ref(img, k, mode, ndi.correlate, cval=0.3),
+                                   atol=_tol(img, k), rtol=0, err_msg=name)
+
+
+def test_pure_numpy_switch_turns_the_compiled_loops_off():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from dotwise import _native; from dotwise.image import kernel_plan; "
+            "print(_native.LIB is None, kernel_plan(np.ones((3, 3)))['engine'])")
+    env = {**os.environ, "DOTWISE_PURE_NUMPY": "1"}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True)
+    assert res.stdout.split() == ["True", "numpy"]

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
+from ._native import all_finite
+
 __all__ = [
     "DataFormatError",
     "IllConditionedWarning",
@@ -153,7 +155,7 @@ def as_float_array(
         )
     if not allow_empty and arr.size == 0:
         raise ShapeError(f"{name} must not be empty, got shape {arr.shape}")
-    if check_finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
+    if check_finite and arr.dtype.kind == "f" and not all_finite(arr):
         bad = np.argwhere(~np.isfinite(arr))[0]
         where = tuple(int(i) for i in bad)
         raise ValueError(

@@ -2,7 +2,11 @@
 
 Every 2-D correlation ``out[y, x, c] = sum_ij k[i, j] * img[y + i - r, x + j - q, c]``
 (boundary per ``mode``, as in :mod:`scipy.ndimage`) is run by the cheapest of three plans
-(estimated multiply-adds per output value, see :func:`plan_kernel`):
+(estimated multiply-adds per output value, see :func:`plan_kernel`). When the compiled
+loops of ``_dwconv.c`` are installed (the default for ``pip install``; see
+:mod:`dotwise._native`), ``direct`` and ``lowrank`` run there — every tap of a
+block of output values in registers, stripes of rows on a thread pool — and the
+NumPy/BLAS versions below are the fallback:
 
 * ``direct`` — one fused multiply-add (BLAS ``axpy``) per non-zero tap (small dense kernels);
 * ``lowrank`` — the SVD ``k = sum_t s_t u_t v_tᵀ`` truncated at the rounding level, so a
@@ -22,6 +26,7 @@ the GIL; BLAS itself is pinned to one thread meanwhile so the two do not fight).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -31,15 +36,20 @@ import numpy as np
 from scipy import fft as sfft
 from scipy.linalg import blas
 
+from .. import _native
+
 MODES = ("reflect", "mirror", "nearest", "wrap", "constant")
 _NUMPY_PAD = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge",
               "wrap": "wrap", "constant": "constant"}
 _FFT_TAPS = 150.0     # one FFT convolution costs about as much as this many taps
+_FFT_TAPS_COMPILED = 600.0   # ... as this many taps of the compiled loops (measured)
+_SEP_OVERHEAD = 3.0          # the compiled separable pass's row buffer, in taps
 _STRIPE_BYTES = 1 << 19
 _SUB = 8                             # row block of the direct GEMM plan
 _GEMM_ROWS, _GEMM_BLOCK = 64, 64   # stripe height and column block of the GEMM plan
 _SMALL_IMAGE = 1 << 21  # bytes: smaller images run as a single stripe
 _PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they save
+_PARALLEL_WORK_COMPILED = 2e6  # the same for the compiled loops
 
 _pool: ThreadPoolExecutor | None = None
 _controller = None
@@ -68,6 +78,27 @@ def _get_pool() -> ThreadPoolExecutor:
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=n_threads(), thread_name_prefix="dotwise-conv")
     return _pool
+
+
+def run_stripes(job, n: int, stripes: int, workers: int) -> None:
+    """Call ``job(a, b)`` on ``stripes`` row ranges covering ``[0, n)`` with ``workers``
+    threads; the calling thread is one of them (a pool hand-off costs more than a small
+    stripe), and each thread takes the next free stripe, so a busy core holds up no one.
+    """
+    bounds = [n * i // stripes for i in range(stripes + 1)]
+    ranges = [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    claim = itertools.count()             # next() on a count is atomic under the GIL
+
+    def worker() -> None:
+        while (i := next(claim)) < len(ranges):
+            job(*ranges[i])
+
+    futures = [_get_pool().submit(worker) for _ in range(min(workers, len(ranges)) - 1)]
+    try:
+        worker()
+    finally:
+        for f in futures:
+            f.result()
 
 
 def boundary_index(idx: np.ndarray, n: int, mode: str) -> np.ndarray:
@@ -100,6 +131,7 @@ class Plan:
     factors: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
     cost: float = 0.0                 # estimated multiply-adds per output value
     gemm: bool = False                # low-rank passes as banded matrix products
+    engine: str = "numpy"             # "compiled" (``_dwconv.c``) | "numpy"
 
 
 def _pass_cost(w: np.ndarray) -> float:
@@ -109,21 +141,38 @@ def _pass_cost(w: np.ndarray) -> float:
 
 
 _PLANS: dict[tuple, Plan] = {}
+_USE_COMPILED = True
+
+
+def use_compiled(flag: bool) -> bool:
+    """Turn the compiled loops on or off for later calls; returns the previous setting.
+
+    Off (or not installed) means the NumPy/BLAS plans run. Tests use it to check both.
+    """
+    global _USE_COMPILED
+    previous, _USE_COMPILED = _USE_COMPILED, bool(flag)
+    return previous
+
+
+def engine_for(dtype: np.dtype) -> str:
+    """``"compiled"`` when the compiled loops are loaded, enabled and take ``dtype``."""
+    return "compiled" if _USE_COMPILED and _native.supports(dtype) else "numpy"
 
 
 def plan_kernel(kernel: np.ndarray, dtype: np.dtype, method: str = "auto") -> Plan:
     """Choose direct / low-rank / FFT for ``kernel`` (correlation form) by estimated cost."""
     k = np.ascontiguousarray(kernel, dtype=np.float64)
-    key = (k.shape, k.tobytes(), np.dtype(dtype).str, method)
+    engine = engine_for(dtype)
+    key = (k.shape, k.tobytes(), np.dtype(dtype).str, method, engine)
     plan = _PLANS.get(key)
     if plan is None:
         if len(_PLANS) > 256:
             _PLANS.clear()
-        plan = _PLANS[key] = _plan_kernel(k, np.dtype(dtype), method)
+        plan = _PLANS[key] = _plan_kernel(k, np.dtype(dtype), method, engine)
     return plan
 
 
-def _plan_kernel(k: np.ndarray, dtype: np.dtype, method: str) -> Plan:
+def _plan_kernel(k: np.ndarray, dtype: np.dtype, method: str, engine: str) -> Plan:
     kh, kw = k.shape
     nnz = float(np.count_nonzero(k)) or 1.0
     u, s, vt = np.linalg.svd(k)
@@ -141,14 +190,19 @@ def _plan_kernel(k: np.ndarray, dtype: np.dtype, method: str) -> Plan:
     r, q = kh // 2, kw // 2
     gemm_cost = rank * ((max(32, 2 * r) + 2 * r) + (max(32, 2 * q) + 2 * q)) / 10.0 + 12.0
     use_gemm = gemm_cost < axpy_cost
-    lowrank_cost = min(axpy_cost, gemm_cost)
+    lowrank_cost, fft_cost = min(axpy_cost, gemm_cost), _FFT_TAPS
+    if engine == "compiled":          # every tap costs the same there: count them
+        use_gemm, fft_cost = False, _FFT_TAPS_COMPILED
+        lowrank_cost = sum(np.count_nonzero(c) + np.count_nonzero(r) + _SEP_OVERHEAD
+                           for c, r in factors)
     candidates = {"direct": nnz, "lowrank": lowrank_cost if rank else math.inf,
-                  "fft": _FFT_TAPS}
+                  "fft": fft_cost}
     if method == "auto":
         method = min(candidates, key=candidates.get)
         if rank == 0:
             method = "direct"
-    return Plan(method, rank, tuple(factors), candidates[method], use_gemm)
+    return Plan(method, rank, tuple(factors), candidates[method], use_gemm,
+                engine if method != "fft" else "numpy")
 
 
 def _snap(v: np.ndarray) -> np.ndarray:
@@ -476,12 +530,41 @@ def correlate_fft(img: np.ndarray, k: np.ndarray, mode: str, cval: float) -> np.
     return np.ascontiguousarray(full[2 * r: 2 * r + H, 2 * q: 2 * q + W], dtype=img.dtype)
 
 
+def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
+                       cval: float) -> np.ndarray:
+    """Run a ``direct`` or ``lowrank`` plan through the compiled loops, stripes in parallel."""
+    H, W, C = img.shape
+    kh, kw = k.shape
+    r, q = kh // 2, kw // 2
+    rowmap = boundary_index(np.arange(-r, H + r), H, mode)
+    colmap = boundary_index(np.arange(-q, W + q), W, mode)
+    out = np.empty_like(img)
+    kk = np.ascontiguousarray(k, dtype=img.dtype)
+    factors = [(np.ascontiguousarray(c, dtype=img.dtype), np.ascontiguousarray(rw, dtype=img.dtype))
+               for c, rw in plan.factors]
+
+    def job(y0: int, y1: int) -> None:
+        if plan.method == "direct" or not factors:
+            _native.direct(img, out, kk, rowmap, colmap, cval, y0, y1)
+            return
+        for t, (c, rw) in enumerate(factors):
+            _native.separable(img, out, c, rw, rowmap, colmap, cval, y0, y1, t > 0)
+
+    work = img.size * max(plan.cost, 1.0)
+    workers = 1 if work < _PARALLEL_WORK_COMPILED else min(H, n_threads())
+    stripes = workers if work < 16 * _PARALLEL_WORK_COMPILED else min(H, 4 * workers)
+    run_stripes(job, H, stripes, workers)
+    return out
+
+
 def correlate3(img: np.ndarray, k: np.ndarray, mode: str, cval: float,
                method: str = "auto") -> np.ndarray:
     """Correlate a trusted (H, W, C) float array with a trusted odd-sized 2-D kernel."""
     plan = plan_kernel(k, img.dtype, method)
     if plan.method == "fft":
         return correlate_fft(img, k, mode, cval)
+    if plan.engine == "compiled":
+        return correlate_compiled(np.ascontiguousarray(img), k, plan, mode, cval)
     if plan.method == "lowrank" and not plan.factors:
         plan = Plan("direct", 0)
     if plan.method == "lowrank" and plan.gemm:

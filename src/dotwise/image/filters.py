@@ -156,7 +156,10 @@ def kernel_plan(kernel: Any, dtype: Any = np.float32) -> dict[str, Any]:
     -------
     dict with ``method`` ("direct" | "lowrank" | "fft"), ``rank`` (the kernel's
     numerical rank: 1 means separable into a column times a row), ``separable``,
-    ``cost`` (estimated multiply-adds per output value) and ``shape``.
+    ``cost`` (estimated multiply-adds per output value), ``shape`` and ``engine``:
+    ``"compiled"`` when the C loops built at install time run the direct and low-rank
+    plans, ``"numpy"`` for the NumPy/BLAS fallback (no compiler at install time, or
+    ``DOTWISE_PURE_NUMPY=1``) and for FFT plans.
 
     Examples
     --------
@@ -168,7 +171,7 @@ def kernel_plan(kernel: Any, dtype: Any = np.float32) -> dict[str, Any]:
     k = check_kernel(kernel)
     plan = plan_kernel(k, np.dtype(dtype))
     return {"method": plan.method, "rank": plan.rank, "separable": plan.rank == 1,
-            "cost": plan.cost, "shape": k.shape}
+            "cost": plan.cost, "shape": k.shape, "engine": plan.engine}
 
 
 # --------------------------------------------------------------------------- filters

@@ -1,0 +1,23 @@
+"""Build the optional compiled convolution loops (everything else lives in pyproject.toml).
+
+The extension is ``optional``: without a C compiler the install still succeeds and
+:mod:`dotwise.image` runs its NumPy/BLAS engine instead (``kernel_plan(k)["engine"]``
+says which one is in use).
+"""
+
+import sys
+
+from setuptools import Extension, setup
+
+_FLAGS = [] if sys.platform == "win32" else ["-O3"]
+
+setup(
+    ext_modules=[
+        Extension(
+            "dotwise._dwconv",
+            sources=["src/dotwise/_dwconv.c"],
+            extra_compile_args=_FLAGS,
+            optional=True,
+        )
+    ]
+)

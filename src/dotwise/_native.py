@@ -1,0 +1,89 @@
+"""ctypes bindings to the compiled loops in ``_dwconv.c`` (private).
+
+The C file is built by ``pip install`` as the optional extension ``dotwise._dwconv``;
+when it is missing (no compiler at install time) or ``DOTWISE_PURE_NUMPY=1`` is set,
+:data:`LIB` is ``None`` and callers use NumPy instead: the image engine its NumPy/BLAS
+plans, :func:`all_finite` ``np.isfinite``. ctypes releases the GIL for each call, so
+stripes of rows run in parallel on the image engine's thread pool.
+
+Callers pass trusted, C-contiguous float32/float64 arrays (the engine checks them).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+
+import numpy as np
+
+_P, _I, _D = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
+_DIRECT_ARGS = [_P, _P, _I, _I, _I, _P, _I, _I, _P, _P, _D, _I, _I]
+_SEP_ARGS = [_P, _P, _I, _I, _I, _P, _I, _P, _I, _P, _P, _D, _I, _I, ctypes.c_int]
+_SUFFIX = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}
+
+
+def _load() -> ctypes.CDLL | None:
+    if os.environ.get("DOTWISE_PURE_NUMPY", "").strip() not in ("", "0"):
+        return None
+    try:
+        spec = importlib.util.find_spec("dotwise._dwconv")
+    except (ImportError, ValueError):          # pragma: no cover - broken installs
+        return None
+    if spec is None or not spec.origin or not os.path.isfile(spec.origin):
+        return None
+    try:
+        lib = ctypes.CDLL(spec.origin)
+    except OSError:                            # pragma: no cover - foreign binary
+        return None
+    for s in _SUFFIX.values():
+        for name, args in ((f"dw_direct_{s}", _DIRECT_ARGS), (f"dw_sep_{s}", _SEP_ARGS)):
+            fn = getattr(lib, name)
+            fn.argtypes, fn.restype = args, ctypes.c_int
+        fn = getattr(lib, f"dw_all_finite_{s}")
+        fn.argtypes, fn.restype = [_P, _I], ctypes.c_int
+    return lib
+
+
+LIB = _load()
+
+
+def supports(dtype: np.dtype) -> bool:
+    """Whether the compiled loops are loaded and handle ``dtype``."""
+    return LIB is not None and np.dtype(dtype) in _SUFFIX
+
+
+def all_finite(arr: np.ndarray) -> bool:
+    """``np.isfinite(arr).all()`` in one pass with no temporary (compiled when possible)."""
+    if arr.dtype.kind != "f":
+        return True
+    if supports(arr.dtype) and arr.flags.c_contiguous:
+        fn = getattr(LIB, "dw_all_finite_" + _SUFFIX[arr.dtype])
+        return bool(fn(arr.ctypes.data, arr.size))
+    return bool(np.isfinite(arr).all())
+
+
+def _check(status: int) -> None:
+    if status != 0:
+        raise MemoryError("dotwise.image: the compiled convolution could not allocate "
+                          "its row buffers")
+
+
+def direct(img: np.ndarray, out: np.ndarray, k: np.ndarray, rowmap: np.ndarray,
+           colmap: np.ndarray, cval: float, y0: int, y1: int) -> None:
+    """Rows ``[y0, y1)`` of ``out`` = ``img`` correlated with ``k`` (all taps at once)."""
+    H, W, C = img.shape
+    fn = getattr(LIB, "dw_direct_" + _SUFFIX[img.dtype])
+    _check(fn(img.ctypes.data, out.ctypes.data, H, W, C, k.ctypes.data, k.shape[0],
+              k.shape[1], rowmap.ctypes.data, colmap.ctypes.data, float(cval), y0, y1))
+
+
+def separable(img: np.ndarray, out: np.ndarray, col: np.ndarray, row: np.ndarray,
+              rowmap: np.ndarray, colmap: np.ndarray, cval: float, y0: int, y1: int,
+              accumulate: bool) -> None:
+    """Rows ``[y0, y1)`` of ``out`` (+)= ``img`` correlated with ``outer(col, row)``."""
+    H, W, C = img.shape
+    fn = getattr(LIB, "dw_sep_" + _SUFFIX[img.dtype])
+    _check(fn(img.ctypes.data, out.ctypes.data, H, W, C, col.ctypes.data, col.size,
+              row.ctypes.data, row.size, rowmap.ctypes.data, colmap.ctypes.data,
+              float(cval), y0, y1, int(accumulate)))
