@@ -41,7 +41,7 @@ def run(ctx: TourContext) -> None:
         ax.set_title(label, fontsize=9)
         plan = im.kernel_plan(f.kernel) if isinstance(f, im.Convolution) else None
         rows.append([label, f.kind, "—" if plan is None else f"{plan['shape'][0]}×{plan['shape'][1]}",
-                     "—" if plan is None else f"{plan['method']} (rank {plan['rank']})",
+                     "—" if plan is None else f"{plan['method']} (rank {plan['rank']}, {plan['engine']})",
                      f"{seconds * 1e3:.1f} ms"])
     for ax in axes:
         ax.axis("off")
