@@ -100,3 +100,19 @@ def test_help_teaches_with_an_example(command):
     result = invoke(command, "--help")
     assert result.exit_code == 0
     assert "Example" in result.flat and f"dotwise {command}" in result.flat
+
+
+def test_piped_output_keeps_long_lines_whole():
+    """Captured or piped output is never word-wrapped (``dotwise … | grep`` sees whole
+    lines); a terminal still gets Rich's wrapping."""
+    import io
+
+    from dotwise.cli._common import _Console
+
+    message = "PSNR " + " ".join(f"word{i}" for i in range(60))     # ~420 characters
+    piped = _Console(file=io.StringIO(), width=80)
+    piped.print(message)
+    assert piped.file.getvalue() == message + "\n"
+    terminal = _Console(file=io.StringIO(), width=80, force_terminal=True)
+    terminal.print(message)
+    assert terminal.file.getvalue().count("\n") > 1

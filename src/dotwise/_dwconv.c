@@ -113,6 +113,7 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
                   const int64_t *colmap, double cval, int64_t y0, int64_t y1)              \
 {                                                                                          \
     const int64_t WC = W * C, PW = (W + kw - 1) * C, q = kw / 2;                          \
+    (void)H;                                  /* rowmap already encodes the height */  \
     /* a ring of kh padded source rows: each row is padded once per stripe */            \
     T *ring = (T *)malloc((size_t)(kh * PW) * sizeof(T));                                 \
     const T **src = (const T **)malloc((size_t)(kh * kw) * sizeof(T *));                   \
@@ -144,6 +145,7 @@ int dw_sep_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,           
                int64_t y0, int64_t y1, int accumulate)                                     \
 {                                                                                          \
     const int64_t WC = W * C, PW = (W + kw - 1) * C, q = kw / 2;                          \
+    (void)H;                                  /* rowmap already encodes the height */  \
     T *tmp = (T *)malloc((size_t)PW * sizeof(T));                                          \
     T *crow = (T *)malloc((size_t)WC * sizeof(T));                                         \
     const T **src = (const T **)malloc((size_t)(kh + kw) * sizeof(T *));                   \

@@ -13,8 +13,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+class _Console(Console):
+    """A Rich console that word-wraps on a terminal but never breaks a line when its
+    output is piped or captured, so ``dotwise … | grep PSNR`` sees whole lines."""
+
+    @property
+    def soft_wrap(self) -> bool:
+        return not self.is_terminal
+
+    @soft_wrap.setter
+    def soft_wrap(self, value: bool) -> None:   # Console.__init__ assigns it; ignored
+        pass
+
+
+console = _Console()
+err_console = _Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
