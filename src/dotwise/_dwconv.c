@@ -212,8 +212,10 @@ DW_DEFINE(float, f)
 DW_DEFINE(double, d)
 
 static struct PyModuleDef dw_module = {
-    PyModuleDef_HEAD_INIT, "_dwconv",
-    "Compiled convolution loops of dotwise.image (called through ctypes).", -1, NULL,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_dwconv",
+    .m_doc = "Compiled loops of dotwise (called through ctypes by dotwise._native).",
+    .m_size = -1,
 };
 
 PyMODINIT_FUNC PyInit__dwconv(void) { return PyModule_Create(&dw_module); }

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+
 class _Console(Console):
     """A Rich console that word-wraps on a terminal but never breaks a line when its
     output is piped or captured, so ``dotwise … | grep PSNR`` sees whole lines."""
