@@ -83,3 +83,17 @@ def test_no_pickle_loading_in_src() -> None:
             if needle in text:
                 offenders.append(f"{path.relative_to(SRC)}: {needle}")
     assert not offenders, offenders
+
+
+def test_cli_and_images_start_without_the_heavy_imports() -> None:
+    """``dotwise --help`` and ``dotwise filter`` should not pay for scikit-learn (~1 s) or
+    scipy.signal (~0.7 s) before anything needs them."""
+    import subprocess
+    import sys
+
+    code = ("import sys, dotwise, dotwise.cli, dotwise.image; "
+            "print(sorted(m for m in ('sklearn', 'scipy.signal', 'matplotlib.pyplot') "
+            "if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert res.stdout.strip() == "[]"

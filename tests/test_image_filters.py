@@ -345,3 +345,19 @@ def test_pure_numpy_switch_turns_the_compiled_loops_off():
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True)
     assert res.stdout.split() == ["True", "numpy"]
+
+
+@pytest.mark.parametrize("s1, s2", [((3, 3), (5, 5)), ((1, 9), (7, 1)), ((5, 3), (3, 7)),
+                                    ((1, 1), (3, 3))])
+def test_composed_kernel_is_the_full_convolution_of_the_two(rng, s1, s2):
+    from scipy.signal import convolve2d
+
+    from dotwise.image.pipeline import compose_kernels
+
+    a, b = rng.standard_normal(s1), rng.standard_normal(s2)
+    b[0, 0] = 0.0                                       # zero taps are skipped
+    np.testing.assert_allclose(compose_kernels(a, b), convolve2d(a, b, mode="full"),
+                               atol=1e-14, rtol=0)
+    img = rng.random((30, 31))                          # and filtering by it = both passes
+    both = convolve(convolve(img, a, "wrap"), b, "wrap")
+    np.testing.assert_allclose(convolve(img, compose_kernels(a, b), "wrap"), both, atol=1e-12)

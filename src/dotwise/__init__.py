@@ -17,7 +17,6 @@ from typing import Any
 from ._validation import (
     DataFormatError,
     IllConditionedWarning,
-    NotFittedError,
     ShapeError,
 )
 from .linalg import (
@@ -40,6 +39,8 @@ __version__ = "0.1.0"
 
 # name -> module that defines it; loaded lazily by __getattr__ below.
 _LAZY: dict[str, str] = {
+    # subclasses scikit-learn's error, so it is made when first asked for
+    "NotFittedError": "dotwise._validation",
     # linalg (subspaces, orthogonalization, inspection)
     "project": "dotwise.linalg",
     "projection_matrix": "dotwise.linalg",
@@ -101,7 +102,6 @@ __all__ = [
     "DataFormatError",
     "IllConditionedWarning",
     "LstsqResult",
-    "NotFittedError",
     "ShapeError",
     "__version__",
     "angle",

@@ -7,20 +7,20 @@ received and what was expected — and, where there is one, the fix.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 from ._native import all_finite
 
 __all__ = [
     "DataFormatError",
     "IllConditionedWarning",
-    "NotFittedError",
+    "NotFittedError",  # noqa: F822 - made on first use by __getattr__ below
     "ShapeError",
     "as_float_array",
     "check_choice",
@@ -41,12 +41,28 @@ class DataFormatError(ValueError):
     """A file or table could not be read: malformed, truncated, wrong version."""
 
 
-class NotFittedError(_SklearnNotFittedError):
-    """An estimator, index or model was used before it was fitted or trained.
+@functools.cache
+def _not_fitted_error() -> type[Exception]:
+    """``NotFittedError``, made on first use: importing scikit-learn takes about a second,
+    which the CLI and ``import dotwise`` should not pay before anything needs it."""
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
-    Subclasses scikit-learn's ``NotFittedError`` (itself a ``ValueError`` and an
-    ``AttributeError``) so both ``except`` clauses catch it.
-    """
+    class NotFittedError(SklearnNotFittedError):
+        """An estimator, index or model was used before it was fitted or trained.
+
+        Subclasses scikit-learn's ``NotFittedError`` (itself a ``ValueError`` and an
+        ``AttributeError``) so both ``except`` clauses catch it.
+        """
+
+    NotFittedError.__module__, NotFittedError.__qualname__ = __name__, "NotFittedError"
+    globals()["NotFittedError"] = NotFittedError
+    return NotFittedError
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NotFittedError":
+        return _not_fitted_error()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class IllConditionedWarning(UserWarning):
@@ -212,7 +228,7 @@ def check_same_size(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str, *,
 def check_fitted(obj: Any, attribute: str) -> None:
     """Raise ``NotFittedError`` naming the class when ``attribute`` is not set yet."""
     if not hasattr(obj, attribute):
-        raise NotFittedError(
+        raise _not_fitted_error()(
             f"This {type(obj).__name__} instance is not fitted yet; call 'fit' first."
         )
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.signal import convolve2d
 
 from .color import ColorMap
 from .filters import Convolution, Filter, kernel_plan
@@ -56,6 +55,27 @@ class FuseReport:
     def __str__(self) -> str:
         return (f"{self.passes_before} passes → {self.passes_after} "
                 f"({self.passes_saved} saved): " + " | ".join(self.groups))
+
+
+def compose_kernels(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The one kernel that filtering with ``first`` and then ``second`` amounts to.
+
+    Convolution is associative, so the composed kernel is the full 2-D convolution of the
+    two (shape ``(h1 + h2 - 1, w1 + w2 - 1)``): every tap of ``second`` adds a shifted,
+    scaled copy of ``first``.
+
+    >>> compose_kernels(np.ones((1, 2)), np.ones((2, 1)))
+    array([[1., 1.],
+           [1., 1.]])
+    """
+    h1, w1 = first.shape
+    h2, w2 = second.shape
+    out = np.zeros((h1 + h2 - 1, w1 + w2 - 1), dtype=np.result_type(first, second, np.float64))
+    for i in range(h2):
+        for j in range(w2):
+            if second[i, j] != 0:
+                out[i:i + h1, j:j + w1] += second[i, j] * first
+    return out
 
 
 class Pipeline:
@@ -126,7 +146,7 @@ class Pipeline:
             prev = fused[-1] if fused else None
             if (isinstance(f, Convolution) and isinstance(prev, Convolution)
                     and prev.mode == f.mode):
-                kernel = convolve2d(prev.kernel, f.kernel, mode="full")
+                kernel = compose_kernels(prev.kernel, f.kernel)
                 fused[-1] = Convolution(kernel, "fused", f.mode,
                                         {"shape": kernel.shape})
                 groups[-1].append(f)
