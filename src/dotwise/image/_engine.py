@@ -193,8 +193,8 @@ def _plan_kernel(k: np.ndarray, dtype: np.dtype, method: str, engine: str) -> Pl
     lowrank_cost, fft_cost = min(axpy_cost, gemm_cost), _FFT_TAPS
     if engine == "compiled":          # every tap costs the same there: count them
         use_gemm, fft_cost = False, _FFT_TAPS_COMPILED
-        lowrank_cost = sum(np.count_nonzero(c) + np.count_nonzero(r) + _SEP_OVERHEAD
-                           for c, r in factors)
+        lowrank_cost = sum(np.count_nonzero(col) + np.count_nonzero(row) + _SEP_OVERHEAD
+                           for col, row in factors)
     candidates = {"direct": nnz, "lowrank": lowrank_cost if rank else math.inf,
                   "fft": fft_cost}
     if method == "auto":
