@@ -117,9 +117,9 @@ def as_float_array(
         Target dtype. ``None`` keeps float32/float64 input as it is and turns
         integers and booleans into float64 (never a silent downcast).
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers. Disabling
-        it may give a performance gain, but may result in problems (crashes,
-        non-termination) if the inputs do contain infinities or NaNs.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
     allow_empty : bool, default=False
         Whether an array with a zero-length axis is acceptable.
     copy : bool, default=False
@@ -158,8 +158,8 @@ def as_float_array(
             hint = ""
             if 2 in allowed and arr.ndim == 1:
                 hint = (
-                    " Reshape your data with array.reshape(-1, 1) if it has a single "
-                    "feature, or array.reshape(1, -1) if it is a single sample."
+                    f" One column of {arr.shape[0]} values? Pass {name}.reshape(-1, 1). "
+                    f"One row of {arr.shape[0]} values? Pass {name}.reshape(1, -1)."
                 )
             raise ShapeError(
                 f"{name} must be {_ndim_words(ndim)}, got {arr.ndim}-D array of shape "

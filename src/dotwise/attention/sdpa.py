@@ -133,9 +133,9 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
         By default it is chosen automatically when ``L * S >= 128 * 128``, with
         1024 keys per block.
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers. Disabling
-        it may give a performance gain, but may result in problems (crashes,
-        non-termination) if the inputs do contain infinities or NaNs.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
     n_threads : int, optional
         Worker threads of the blocked path; default ``OMP_NUM_THREADS`` if set,
         else the number of CPUs available. While they run, BLAS is limited to

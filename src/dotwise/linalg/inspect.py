@@ -168,9 +168,9 @@ def inspect(A, *, check_finite: bool = True) -> MatrixReport:
     A : array_like of shape (m, n)
         A 1-D input is treated as one column.
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers. Disabling
-        it may give a performance gain, but may result in problems (crashes,
-        non-termination) if the inputs do contain infinities or NaNs.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------

@@ -277,9 +277,9 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
         factor's reciprocal condition) below ``rcond * s_max`` count as zero.
         Default ``eps * max(m, n)`` for the dtype, as in NumPy.
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers. Disabling
-        it may give a performance gain, but may result in problems (crashes,
-        non-termination) if the inputs do contain infinities or NaNs.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -445,9 +445,9 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
     alpha : float or array_like of shape (k,), default=1.0
         Regularization strength, >= 0; one value per column of ``b`` is allowed.
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers. Disabling
-        it may give a performance gain, but may result in problems (crashes,
-        non-termination) if the inputs do contain infinities or NaNs.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------

@@ -63,9 +63,9 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
     tol : float, optional
         Relative threshold for dependence; default ``10 * max(m, n) * eps``.
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers. Disabling
-        it may give a performance gain, but may result in problems (crashes,
-        non-termination) if the inputs do contain infinities or NaNs.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -206,9 +206,9 @@ def householder_qr(A, mode: str = "reduced", *, block_size: int = 32,
     block_size : int, default=32
         Reflectors per compact-WY block.
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers. Disabling
-        it may give a performance gain, but may result in problems (crashes,
-        non-termination) if the inputs do contain infinities or NaNs.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -285,9 +285,9 @@ def orthogonality_loss(Q, norm: int | str = 2, *, check_finite: bool = True) -> 
         The spectral norm (largest absolute eigenvalue of the symmetric
         :math:`Q^\top Q - I`), or the Frobenius norm.
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers. Disabling
-        it may give a performance gain, but may result in problems (crashes,
-        non-termination) if the inputs do contain infinities or NaNs.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------

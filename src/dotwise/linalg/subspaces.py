@@ -58,9 +58,9 @@ def project(b, A, *, rcond: float | None = None, check_finite: bool = True) -> n
     rcond : float, optional
         Relative rank tolerance (module docstring); default ``eps * max(m, n)``.
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers. Disabling
-        it may give a performance gain, but may result in problems (crashes,
-        non-termination) if the inputs do contain infinities or NaNs.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -100,9 +100,9 @@ def projection_matrix(A, *, rcond: float | None = None, check_finite: bool = Tru
     rcond : float, optional
         Relative rank tolerance; default ``eps * max(m, n)``.
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers. Disabling
-        it may give a performance gain, but may result in problems (crashes,
-        non-termination) if the inputs do contain infinities or NaNs.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -136,9 +136,9 @@ def complement_projection(A, *, rcond: float | None = None,
     rcond : float, optional
         Relative rank tolerance; default ``eps * max(m, n)``.
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers. Disabling
-        it may give a performance gain, but may result in problems (crashes,
-        non-termination) if the inputs do contain infinities or NaNs.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -239,9 +239,9 @@ def check_projection(P, *, tol: float | None = None,
     tol : float, optional
         Absolute tolerance for every test; default ``10 * m * eps * max(1, ‖P‖_F)``.
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers. Disabling
-        it may give a performance gain, but may result in problems (crashes,
-        non-termination) if the inputs do contain infinities or NaNs.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
