@@ -713,8 +713,11 @@ def _block_compress(img, quality, ratio, basis, subsampling) -> CompressedImage:
 
     if c == 1 or subsampling != "auto":
         return fit(c == 3 and subsampling == "4:2:0")
+    # both chroma resolutions are fitted at once (LZMA and NumPy release the GIL);
+    # full-resolution chroma often wins at high rates
+    pending = _get_pool().submit(fit, False)
     best = fit(True)
-    other = fit(False)                 # full-resolution chroma often wins at high rates
+    other = pending.result()
     if _psnr_raw(arr, other.decompress()) > _psnr_raw(arr, best.decompress()):
         best = other
     return best
