@@ -361,3 +361,21 @@ def test_composed_kernel_is_the_full_convolution_of_the_two(rng, s1, s2):
     img = rng.random((30, 31))                          # and filtering by it = both passes
     both = convolve(convolve(img, a, "wrap"), b, "wrap")
     np.testing.assert_allclose(convolve(img, compose_kernels(a, b), "wrap"), both, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("kernel", ["dense 3×3", "rank 1", "fft"])
+def test_non_finite_pixels_are_found_in_any_stripe(engine, bad, kernel):
+    """The scan runs stripe by stripe inside the engine: a bad pixel in the last stripe
+    of a large image, in a grey or a colour image, is reported with its index."""
+    kernels = {"dense 3×3": np.arange(9.0).reshape(3, 3), "rank 1": np.ones((9, 9)),
+               "fft": np.random.default_rng(0).standard_normal((31, 31))}
+    colour = np.zeros((700, 300, 3), dtype=np.float32)
+    colour[698, 17, 2] = bad
+    with pytest.raises(ValueError, match=r"img must contain only finite numbers, found "
+                                         r"-?(nan|inf) at index \(698, 17, 2\)"):
+        correlate(colour, kernels[kernel])
+    grey = np.zeros((700, 300))
+    grey[5, 299] = bad
+    with pytest.raises(ValueError, match=r"at index \(5, 299\)"):
+        convolve(grey, kernels[kernel])

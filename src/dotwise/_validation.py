@@ -29,6 +29,7 @@ __all__ = [
     "check_positive",
     "check_same_size",
     "describe",
+    "not_finite_error",
     "warn_ill_conditioned",
 ]
 
@@ -172,13 +173,18 @@ def as_float_array(
     if not allow_empty and arr.size == 0:
         raise ShapeError(f"{name} must not be empty, got shape {arr.shape}")
     if check_finite and arr.dtype.kind == "f" and not all_finite(arr):
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        where = tuple(int(i) for i in bad)
-        raise ValueError(
-            f"{name} must contain only finite numbers, found {arr[where]} at index "
-            f"{where if len(where) != 1 else where[0]}; clean the data or pass check_finite=False"
-        )
+        raise not_finite_error(arr, name)
     return arr
+
+
+def not_finite_error(arr: np.ndarray, name: str) -> ValueError:
+    """The error for an input holding NaN or infinity: names the first such value and where."""
+    bad = np.argwhere(~np.isfinite(arr))[0]
+    where = tuple(int(i) for i in bad)
+    return ValueError(
+        f"{name} must contain only finite numbers, found {arr[where]} at index "
+        f"{where if len(where) != 1 else where[0]}; clean the data or pass check_finite=False"
+    )
 
 
 def check_int(value: Any, name: str, *, minimum: int | None = None,

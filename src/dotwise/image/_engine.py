@@ -530,9 +530,18 @@ def correlate_fft(img: np.ndarray, k: np.ndarray, mode: str, cval: float) -> np.
     return np.ascontiguousarray(full[2 * r: 2 * r + H, 2 * q: 2 * q + W], dtype=img.dtype)
 
 
+class NonFiniteInput(ValueError):
+    """The image holds NaN or infinity (the public caller turns it into a clear error)."""
+
+
 def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
-                       cval: float) -> np.ndarray:
-    """Run a ``direct`` or ``lowrank`` plan through the compiled loops, stripes in parallel."""
+                       cval: float, check_finite: bool = False) -> np.ndarray:
+    """Run a ``direct`` or ``lowrank`` plan through the compiled loops, stripes in parallel.
+
+    With ``check_finite``, each stripe first scans its own rows for NaN and infinity (in
+    parallel, and while they are in cache for the convolution); any found raises
+    :class:`NonFiniteInput`.
+    """
     H, W, C = img.shape
     kh, kw = k.shape
     r, q = kh // 2, kw // 2
@@ -543,7 +552,12 @@ def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
     factors = [(np.ascontiguousarray(c, dtype=img.dtype), np.ascontiguousarray(rw, dtype=img.dtype))
                for c, rw in plan.factors]
 
+    bad_rows: list[int] = []
+
     def job(y0: int, y1: int) -> None:
+        if check_finite and not _native.all_finite(img[y0:y1]):
+            bad_rows.append(y0)
+            return
         if plan.method == "direct" or not factors:
             _native.direct(img, out, kk, rowmap, colmap, cval, y0, y1)
             return
@@ -554,17 +568,25 @@ def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
     workers = 1 if work < _PARALLEL_WORK_COMPILED else min(H, n_threads())
     stripes = workers if work < 16 * _PARALLEL_WORK_COMPILED else min(H, 4 * workers)
     run_stripes(job, H, stripes, workers)
+    if bad_rows:
+        raise NonFiniteInput
     return out
 
 
 def correlate3(img: np.ndarray, k: np.ndarray, mode: str, cval: float,
-               method: str = "auto") -> np.ndarray:
-    """Correlate a trusted (H, W, C) float array with a trusted odd-sized 2-D kernel."""
+               method: str = "auto", check_finite: bool = False) -> np.ndarray:
+    """Correlate a trusted (H, W, C) float array with a trusted odd-sized 2-D kernel.
+
+    ``check_finite``: raise :class:`NonFiniteInput` if ``img`` holds NaN or infinity (the
+    compiled plans check stripe by stripe, in parallel with the work).
+    """
     plan = plan_kernel(k, img.dtype, method)
+    if plan.engine == "compiled":
+        return correlate_compiled(np.ascontiguousarray(img), k, plan, mode, cval, check_finite)
+    if check_finite and not _native.all_finite(img):
+        raise NonFiniteInput
     if plan.method == "fft":
         return correlate_fft(img, k, mode, cval)
-    if plan.engine == "compiled":
-        return correlate_compiled(np.ascontiguousarray(img), k, plan, mode, cval)
     if plan.method == "lowrank" and not plan.factors:
         plan = Plan("direct", 0)
     if plan.method == "lowrank" and plan.gemm:

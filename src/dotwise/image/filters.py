@@ -28,8 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import ShapeError, as_float_array, check_choice, check_int, check_positive
-from ._engine import MODES, plan_kernel
+from .._validation import (
+    ShapeError,
+    as_float_array,
+    check_choice,
+    check_int,
+    check_positive,
+    not_finite_error,
+)
+from ._engine import MODES, NonFiniteInput, plan_kernel
 from ._engine import correlate3 as _correlate3
 
 __all__ = [
@@ -56,11 +63,11 @@ _METHODS = ("auto", "direct", "lowrank", "fft")
 
 
 # --------------------------------------------------------------------------- checks
-def _check_image(img: Any, name: str = "img") -> np.ndarray:
+def _check_image(img: Any, name: str = "img", check_finite: bool = True) -> np.ndarray:
     """(H, W) or (H, W, C) floats; integers become float32; float64 stays float64."""
     if isinstance(img, np.ndarray) and img.dtype.kind in "iub":
         img = img.astype(np.float32)
-    arr = as_float_array(img, name, ndim=(2, 3))
+    arr = as_float_array(img, name, ndim=(2, 3), check_finite=check_finite)
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float32)
     return arr
@@ -118,14 +125,17 @@ def correlate(img: Any, kernel: Any, mode: str = "reflect", cval: float = 0.0, *
            [ 5.,  6.,  7.,  7.],
            [ 9., 10., 11., 11.]], dtype=float32)
     """
-    arr = _check_image(img)
+    arr = _check_image(img, check_finite=False)    # the engine scans it, stripe by stripe
     k = check_kernel(kernel)
     mode = _check_mode(mode)
     method = check_choice(method, "method", _METHODS)
     cval = float(cval)
     squeeze = arr.ndim == 2
     a3 = arr[:, :, None] if squeeze else arr
-    out = _correlate3(a3, k, mode, cval, method)
+    try:
+        out = _correlate3(a3, k, mode, cval, method, check_finite=True)
+    except NonFiniteInput:
+        raise not_finite_error(arr, "img") from None
     return out[:, :, 0] if squeeze else out
 
 
