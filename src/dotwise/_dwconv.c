@@ -40,9 +40,9 @@
 #define DW_VBYTES 64       /* one AVX-512 register; two AVX2 or four SSE registers */
 #define DW_NV 4            /* vectors of output values held per block */
 typedef float dw_vf __attribute__((vector_size(DW_VBYTES)));
-typedef float dw_vfu __attribute__((vector_size(DW_VBYTES), aligned(4)));
+typedef float dw_vfu __attribute__((vector_size(DW_VBYTES), aligned(4), may_alias));
 typedef double dw_vd __attribute__((vector_size(DW_VBYTES)));
-typedef double dw_vdu __attribute__((vector_size(DW_VBYTES), aligned(8)));
+typedef double dw_vdu __attribute__((vector_size(DW_VBYTES), aligned(8), may_alias));
 #else
 #define DW_VECTORS 0
 #endif
