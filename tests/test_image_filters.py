@@ -379,3 +379,20 @@ def test_non_finite_pixels_are_found_in_any_stripe(engine, bad, kernel):
     grey[5, 299] = bad
     with pytest.raises(ValueError, match=r"at index \(5, 299\)"):
         convolve(grey, kernels[kernel])
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(h=st.integers(1, 30), w=st.integers(1, 30), c=st.integers(1, 4),
+       kh=st.sampled_from([1, 3, 9, 15]), kw=st.sampled_from([1, 5, 11]),
+       rank=st.integers(1, 2), dtype=st.sampled_from([np.float32, np.float64]),
+       mode=st.sampled_from(MODES), seed=st.integers(0, 2**16))
+def test_low_rank_plans_property_any_shape(h, w, c, kh, kw, rank, dtype, mode, seed, engine):
+    """Low-rank kernels wider and taller than the image, any channel count and dtype."""
+    r = np.random.default_rng(seed)
+    img = r.random((h, w, c)).astype(dtype)
+    k = sum(np.outer(r.standard_normal(kh), r.standard_normal(kw)) for _ in range(rank))
+    out = correlate(img, k, mode, cval=-0.5, method="lowrank")
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, _ref(img, k, mode, ndi.correlate, cval=-0.5),
+                               atol=_tol(img, k) * 4, rtol=0)
