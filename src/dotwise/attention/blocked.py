@@ -35,6 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .._threads import one_blas_thread
+
 __all__ = ["DEFAULT_BLOCK", "Q_BLOCK", "blocked_attention", "default_threads"]
 
 #: Query rows per block (the score buffer is ``Q_BLOCK × block_size``).
@@ -50,7 +52,6 @@ MIN_SCORES_FOR_THREADS = 1 << 20
 _pool_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
-_controller = None
 
 
 def default_threads() -> int:
@@ -73,16 +74,6 @@ def _get_pool(n: int) -> ThreadPoolExecutor:
             _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="dotwise-attn")
             _pool_size = n
         return _pool
-
-
-def _blas_one_thread():
-    """A context that limits BLAS to one thread (threadpoolctl, cached controller)."""
-    global _controller
-    from threadpoolctl import ThreadpoolController
-
-    if _controller is None:
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
 
 
 class _Buffers(threading.local):
@@ -172,7 +163,7 @@ def blocked_attention(q, k, v, mask, causal, scale, block, batch_shape, out, n_t
         items.sort(key=lambda it: -it[2])
     # The blocks are small for BLAS: its own threads cost more (spin-waiting, and
     # much more on a loaded machine) than they give. One per worker, always.
-    with _blas_one_thread():
+    with one_blas_thread():
         if n_threads <= 1:
             for item in items:
                 work(item)

@@ -37,6 +37,7 @@ from scipy import fft as sfft
 from scipy.linalg import blas
 
 from .. import _native
+from .._threads import one_blas_thread
 
 MODES = ("reflect", "mirror", "nearest", "wrap", "constant")
 _NUMPY_PAD = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge",
@@ -52,17 +53,6 @@ _PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they sa
 _PARALLEL_WORK_COMPILED = 2e6  # the same for the compiled loops
 
 _pool: ThreadPoolExecutor | None = None
-_controller = None
-
-
-def _single_blas():
-    """A context that pins BLAS to one thread (our stripes are the parallelism)."""
-    global _controller
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
-
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
 
 
 def n_threads() -> int:
@@ -424,7 +414,7 @@ def correlate_stripes(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
     # the direct GEMM plan is memory-bound: a second thread measured slower (2-core machine,
     # median 73 ms vs 42 ms for 3×3 on 2048×2048×3 float32), so its stripes run in turn
     serial = use_gemm or img.size * max(plan.cost, 1.0) < _PARALLEL_WORK
-    with _single_blas():
+    with one_blas_thread():
         if len(starts) == 1 or serial:
             for a in starts:
                 job(a)
@@ -498,7 +488,7 @@ def correlate_separable_gemm(img: np.ndarray, k: np.ndarray, plan: Plan, mode: s
                 out[a:b] += res.reshape(W, m, C).transpose(1, 0, 2)
 
     starts = range(0, H, rows)
-    with _single_blas():
+    with one_blas_thread():
         if len(starts) == 1 or img.size * max(plan.cost, 1.0) < _PARALLEL_WORK:
             for a in starts:
                 job(a)

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from .._threads import one_blas_thread
 from .._validation import (
     DataFormatError,
     ShapeError,
@@ -43,7 +44,7 @@ from .._validation import (
     check_positive,
 )
 from . import dwz
-from ._engine import _get_pool, _single_blas
+from ._engine import _get_pool
 
 __all__ = [
     "CompressedImage",
@@ -109,7 +110,7 @@ class CompressedImage:
         ``clip=False`` keeps values outside [0, 1] (the exact linear reconstruction).
         """
         try:
-            with _single_blas():
+            with one_blas_thread():
                 out = _DECODERS[self.method](self.payload, self.shape)
         except (lzma.LZMAError, zlib.error, struct.error, ValueError, IndexError) as exc:
             if isinstance(exc, DataFormatError):
@@ -338,7 +339,7 @@ def svd_compress(img: Any, rank: int | None = None, *, energy: float | None = No
         k_max = min(full_rank, 2 * k_est + 8)
     else:
         k_max = rank
-    with _single_blas():         # one BLAS thread per channel, channels in parallel
+    with one_blas_thread():         # one BLAS thread per channel, channels in parallel
         svds = list(_get_pool().map(lambda ch: _svd(arr[:, :, ch], k_max), range(c)))
 
     def build(ranks: list[int]) -> CompressedImage:
@@ -647,7 +648,7 @@ def block_compress(img: Any, quality: float | None = None, *, ratio: float | Non
     >>> c.ratio <= 0.1, psnr(img, c.decompress()) > 28
     (True, True)
     """
-    with _single_blas():
+    with one_blas_thread():
         return _block_compress(img, quality, ratio, basis, subsampling)
 
 

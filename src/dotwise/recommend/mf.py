@@ -48,8 +48,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator
-from threadpoolctl import threadpool_limits
 
+from .._threads import one_blas_thread
 from .._validation import check_choice, check_fitted, check_int, check_positive
 from ..linalg.vectors import cosine_similarity
 from . import _als
@@ -274,7 +274,7 @@ class MatrixFactorization(BaseEstimator):
             steps = check_int(self.implicit_steps, "implicit_steps", minimum=1)
             # The ALS work is thousands of tiny (k+1)×(k+1) products and
             # factorisations: threaded BLAS only adds synchronisation to them.
-            with threadpool_limits(limits=1, user_api="blas"):
+            with one_blas_thread():
                 self._fit_als(u, i, r, reg, reg_bias, n_epochs, callback, steps)
         else:
             lr = check_positive(self.learning_rate, "learning_rate")

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._threads import one_blas_thread
+
 _PAD_ID = np.iinfo(np.int64).max  # sorts after every real id during merging
 
 # Size of one score tile in bytes; GEMM tiles of this size run near peak speed
@@ -92,7 +94,7 @@ def topk_blocked(
     if m <= 8 and n * d >= 1 << 20 and not _threads_pinned:
         # a few queries make a memory-bound GEMV: one BLAS thread streams the collection as
         # fast as two, without the per-call thread start-up that dominates on busy machines
-        with _single_blas_thread():
+        with one_blas_thread():
             return topk_blocked(X, Q, k, ids=ids, col_scale=col_scale, col_offset=col_offset,
                                 allowed=allowed, start=start, stop=stop, progress=progress,
                                 _threads_pinned=True)
@@ -137,17 +139,6 @@ def topk_blocked(
     return _finish(best_i, best_s)
 
 
-_CONTROLLER = None
-
-
-def _single_blas_thread():
-    """Context manager limiting BLAS to one thread (a cached threadpoolctl controller)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def _hits(S: np.ndarray, t: np.ndarray, buf: np.ndarray):

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from .._threads import one_blas_thread
 from .._validation import NotFittedError, check_int
-from ._kernel import _single_blas_thread, topk_blocked, topk_dense
+from ._kernel import topk_blocked, topk_dense
 from .index import FilterLike, Index, _as_queries, _check_k, _scores_out, _unit_rows
 from .results import SearchResult
 
@@ -230,7 +231,7 @@ class IVFIndex(Index):
             q_sq = np.einsum("ij,ij->i", Q, Q)
         probes = self._coarse(Q, n_probe)  # (m, n_probe)
         # many small GEMMs: one BLAS thread avoids the per-call thread start-up
-        with _single_blas_thread():
+        with one_blas_thread():
             ids, s = self._search_batch(Q, probes, k, allowed)
         if self.metric == "cosine":
             np.clip(s, -1.0, 1.0, out=s, where=ids >= 0)
