@@ -88,7 +88,18 @@ def parse_filter_args(args: list[str]):
     return filters
 
 
-_FILTER_HELP = "\n\n".join(f"[bold]{flag}[/bold] {h}" for flag, (_, _, h) in FILTER_FLAGS.items())
+def _filter_help() -> str:
+    """The filter options as an aligned list: ``--flag METAVAR   what it does``."""
+    rows = []
+    for flag, (_, spec, text) in FILTER_FLAGS.items():
+        metavar, _, what = text.partition(" ") if spec else ("", "", text)
+        rows.append((f"{flag} {metavar}".rstrip(), what.strip()))
+    width = max(len(left) for left, _ in rows) + 2
+    return "\n".join(f"[bold]{left}[/bold]{' ' * (width - len(left))}{what}"
+                     for left, what in rows)
+
+
+_FILTER_HELP = _filter_help()
 
 
 def register(app: typer.Typer) -> None:
