@@ -161,10 +161,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compress an image to a .dwz file, or compare codecs with --report.
 
-        Example: [bold]dotwise compress photo.png photo.dwz --ratio 0.1[/bold] (then
-        [bold]dotwise decompress photo.dwz back.png[/bold]);
-        [bold]dotwise compress photo.png --report report.png[/bold] plots PSNR against size
-        for the block codec, SVD and Pillow JPEG at the same byte budgets.
+        Examples:
+
+        [bold]dotwise compress photo.png photo.dwz --ratio 0.1[/bold]   (10 % of the raw size)
+
+        [bold]dotwise decompress photo.dwz back.png[/bold]
+
+        [bold]dotwise compress photo.png --report report.png[/bold]   (PSNR against size for
+        the block codec, SVD and Pillow JPEG at the same byte budgets)
         """
         import dotwise.image as im
 
