@@ -469,37 +469,32 @@ def _from_numeric(rows: np.ndarray, path: Path, *, titles, genres, rating_scale,
 
 
 def _load_u_data(path: Path, rating_scale, duplicates) -> Ratings:
-    rows = _read_numeric(path, sep=" ", ncols_min=3, skip_header=False,
-                         what="'user item rating [timestamp]' separated by tabs")
-    if rows.shape[1] >= 4 or _has_fourth_column(path):
-        rows = _read_numeric(path, sep=" ", ncols_min=4, skip_header=False,
-                             what="'user item rating timestamp' separated by tabs")
-    titles = genres = None
-    item_file = path.with_name("u.item")
-    if item_file.exists():
-        titles, genres = _read_u_item(item_file)
-    return _from_numeric(rows, path, titles=titles, genres=genres,
-                         rating_scale=rating_scale or (1.0, 5.0), duplicates=duplicates,
-                         header_lines=0)
-
-
-def _has_fourth_column(path: Path) -> bool:
-    with open(path, encoding="latin-1") as fh:
-        first = fh.readline().split()
-    return len(first) >= 4
+    return _load_movielens(path, rating_scale, duplicates, sep=" ", sidecar="u.item",
+                           read_sidecar=_read_u_item, what=(
+                               "'user item rating [timestamp]' separated by tabs",
+                               "'user item rating timestamp' separated by tabs"))
 
 
 def _load_dat(path: Path, rating_scale, duplicates) -> Ratings:
-    rows = _read_numeric(path, sep="::", ncols_min=3, skip_header=False,
-                         what="'UserID::MovieID::Rating::Timestamp'")
+    return _load_movielens(path, rating_scale, duplicates, sep="::", sidecar="movies.dat",
+                           read_sidecar=_read_movies_dat,
+                           what=("'UserID::MovieID::Rating::Timestamp'",) * 2)
+
+
+def _load_movielens(path: Path, rating_scale, duplicates, *, sep: str, sidecar: str,
+                    read_sidecar, what: tuple[str, str]) -> Ratings:
+    """A MovieLens ratings file (timestamps kept when the first line has them), read once,
+    with titles and genres from the ``sidecar`` file beside it when there is one."""
     with open(path, encoding="latin-1") as fh:
-        if len(fh.readline().split("::")) >= 4:
-            rows = _read_numeric(path, sep="::", ncols_min=4, skip_header=False,
-                                 what="'UserID::MovieID::Rating::Timestamp'")
+        first = fh.readline()
+    fields = len(first.split() if sep == " " else first.split(sep))
+    ncols = 4 if fields >= 4 else 3
+    rows = _read_numeric(path, sep=sep, ncols_min=ncols, skip_header=False,
+                         what=what[ncols - 3])
     titles = genres = None
-    movies = path.with_name("movies.dat")
-    if movies.exists():
-        titles, genres = _read_movies_dat(movies)
+    side = path.with_name(sidecar)
+    if side.exists():
+        titles, genres = read_sidecar(side)
     return _from_numeric(rows, path, titles=titles, genres=genres,
                          rating_scale=rating_scale or (1.0, 5.0), duplicates=duplicates,
                          header_lines=0)
