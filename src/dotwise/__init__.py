@@ -16,6 +16,7 @@ from typing import Any
 
 from ._validation import (
     DataFormatError,
+    FloatRangeError,
     IllConditionedWarning,
     ShapeError,
 )
@@ -100,6 +101,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "DataFormatError",
+    "FloatRangeError",
     "IllConditionedWarning",
     "LstsqResult",
     "ShapeError",

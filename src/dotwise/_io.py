@@ -11,7 +11,9 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -19,6 +21,30 @@ from typing import IO, Any
 import numpy as np
 
 __all__ = ["atomic_dir", "atomic_open", "save_json", "save_npy"]
+
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it, under a lock)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def _normal_mode(path: Path, *, directory: bool) -> int:
+    """The mode a plain ``open``/``mkdir`` would give ``path``; an existing file keeps its own.
+
+    ``mkstemp``/``mkdtemp`` create 0600/0700 entries; a saved file must not become
+    private just because it was written atomically.
+    """
+    try:
+        if not directory and path.is_file():
+            return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        pass
+    return (0o777 if directory else 0o666) & ~_umask()
 
 
 @contextlib.contextmanager
@@ -30,6 +56,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, _normal_mode(path, directory=False))
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
             yield fh
             fh.flush()
@@ -65,6 +92,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
+        os.chmod(tmp, _normal_mode(path, directory=True))
         yield tmp
         old = None
         if path.exists():

@@ -19,6 +19,7 @@ from ._native import all_finite
 
 __all__ = [
     "DataFormatError",
+    "FloatRangeError",
     "IllConditionedWarning",
     "NotFittedError",  # noqa: F822 - made on first use by __getattr__ below
     "ShapeError",
@@ -40,6 +41,15 @@ class ShapeError(ValueError):
 
 class DataFormatError(ValueError):
     """A file or table could not be read: malformed, truncated, wrong version."""
+
+
+class FloatRangeError(ValueError, OverflowError):
+    """Finite input whose answer cannot be represented in the dtype (it would be inf or NaN).
+
+    Raised instead of returning inf/NaN in silence, e.g. attention scores ``q·k`` above the
+    float maximum. Catch it as ``ValueError`` (like every dotwise input error) or
+    ``OverflowError``.
+    """
 
 
 @functools.cache

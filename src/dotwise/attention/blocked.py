@@ -94,6 +94,11 @@ _buffers = _Buffers()
 
 def _rows(q, k, v, mask, causal, scale, block, out, r0, r1):
     """Attention for query rows ``r0:r1`` of one 2-D slice, written into ``out[r0:r1]``."""
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: NaN rows, reported above
+        _rows_impl(q, k, v, mask, causal, scale, block, out, r0, r1)
+
+
+def _rows_impl(q, k, v, mask, causal, scale, block, out, r0, r1):
     S, ev, dt = k.shape[0], v.shape[1], q.dtype
     sbuf, fbuf, pbuf = _buffers.get(Q_BLOCK, block, ev, dt)
     kT = k.T
@@ -137,6 +142,7 @@ def _rows(q, k, v, mask, causal, scale, block, out, r0, r1):
         seen = run_sum > 0
         np.divide(acc, run_sum[:, None], out=acc, where=seen[:, None])
         acc[~seen] = 0
+        acc[np.isnan(run_sum)] = np.nan  # overflowed scores (inf − inf): reported by the caller
         out[i0:i1] = acc
 
 

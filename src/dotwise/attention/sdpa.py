@@ -27,7 +27,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import ShapeError, as_float_array, check_int, describe
+from .._validation import FloatRangeError, ShapeError, as_float_array, check_int, describe
 from ..linalg.special import _softmax
 from .blocked import DEFAULT_BLOCK, blocked_attention, default_threads
 
@@ -251,11 +251,27 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
         kb = np.broadcast_to(k, (*batch, S, E))
         vb = np.broadcast_to(v, (*batch, S, Ev))
         mb = None if mask is None else np.broadcast_to(mask, (*batch, L, S))
-        return blocked_attention(qb, kb, vb, mb, bool(is_causal), float(scale),
-                                 block_size or DEFAULT_BLOCK, batch, out, n_threads)
-    weights = _dense_weights(q, k, mask, bool(is_causal), float(scale), batch)
-    out = np.matmul(weights, v)
+        # a key block never needs more than S columns (block_size=10**12 must not allocate)
+        block = min(block_size or DEFAULT_BLOCK, S)
+        out = blocked_attention(qb, kb, vb, mb, bool(is_causal), float(scale),
+                                block, batch, out, n_threads)
+        return _checked(out, check_finite)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _checked
+        weights = _dense_weights(q, k, mask, bool(is_causal), float(scale), batch)
+        out = np.matmul(weights, v)
+    out = _checked(out, check_finite)
     return (out, weights) if return_weights else out
+
+
+def _checked(out: np.ndarray, inputs_finite: bool) -> np.ndarray:
+    """Refuse a NaN that finite inputs can only produce by overflow of the scores."""
+    if inputs_finite and not np.isfinite(out).all():
+        raise FloatRangeError(
+            f"attention scores overflow {out.dtype}: scale · q·k exceeds "
+            f"{np.finfo(out.dtype).max:.3g} for some query/key pair, so the softmax is "
+            f"undefined; scale q or k down (or pass a smaller scale=)"
+        )
+    return out
 
 
 def _dense_weights(q, k, mask, causal, scale, batch):

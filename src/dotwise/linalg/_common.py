@@ -51,3 +51,23 @@ def check_tol(tol) -> float:
     if not tol >= 0:
         raise ValueError(f"tol must be a number >= 0, got {tol}")
     return tol
+
+
+def power_of_two_scale(A: np.ndarray) -> float:
+    r"""A power of two :math:`s` with :math:`\max|A/s| \approx 1`, or 1.0 when no scaling is needed.
+
+    Scale-invariant answers (norms, cosines, QR, Gram–Schmidt, least squares) are
+    computed on ``A / s`` and scaled back. Dividing by a power of two is exact, so
+    inputs of ordinary size (largest entry between ``tiny**0.25`` and ``max**0.25``
+    of the dtype: about 1e-77 … 1e77 in float64) are left exactly as they are;
+    beyond that, sums of squares would overflow or underflow.
+    """
+    if A.size == 0 or A.dtype.kind != "f":
+        return 1.0
+    amax = float(np.max(np.abs(A)))
+    if amax == 0.0 or not np.isfinite(amax):
+        return 1.0
+    info = np.finfo(A.dtype)
+    if float(info.tiny) ** 0.25 <= amax <= float(info.max) ** 0.25:
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(amax)[1]) - 1))  # amax / s in [1, 2)

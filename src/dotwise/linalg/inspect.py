@@ -206,7 +206,7 @@ def inspect(A, *, check_finite: bool = True) -> MatrixReport:
 
     det = sign = logabsdet = trace = None
     with np.errstate(over="ignore", invalid="ignore"):
-        symmetric, pd, psd, projection, orthonormal_cols = _structure(A64, tol, eps)
+        symmetric, pd, psd, projection, orthonormal_cols = _structure(A64, tol, eps, s_max)
     if square:
         sign_, logabsdet_ = np.linalg.slogdet(A64)
         sign, logabsdet = float(sign_), float(logabsdet_)
@@ -229,17 +229,23 @@ def inspect(A, *, check_finite: bool = True) -> MatrixReport:
     return MatrixReport(**report, advice=tuple(_advice(report, eps)))
 
 
-def _structure(A: np.ndarray, tol: float, eps: float) -> tuple[bool, ...]:
-    """(symmetric, positive definite, positive semidefinite, projection, orthonormal columns)."""
+def _structure(A: np.ndarray, tol: float, eps: float, s_max: float) -> tuple[bool, ...]:
+    """(symmetric, positive definite, positive semidefinite, projection, orthonormal columns).
+
+    Symmetry and definiteness do not change when A is scaled, so they are judged
+    relative to ‖A‖₂ (``eye(2) * 1e-300`` is symmetric positive definite); being a
+    projection (A² = A) does change, so it keeps the absolute ``tol``.
+    """
     m, n = A.shape
     symmetric = pd = psd = projection = False
+    rel = 10 * max(m, n) * eps * s_max
     if m == n:
-        symmetric = bool(np.linalg.norm(A - A.T) <= tol)
+        symmetric = bool(np.linalg.norm(A - A.T) <= rel)
         if symmetric:
             lam = np.linalg.eigvalsh((A + A.T) / 2)
-            psd = bool(lam[0] >= -tol)
-            pd = bool(lam[0] > tol)
-        projection = bool(np.linalg.norm(A @ A - A) <= tol)
+            psd = bool(lam[0] >= -rel)
+            pd = bool(lam[0] > rel)
+        projection = bool(s_max > 0.5 and np.linalg.norm(A @ A - A) <= tol) or s_max == 0
     gram_err = float(np.linalg.norm(A.T @ A - np.eye(n))) if m >= n else math.inf
     return symmetric, pd, psd, projection, gram_err <= 10 * max(m, n) * eps
 
@@ -296,7 +302,7 @@ def _advice(r: dict[str, Any], eps: float) -> list[str]:
     elif r["is_positive_semidefinite"] and not r["is_projection"]:
         out.append("symmetric positive semidefinite but singular (a covariance or Gram "
                    "matrix of dependent columns?): add a small ridge α·I before factoring")
-    elif r["is_symmetric"]:
+    elif r["is_symmetric"] and not r["is_positive_semidefinite"]:
         out.append("symmetric but indefinite: use an LDLᵀ factorization (scipy.linalg.solve "
                    "with assume_a='sym') or eigh")
     if r["is_square"] and rank == n and r["det"] is not None:

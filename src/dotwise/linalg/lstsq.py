@@ -40,13 +40,14 @@ import scipy.linalg
 from scipy.linalg import blas, lapack
 
 from .._validation import (
+    FloatRangeError,
     ShapeError,
     as_float_array,
     check_choice,
     describe,
     warn_ill_conditioned,
 )
-from ._common import default_rcond, rank_tol, resolve_rcond, svd_cond
+from ._common import default_rcond, power_of_two_scale, rank_tol, resolve_rcond, svd_cond
 
 __all__ = ["ILL_CONDITIONED", "METHODS", "LstsqResult", "lstsq", "ridge"]
 
@@ -299,6 +300,13 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
     numpy.linalg.LinAlgError
         ``method="normal"`` or ``"qr"`` on a rank-deficient (singular) ``A``; the
         message says to use ``svd``/``auto`` (minimum-norm) or :func:`ridge`.
+        ``normal`` counts ``A`` as singular once the Cholesky factor's condition
+        estimate exceeds ``1 / sqrt(rcond)``: the Gram matrix squares the singular
+        values, so beyond that it is numerically singular.
+    FloatRangeError
+        The solution itself is not representable (its entries overflow the dtype).
+        Inputs of any finite magnitude are otherwise fine: they are rescaled by a
+        power of two before solving.
 
     Warns
     -----
@@ -345,6 +353,17 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
         return _result(x, res, 0, float("nan") if n == 0 else float("inf"), "empty",
                        rcond, None, one_d)
 
+    sa, sb = power_of_two_scale(A), power_of_two_scale(b2)
+    if sa != 1.0 or sb != 1.0:
+        # x(A/sa, b/sb) = x(A, b) · sa/sb: solve at a safe magnitude (powers of two, exact)
+        # so that AᵀA or ‖b‖² cannot overflow or underflow, then scale back.
+        res = lstsq(A / sa, b / sb, method, rcond, check_finite=False)
+        x = _scale_back(res.x, sb / sa, "x")
+        r = res.residual_norm * sb
+        sv = None if res.singular_values is None else res.singular_values * sa
+        return LstsqResult(x=x, residual_norm=r, rank=res.rank, cond=res.cond,
+                           method=res.method, rcond=res.rcond, singular_values=sv)
+
     cond = float("nan")
     s = None
     used = method
@@ -366,7 +385,9 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
                 f"for the minimum-norm solution, or ridge(A, b, alpha)."
             )
         try:
-            x, cond, _ = _normal(A, b2, float("inf"))
+            # AᵀA holds A's singular values squared: those below sqrt(rcond)·s_max fall under
+            # the rank tolerance of the Gram matrix, which is then numerically singular.
+            x, cond, _ = _normal(A, b2, 1.0 / np.sqrt(rcond) if rcond > 0 else float("inf"))
         except _RankDeficient as exc:
             raise np.linalg.LinAlgError(_singular_advice(A, "normal", exc.cond)) from None
     elif method == "qr":
@@ -397,6 +418,17 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
             advice="Consider ridge(A, b, alpha) or rescaling/removing nearly dependent "
                    "columns.")
     return _result(x, res, rank, cond, used, rcond, s, one_d)
+
+
+def _scale_back(x: np.ndarray, factor: float, name: str) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        out = x * factor
+    if not np.all(np.isfinite(out)):
+        raise FloatRangeError(
+            f"the solution {name} overflows {out.dtype}: its entries exceed "
+            f"{np.finfo(out.dtype).max:.3g}; rescale A or b so that x is representable"
+        )
+    return out
 
 
 def _result(x, res, rank, cond, method, rcond, s, one_d) -> LstsqResult:

@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import blas
 
-from .._validation import as_float_array, check_choice
-from ._common import as_matrix, check_tol
+from .._validation import FloatRangeError, as_float_array, check_choice
+from ._common import as_matrix, check_tol, power_of_two_scale
 
 __all__ = ["gram_schmidt", "householder_qr", "orthogonality_loss"]
 
@@ -98,6 +98,11 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
     V = as_matrix(V, "V", check_finite=check_finite)
     check_choice(method, "method", GS_METHODS)
     check_choice(on_dependent, "on_dependent", ("raise", "drop"))
+    scale = power_of_two_scale(V)
+    if scale != 1.0:  # 1e-200 or 1e200: the same Q, and R scaled back (exact: a power of 2)
+        Q, R = gram_schmidt(V / scale, method, on_dependent=on_dependent, tol=tol,
+                            check_finite=False)
+        return Q, _scaled_back(R, scale, "V")
     m, n = V.shape
     dtype = V.dtype
     tol = _default_tol(m, n, dtype) if tol is None else check_tol(tol)
@@ -144,6 +149,18 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
             kept.append(j)
     r = len(kept)
     return Q[:, :r].copy(), R[:r].copy()
+
+
+def _scaled_back(R: np.ndarray, scale: float, name: str) -> np.ndarray:
+    """``R * scale``, refusing to return an overflowed R in silence."""
+    with np.errstate(over="ignore"):
+        out = R * scale
+    if not np.isfinite(out).all():
+        raise FloatRangeError(
+            f"R overflows float{8 * R.itemsize}: the column norms of {name} exceed the largest "
+            f"representable number ({np.finfo(R.dtype).max:.3g}); scale {name} down first"
+        )
+    return out
 
 
 def _rank1_update(C: np.ndarray, x: np.ndarray, y: np.ndarray, ger) -> None:
@@ -230,8 +247,13 @@ def householder_qr(A, mode: str = "reduced", *, block_size: int = 32,
     if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) \
             or block_size < 1:
         raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
+    scale = power_of_two_scale(A)
+    if scale != 1.0:  # 1e154 or 1e-200: the same Q, and R scaled back (exact: a power of 2)
+        Q, R = householder_qr(A / scale, mode, block_size=block_size, check_finite=False)
+        return Q, _scaled_back(R, scale, "A")
     m, n = A.shape
     p = min(m, n)
+    block_size = min(block_size, max(p, 1))  # a block never holds more than p reflectors
     W = np.array(A, order="F", copy=True)
     Vs: list[np.ndarray] = []
     Ts: list[np.ndarray] = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array, check_int
+from .._validation import ShapeError, as_float_array, check_int
 
 __all__ = ["logsumexp", "softmax"]
 
@@ -63,6 +63,13 @@ def softmax(x, axis: int = -1) -> np.ndarray:
     if x.ndim == 0:
         return np.ones_like(x)
     axis = _axis(axis, x.ndim)
+    if x.shape[axis] == 0:
+        raise ShapeError(
+            f"x has no entries along axis {axis} (shape {x.shape}): a softmax needs at least "
+            f"one score to turn into weights that sum to 1"
+        )
+    if x.size == 0:  # e.g. (0, n): no rows, nothing to do
+        return x.copy()
     return _softmax(x, axis)
 
 

@@ -184,7 +184,9 @@ def cosine_similarity(u, v, *, check_finite: bool = True) -> np.ndarray:
     nu, nv = _norm(u), _norm(v)
     _require_nonzero(nu, "u", "cosine similarity")
     _require_nonzero(nv, "v", "cosine similarity")
-    return np.asarray(np.clip(_dot(u, v) / (nu * nv), -1.0, 1.0))
+    # Normalise first: (u/‖u‖)·(v/‖v‖) cannot overflow or underflow at any finite magnitude,
+    # where u·v / (‖u‖‖v‖) is inf/inf at 1e200 and 0/0 at 1e-200.
+    return np.asarray(np.clip(_dot(u / nu[..., None], v / nv[..., None]), -1.0, 1.0))
 
 
 def cosine_matrix(U, V=None, *, check_finite: bool = True) -> np.ndarray:
@@ -267,8 +269,10 @@ def angle(u, v, *, degrees: bool = False, check_finite: bool = True) -> np.ndarr
     nu, nv = _norm(u), _norm(v)
     _require_nonzero(nu, "u", "the angle")
     _require_nonzero(nv, "v", "the angle")
-    a = u * nv[..., None]
-    b = v * nu[..., None]
+    # Kahan's a = u‖v‖, b = v‖u‖ divided through by ‖u‖‖v‖: the same angle, and safe from
+    # overflow at any finite magnitude.
+    a = u / nu[..., None]
+    b = v / nv[..., None]
     theta = 2.0 * np.arctan2(_norm(a - b), _norm(a + b))
     return np.asarray(np.degrees(theta) if degrees else theta)
 
@@ -294,7 +298,7 @@ def scalar_projection(u, v, *, check_finite: bool = True) -> np.ndarray:
     u, v = _pair(u, v, check_finite)
     nv = _norm(v)
     _require_nonzero(nv, "v", "projection onto v")
-    return np.asarray(_dot(u, v) / nv)
+    return np.asarray(_dot(u, v / nv[..., None]))
 
 
 def vector_projection(u, v, *, check_finite: bool = True) -> np.ndarray:
@@ -318,6 +322,9 @@ def vector_projection(u, v, *, check_finite: bool = True) -> np.ndarray:
     array([3., 0.])
     """
     u, v = _pair(u, v, check_finite)
-    vv = _dot(v, v)
-    _require_nonzero(np.asarray(vv), "v", "projection onto v")
-    return (_dot(u, v) / vv)[..., None] * v
+    nv = _norm(v)
+    _require_nonzero(nv, "v", "projection onto v")
+    # (u·v̂) v̂ with v̂ = v/‖v‖: equal to (u·v)/(v·v) v, without forming v·v (which overflows
+    # or underflows far before the projection itself does).
+    vh = v / nv[..., None]
+    return _dot(u, vh)[..., None] * vh
