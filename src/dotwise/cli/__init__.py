@@ -59,7 +59,21 @@ def _register_all() -> None:
         register = getattr(module, "register", None)
         if register is not None:
             register(app)
+    _guard_commands(app)
     _registered = True
+
+
+def _guard_commands(typer_app: typer.Typer) -> None:
+    """Put every command (and every sub-command of a group) behind :func:`_common.guarded`."""
+    from ._common import guarded
+
+    for info in typer_app.registered_commands:
+        if info.callback is not None and not getattr(info.callback, "_dotwise_guarded", False):
+            info.callback = guarded(info.callback)
+            info.callback._dotwise_guarded = True  # type: ignore[attr-defined]
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _guard_commands(group.typer_instance)
 
 
 def main() -> None:

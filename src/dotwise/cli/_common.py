@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,6 +53,49 @@ def friendly_errors(func: F) -> F:
             fail(f"{message}")
 
     return wrapper  # type: ignore[return-value]
+
+
+def guarded(func: F) -> F:
+    """The last line of defence every command runs behind: no traceback ever reaches a user.
+
+    Typer/Click's own exits pass through. Running out of memory, an operating-system error
+    (a full disk, a folder where a file was expected...) and any unexpected exception become
+    one ``error: …`` line with exit code 2; ``DOTWISE_DEBUG=1`` shows the traceback instead.
+    """
+    import click
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            err_console.print("[bold red]error:[/bold red] interrupted", highlight=False)
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if os.environ.get("DOTWISE_DEBUG"):
+                raise
+            fail(describe_exception(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def describe_exception(exc: BaseException) -> str:
+    """One readable line for an exception a command did not expect."""
+    if isinstance(exc, MemoryError):
+        detail = str(exc) or "an allocation failed"
+        return (f"not enough memory: {detail}; use smaller sizes (fewer rows, a smaller "
+                f"kernel, k or dimension)")
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        return f"{exc.strerror or exc}{where}"
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    text = str(exc) or "(no message)"
+    if isinstance(exc, (ValueError, TypeError, ArithmeticError, np.linalg.LinAlgError)):
+        return text
+    return f"unexpected {type(exc).__name__}: {text} (DOTWISE_DEBUG=1 shows where)"
 
 
 def load_matrix(path: str | Path, name: str = "FILE") -> np.ndarray:

@@ -27,7 +27,8 @@ def register(app: typer.Typer) -> None:
 def demo(
     seq: int = typer.Option(8, "--seq", "-n", min=1, max=64,
                             help="Sequence length (queries = keys), 1–64."),
-    dim: int = typer.Option(16, "--dim", "-d", min=1, help="Embedding size E of q and k."),
+    dim: int = typer.Option(16, "--dim", "-d", min=1, max=4096,
+                             help="Embedding size E of q and k (1–4096)."),
     causal: bool = typer.Option(False, "--causal", help="Each token sees only itself and "
                                 "earlier tokens (lower-triangular weights)."),
     seed: int = typer.Option(0, "--seed", help="Random seed for q, k and v."),

@@ -33,6 +33,7 @@ def register(app: typer.Typer) -> None:
                 console.print(f"[bold]{s.key:<14}[/bold] {s.title} — {s.summary}", highlight=False)
             return
         keys = [k.strip() for k in only.split(",") if k.strip()] or None
+        _check_out_folder(out)
         try:
             result = run_tour(out, only=keys, console=console)
         except ValueError as exc:
@@ -50,3 +51,18 @@ def register(app: typer.Typer) -> None:
             console.print(f"report: [bold]{result.report_path.resolve()}[/bold]")
         if failed:
             raise typer.Exit(1)
+
+
+def _check_out_folder(out: Path) -> None:
+    """``--out`` must be a folder that exists or can be made, and that can be written to."""
+    import os
+
+    if out.exists() and not out.is_dir():
+        fail(f"--out: {out} is a file; expected a folder for index.html and the figures "
+             f"(choose another path, e.g. --out tour-report)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--out: cannot create the folder {out} ({exc.strerror}); choose a writable path")
+    if not os.access(out, os.W_OK | os.X_OK):
+        fail(f"--out: the folder {out} is not writable; choose a writable path")
