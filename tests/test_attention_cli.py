@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -37,3 +39,24 @@ def test_scaling_table_and_bad_dims():
     assert bad.exit_code == 2 and "comma-separated integers" in bad.output
     bad = runner.invoke(get_app(), ["attention", "scaling", "--dims", "0,4"])
     assert bad.exit_code == 2 and "dims must be a non-empty" in bad.output
+
+
+def test_demo_falls_back_to_a_summary_when_the_table_cannot_fit(tmp_path):
+    out = tmp_path / "w.png"
+    result = CliRunner().invoke(get_app(), ["attention", "demo", "--seq", "40", "--out", str(out)],
+                                env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert not any(line.strip() == "" for line in lines[:41]), "no blank rows"
+    assert "strongest keys" in result.output and "needs" in result.output
+    assert sum(bool(re.match(r"\s*q\d+\s", line)) for line in lines) == 40
+    assert all(len(line) <= 80 for line in lines if re.match(r"\s*(q\d+|query)\s", line))
+    assert out.exists()
+
+
+def test_demo_table_headers_are_whole_at_80_columns(tmp_path):
+    result = CliRunner().invoke(get_app(), ["attention", "demo", "--seq", "8",
+                                            "--out", str(tmp_path / "w.png")],
+                                env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert "…" not in result.output

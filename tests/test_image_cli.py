@@ -92,3 +92,29 @@ def test_compress_report_and_errors(photo_path, tmp_path):
     (tmp_path / "bad.dwz").write_bytes((tmp_path / "ok.dwz").read_bytes()[:-5])
     res = _run("decompress", tmp_path / "bad.dwz", tmp_path / "o.png")
     assert res.exit_code == 2 and "truncated" in res.output
+
+
+def test_cli_does_not_create_missing_output_folders(tmp_path):
+    from PIL import Image as _Image
+
+    src = tmp_path / "in.png"
+    _Image.new("RGB", (8, 8), (10, 20, 30)).save(src)
+    missing = tmp_path / "no" / "such" / "out.png"
+    for args in (["filter", str(src), str(missing), "--gaussian", "1"],
+                 ["compress", str(src), str(missing.with_suffix(".dwz"))]):
+        result = CliRunner().invoke(get_app(), args)
+        assert result.exit_code == 2, result.output
+        assert "does not exist" in result.output
+    assert not (tmp_path / "no").exists()
+
+
+def test_cli_checks_the_boundary_mode_even_without_a_spatial_filter(tmp_path):
+    from PIL import Image as _Image
+
+    src = tmp_path / "in.png"
+    _Image.new("RGB", (8, 8), (10, 20, 30)).save(src)
+    result = CliRunner().invoke(get_app(), ["filter", str(src), str(tmp_path / "o.png"),
+                                            "--sepia", "--mode", "wraps"])
+    assert result.exit_code == 2
+    assert "wraps" in result.output and "wrap" in result.output
+    assert not (tmp_path / "o.png").exists()

@@ -98,6 +98,18 @@ def describe_exception(exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}: {text} (DOTWISE_DEBUG=1 shows where)"
 
 
+def check_out_folder(path: Path, name: str) -> None:
+    """An output file's folder must exist: a typo in it must not silently create folders."""
+    folder = Path(path).parent
+    if not folder.exists():
+        fail(f"{name}: the folder {folder} does not exist; create it first "
+             f"(mkdir -p {folder}) or choose another path")
+    if not folder.is_dir():
+        fail(f"{name}: {folder} is not a folder")
+    if Path(path).is_dir():
+        fail(f"{name}: {path} is a folder; give a file name, e.g. {Path(path) / 'out.png'}")
+
+
 def load_matrix(path: str | Path, name: str = "FILE") -> np.ndarray:
     """Read a numeric matrix from ``.npy`` (no pickle) or ``.csv``/``.txt``.
 

@@ -55,13 +55,20 @@ def demo(
     _, weights = scaled_dot_product_attention(q, k, v, is_causal=causal, return_weights=True)
     entropy = attention_entropy(weights)
 
-    table = Table(title=f"attention weights, L = S = {seq}, E = {dim}"
-                  + (", causal" if causal else ""), box=None, title_justify="left")
+    title = f"attention weights, L = S = {seq}, E = {dim}" + (", causal" if causal else "")
+    # query label + one 5-character column per key + row sum + entropy, with gaps
+    needed = 7 + 7 * seq + 9 + 7
+    if needed > console.width:
+        _summary(weights, entropy, title, needed)
+        _heatmap(weights, out, causal)
+        console.print(f"heatmap (every weight) → [bold]{out}[/bold]")
+        return
+    table = Table(title=title, box=None, title_justify="left")
     table.add_column("query", justify="right", style="bold")
     for j in range(seq):
         table.add_column(f"k{j}", justify="right")
     table.add_column("row sum", justify="right", style="green")
-    table.add_column("entropy", justify="right", style="dim")
+    table.add_column("H", justify="right", style="dim")
     for i in range(seq):
         cells = []
         for j in range(seq):
@@ -71,12 +78,34 @@ def demo(
                          (f"[dim]{text}[/dim]" if w == 0 else text))
         table.add_row(f"q{i}", *cells, f"{weights[i].sum():.4f}", f"{entropy[i]:.3f}")
     console.print(table)
-    console.print(f"entropy in nats: 0 = all weight on one key, log({seq}) = "
+    console.print(f"H = entropy in nats: 0 = all weight on one key, log({seq}) = "
                   f"{np.log(seq):.3f} = uniform. Bold: each row's largest weight.",
                   highlight=False)
 
     _heatmap(weights, out, causal)
     console.print(f"heatmap → [bold]{out}[/bold]")
+
+
+def _summary(weights, entropy, title: str, needed: int) -> None:
+    """What fits when the full table does not: each query's strongest keys and its entropy."""
+    import numpy as np
+    from rich.table import Table
+
+    seq = weights.shape[0]
+    table = Table(title=title, box=None, title_justify="left")
+    table.add_column("query", justify="right", style="bold")
+    table.add_column("strongest keys (weight)")
+    table.add_column("row sum", justify="right", style="green")
+    table.add_column("entropy", justify="right", style="dim")
+    for i in range(seq):
+        top = np.argsort(-weights[i], kind="stable")[:3]
+        keys = ", ".join(f"k{j} ({weights[i, j]:.3f})" for j in top if weights[i, j] > 0)
+        table.add_row(f"q{i}", keys, f"{weights[i].sum():.4f}", f"{entropy[i]:.3f}")
+    console.print(table)
+    console.print(f"the full {seq}×{seq} table needs {needed} columns and this output has "
+                  f"{console.width}: each row above shows its three largest weights; "
+                  f"entropy 0 = one key, log({seq}) = {np.log(seq):.3f} = uniform.",
+                  highlight=False)
 
 
 def _heatmap(weights, path: Path, causal: bool) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import console, fail, friendly_errors
+from ._common import check_out_folder, console, fail, friendly_errors
 
 # flag → (constructor name in dotwise.image, value spec, help)
 #   value spec: "" no value, "x" one number (required), "x?" optional number,
@@ -128,9 +128,11 @@ def register(app: typer.Typer) -> None:
         filters = parse_filter_args(list(ctx.args))
         if not filters:
             fail("no filters given; e.g. --gaussian 2 --sepia (see dotwise filter --help)")
+        check_out_folder(dst, "OUT")
+        mode = im.filters._check_mode(mode)  # checked even when no filter uses it
         for f in filters:
             if hasattr(f, "mode"):
-                f.mode = im.filters._check_mode(mode)
+                f.mode = mode
         img = im.load_image(src)
         pipe = im.Pipeline(filters)
         run = pipe.fuse() if fuse else pipe
@@ -176,6 +178,10 @@ def register(app: typer.Typer) -> None:
             fail(f"--method must be 'block' or 'svd', got {method!r}")
         if dst is None and report is None:
             fail("give OUT.dwz to write, or --report FILE.png to compare codecs")
+        if dst is not None:
+            check_out_folder(dst, "OUT.dwz")
+        if report is not None:
+            check_out_folder(report, "--report")
         img = im.load_image(src)
         if img.ndim == 3 and img.shape[2] == 4:
             img = img[:, :, :3]
@@ -241,6 +247,7 @@ def register(app: typer.Typer) -> None:
         """
         import dotwise.image as im
 
+        check_out_folder(dst, "OUT")
         c = im.load_compressed(src)
         im.save_image(dst, c.decompress())
         h, w, _ = c.shape
