@@ -147,3 +147,15 @@ def test_tour_out_must_be_a_writable_folder(files):
     result = CliRunner().invoke(get_app(), ["tour", "--out", str(files / "photo.png")])
     assert result.exit_code == 2
     assert "--out" in result.output and "is a file" in result.output
+
+
+def test_errors_give_shell_advice_not_python_keywords(files, monkeypatch):
+    monkeypatch.chdir(files)
+    result = CliRunner().invoke(get_app(), ["inspect", str(files / "nan.npy")])
+    assert result.exit_code == 2
+    assert "check_finite" not in result.output and "NaN/inf" in result.output
+    result = CliRunner().invoke(get_app(), ["filter", str(files / "photo.png"),
+                                            str(files / "o.png"), "--kernel",
+                                            str(files / "vector.npy")])
+    assert result.exit_code == 2
+    assert "reshape" not in result.output and "2-D" in result.output

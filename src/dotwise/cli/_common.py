@@ -34,9 +34,36 @@ err_console = _Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: Library messages end with advice for Python callers ("pass check_finite=False"); on the
+#: command line that advice names knobs that do not exist, so it is rewritten or dropped.
+_PYTHON_ONLY_ADVICE: tuple[tuple[str, str], ...] = (
+    (r"; clean the data or pass check_finite=False", "; clean the data (remove or fill the "
+                                                    "NaN/inf values) and run again"),
+    (r" ?\(or pass check_finite=False if you know what you are doing\)", ""),
+    (r"; pass missing='drop' to skip such rows", "; remove or fill those rows"),
+    (r",? ?or pass missing='drop' to skip such rows", "; remove or fill those rows"),
+    (r",? or pass on_dependent='drop'[^.;]*", ""),
+    (r" One column of (\d+) values\? Pass \w+\.reshape\(-1, 1\)\. One row of \d+ values\? "
+     r"Pass \w+\.reshape\(1, -1\)\.", r" Save it as a 2-D array (one row per line of the "
+                                       r"CSV, or a 2-D .npy)."),
+)
+
+
+def cli_wording(message: str) -> str:
+    """``message`` with advice that only makes sense in Python rewritten for the shell."""
+    import re
+
+    for pattern, replacement in _PYTHON_ONLY_ADVICE:
+        message = re.sub(pattern, replacement, message)
+    return message
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print a red error line (no traceback) and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/bold red] {escape(cli_wording(message))}",
+                      highlight=False)
     raise typer.Exit(code)
 
 

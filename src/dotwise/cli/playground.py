@@ -6,7 +6,6 @@ import ipaddress
 import threading
 
 import typer
-from rich.markup import escape
 
 from ._common import console, err_console, fail
 
@@ -74,8 +73,8 @@ def register(app: typer.Typer) -> None:
         """
         missing = _missing_web_dependency()
         if missing is not None:
-            fail(escape(f"the playground needs {missing}, part of the 'web' extra; install it "
-                        f"with: {WEB_EXTRA}"))
+            fail(f"the playground needs {missing}, part of the 'web' extra; install it "
+                        f"with: {WEB_EXTRA}")
         import uvicorn
 
         from dotwise.playground import create_app
@@ -91,7 +90,7 @@ def register(app: typer.Typer) -> None:
                 url = f"http://127.0.0.1:{port}"
         problem = _port_problem(host, port)
         if problem:
-            fail(escape(f"could not listen on {host}:{port}: {problem}; pick another --port"))
+            fail(f"could not listen on {host}:{port}: {problem}; pick another --port")
         console.print(f"dotwise playground on [bold]{url}[/bold]  (API docs: {url}/docs; "
                       "Ctrl+C to stop)", highlight=False)
         if not no_browser:
