@@ -68,7 +68,8 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Argument(..., help="The item to start from (case-insensitive)."),
         features: str = typer.Option(
             "", "--features", "-f",
-            help="Comma-separated numeric columns to compare on (default: all numeric)."),
+            help="Comma-separated numeric columns to compare on (default: the numeric "
+                 "columns that are not ids, labels or categorical codes)."),
         k: int = typer.Option(10, "-k", help="How many similar items to show."),
         key: str = typer.Option("track", "--key", help="Column holding the item names."),
         show: str = typer.Option(
@@ -123,6 +124,11 @@ def register(app: typer.Typer) -> None:
         for r in recs.to_rows(cols):
             table.add_row(*r)
         console.print(table)
+        if feats is None:
+            left = "; ".join(f"{c} ({why})" for c, why in cat.features_left_out.items())
+            console.print(f"[dim]features chosen automatically: {', '.join(cat.feature_names)}"
+                          + (f"; left out: {left}" if left else "")
+                          + " — choose others with --features[/dim]", highlight=False)
         if recs.note:
             console.print(f"[dim]note: {recs.note} (choose with --where)[/dim]")
 

@@ -145,6 +145,8 @@ class Catalog:
         self.key = key
         self.names = names
         self.feature_names = feature_names
+        #: numeric columns :meth:`from_csv` did not choose as features, and why
+        self.features_left_out: dict[str, str] = {}
         self.metric = check_choice(metric, "metric", ("cosine", "dot", "l2"))
         self.metadata = {k: [str(v) for v in vals] for k, vals in (metadata or {}).items()}
         for col, vals in self.metadata.items():
@@ -210,7 +212,9 @@ class Catalog:
         key : str, default="track"
             Column holding each item's name.
         features : list of str or comma-separated str, optional
-            Numeric columns to compare on. Default: every numeric column.
+            Numeric columns to compare on. Default: every numeric column except the
+            key, ids, labels and categorical codes (integer columns with few levels);
+            ``catalog.features_left_out`` says which were left out and why.
         standardize, weights, metric
             As in :class:`Catalog`.
         missing : {"error", "drop"}, default="error"
@@ -227,11 +231,14 @@ class Catalog:
         table.require([key], "key column")
         if isinstance(features, str):
             features = [f.strip() for f in features.split(",") if f.strip()]
+        left_out: dict[str, str] = {}
         if features is None:
-            features = [c for c in table.numeric_columns() if c != key]
+            features, left_out = table.feature_columns(key)
             if not features:
-                raise ValueError(f"{table.path.name} has no numeric columns to compare on; its "
-                                 f"columns are: {', '.join(table.header)}")
+                why = "; ".join(f"{c}: {r}" for c, r in left_out.items()) or "none is numeric"
+                raise ValueError(f"{table.path.name} has no numeric columns to compare on "
+                                 f"({why}); its columns are: {', '.join(table.header)}; "
+                                 f"name them with features=")
         features = list(features)
         if not features:
             raise ValueError("features must name at least one numeric column")
@@ -242,8 +249,10 @@ class Catalog:
         names = [table.columns[key][i] for i in rows]
         meta_cols = [c for c in table.header if c != key and c not in features]
         metadata = {c: [table.columns[c][i] for i in rows] for c in meta_cols}
-        return cls(names, X[keep], features, metadata=metadata, standardize=standardize,
-                   weights=weights, metric=metric, key=key)
+        catalog = cls(names, X[keep], features, metadata=metadata, standardize=standardize,
+                      weights=weights, metric=metric, key=key)
+        catalog.features_left_out = left_out
+        return catalog
 
     @classmethod
     def example(cls, **kwargs: Any) -> Catalog:

@@ -15,6 +15,12 @@ from .._validation import DataFormatError
 __all__ = ["Table", "example_catalog_path", "read_csv"]
 
 
+#: An integer column with at most this many distinct values is a category, not a measurement.
+CATEGORICAL_MAX_LEVELS = 12
+_ID_NAMES = frozenset({"id", "uri", "url", "index", "key_id", "track_id", "item_id", "user_id"})
+_LABEL_NAMES = frozenset({"target", "label", "labels", "class", "y", "hit", "is_hit",
+                          "outcome", "rating"})
+
 @dataclass(frozen=True)
 class Table:
     """A CSV read as text columns: ``header`` and ``columns[name] -> list of str``."""
@@ -30,6 +36,35 @@ class Table:
     def numeric_columns(self) -> list[str]:
         """Columns whose every non-empty cell parses as a number."""
         return [c for c in self.header if _all_numeric(self.columns[c])]
+
+    def feature_columns(self, key: str) -> tuple[list[str], dict[str, str]]:
+        """The numeric columns worth comparing on, and why each other numeric column was left out.
+
+        Left out: the ``key``; id-like columns (``id``, ``…_id``, ``uri``); label-like
+        columns (``target``, ``label``, ``class``, ``y``, ``hit``…); and categorical codes —
+        integer columns with at most :data:`CATEGORICAL_MAX_LEVELS` distinct values (a
+        musical key 0–11, a mode 0/1, a decade), whose distances mean nothing.
+        """
+        chosen: list[str] = []
+        left_out: dict[str, str] = {}
+        for c in self.numeric_columns():
+            lower = c.lower()
+            if c == key:
+                continue
+            if lower in _ID_NAMES or lower.endswith("_id"):
+                left_out[c] = "an id"
+                continue
+            if lower in _LABEL_NAMES:
+                left_out[c] = "a label"
+                continue
+            values = [v for v in self.columns[c] if v.strip()]
+            numbers = np.asarray(values, dtype=np.float64) if values else np.zeros(0)
+            if numbers.size and np.all(numbers == np.round(numbers)) \
+                    and np.unique(numbers).size <= CATEGORICAL_MAX_LEVELS:
+                left_out[c] = f"categorical ({np.unique(numbers).size} integer levels)"
+                continue
+            chosen.append(c)
+        return chosen, left_out
 
     def require(self, names: list[str], what: str = "column") -> None:
         missing = [n for n in names if n not in self.columns]
