@@ -59,8 +59,11 @@ class Table:
                 continue
             values = [v for v in self.columns[c] if v.strip()]
             numbers = np.asarray(values, dtype=np.float64) if values else np.zeros(0)
+            levels = np.unique(numbers).size
+            # integer codes that repeat (few levels, each used by several rows) are categories;
+            # a short table of distinct integers (BPM 120, 128, 96…) is still a measurement
             if numbers.size and np.all(numbers == np.round(numbers)) \
-                    and np.unique(numbers).size <= CATEGORICAL_MAX_LEVELS:
+                    and levels <= CATEGORICAL_MAX_LEVELS and 2 * levels <= numbers.size:
                 left_out[c] = f"categorical ({np.unique(numbers).size} integer levels)"
                 continue
             chosen.append(c)
