@@ -42,8 +42,9 @@ class Table:
 
         Left out: the ``key``; id-like columns (``id``, ``…_id``, ``uri``); label-like
         columns (``target``, ``label``, ``class``, ``y``, ``hit``…); and categorical codes —
-        integer columns with at most :data:`CATEGORICAL_MAX_LEVELS` distinct values (a
-        musical key 0–11, a mode 0/1, a decade), whose distances mean nothing.
+        integer columns with at most :data:`CATEGORICAL_MAX_LEVELS` distinct values, each
+        used by two rows or more on average (a musical key 0–11, a mode 0/1, a decade),
+        whose distances mean nothing.
         """
         chosen: list[str] = []
         left_out: dict[str, str] = {}
