@@ -52,3 +52,64 @@ def test_the_compiled_check_is_what_runs_when_built():
         pytest.skip("dotwise._dwconv is not built in this install; the NumPy check runs")
     assert _native.supports(np.float32) and _native.supports(np.float64)
     assert not _native.supports(np.float16)
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+@pytest.mark.skipif(_native.LIB is None, reason="the compiled loops are not built here")
+def test_the_variant_picked_is_one_this_cpu_runs():
+    flags = _cpu_flags()
+    if not flags:
+        pytest.skip("no /proc/cpuinfo to compare with")
+    picked = _native.isa()
+    assert picked in _native.ISA_NAMES
+    if picked == "AVX-512":
+        assert "avx512f" in flags
+    if picked == "AVX2+FMA":
+        assert {"avx2", "fma"} <= flags and "avx512f" not in flags
+    if picked == "baseline":
+        assert not ({"avx2", "fma"} <= flags)
+    with pytest.raises(ValueError, match="cannot run"):
+        wider = _native.ISA_NAMES[_native.ISA_NAMES.index(picked) + 1:]
+        if not wider:
+            raise ValueError("cannot run: nothing wider exists")
+        _native.force_isa(wider[0])
+
+
+@pytest.mark.skipif(_native.LIB is None, reason="the compiled loops are not built here")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(37, 53, 3), (8, 300, 1), (64, 64)])
+def test_every_variant_this_cpu_runs_matches_the_numpy_engine(dtype, shape):
+    import dotwise.image as im
+    from dotwise.image import _engine
+
+    rng = np.random.default_rng(1)
+    img = rng.random(shape).astype(dtype)
+    kernels = [np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float),  # direct
+               np.outer(np.hanning(7), np.hanning(9)),                 # separable
+               rng.standard_normal((5, 5))]                            # low rank > 1 / direct
+    previous = _engine.use_compiled(False)
+    try:
+        expected = [im.correlate(img, k) for k in kernels]
+    finally:
+        _engine.use_compiled(previous)
+    picked = _native.isa()
+    try:
+        for variant in _native.ISA_NAMES[: _native.ISA_NAMES.index(picked) + 1]:
+            assert _native.force_isa(variant) == variant
+            for k, want in zip(kernels, expected, strict=True):
+                got = im.correlate(img, k)
+                tol = 2e-5 if dtype == np.float32 else 1e-12
+                np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=variant)
+    finally:
+        _native.force_isa(None)
+    assert _native.isa() == picked

@@ -42,10 +42,40 @@ def _load() -> ctypes.CDLL | None:
             fn.argtypes, fn.restype = args, ctypes.c_int
         fn = getattr(lib, f"dw_all_finite_{s}")
         fn.argtypes, fn.restype = [_P, _I], ctypes.c_int
+    if not hasattr(lib, "dw_isa"):             # pragma: no cover - a stale build
+        return None
+    lib.dw_isa.argtypes, lib.dw_isa.restype = [], ctypes.c_int
+    lib.dw_force_isa.argtypes, lib.dw_force_isa.restype = [ctypes.c_int], ctypes.c_int
     return lib
 
 
 LIB = _load()
+
+#: The vector instruction sets the compiled tap loop is built for, by the code ``dw_isa`` gives.
+ISA_NAMES = ("baseline", "AVX2+FMA", "AVX-512")
+
+
+def isa() -> str | None:
+    """Which variant of the compiled loops runs on this CPU (``None``: not loaded).
+
+    The C code holds one tap loop compiled three times, each at its target's native
+    vector width, and picks the widest one the CPU supports at the first call.
+    """
+    return None if LIB is None else ISA_NAMES[LIB.dw_isa()]
+
+
+def force_isa(name: str | None) -> str | None:
+    """Run a narrower variant (``"baseline"``, ``"AVX2+FMA"``) for later calls; ``None`` resets.
+
+    For tests and benchmarks that compare the variants. Returns the variant now in use.
+    Asking for one the CPU lacks raises ``ValueError``.
+    """
+    if LIB is None:
+        raise RuntimeError("the compiled loops are not loaded (no build, or DOTWISE_PURE_NUMPY)")
+    code = -1 if name is None else ISA_NAMES.index(name)
+    if LIB.dw_force_isa(code) != 0:
+        raise ValueError(f"this CPU cannot run the {name} variant (it has {isa()} at most)")
+    return isa()
 
 
 def supports(dtype: np.dtype) -> bool:

@@ -36,6 +36,7 @@ from .._validation import (
     check_positive,
     not_finite_error,
 )
+from .. import _native
 from ._engine import MODES, NonFiniteInput, plan_kernel
 from ._engine import correlate3 as _correlate3
 
@@ -169,7 +170,9 @@ def kernel_plan(kernel: Any, dtype: Any = np.float32) -> dict[str, Any]:
     ``cost`` (estimated multiply-adds per output value), ``shape`` and ``engine``:
     ``"compiled"`` when the C loops built at install time run the direct and low-rank
     plans, ``"numpy"`` for the NumPy/BLAS fallback (no compiler at install time, or
-    ``DOTWISE_PURE_NUMPY=1``) and for FFT plans.
+    ``DOTWISE_PURE_NUMPY=1``) and for FFT plans; ``isa``: the vector instruction set
+    the compiled loops use on this CPU (``"AVX-512"``, ``"AVX2+FMA"`` or
+    ``"baseline"``; ``None`` on the NumPy engine).
 
     Examples
     --------
@@ -181,7 +184,8 @@ def kernel_plan(kernel: Any, dtype: Any = np.float32) -> dict[str, Any]:
     k = check_kernel(kernel)
     plan = plan_kernel(k, np.dtype(dtype))
     return {"method": plan.method, "rank": plan.rank, "separable": plan.rank == 1,
-            "cost": plan.cost, "shape": k.shape, "engine": plan.engine}
+            "cost": plan.cost, "shape": k.shape, "engine": plan.engine,
+            "isa": _native.isa() if plan.engine == "compiled" else None}
 
 
 # --------------------------------------------------------------------------- filters
