@@ -280,15 +280,17 @@ def measure(contenders: dict[str, Callable[[], Any]], *, threads: int, repeat: i
     "noisy", "attempts"}`` to store in the row. A row that stays noisy is kept
     but flagged; the README generator never quotes it.
     """
-    for attempt in range(1, retries + 2):
+    attempts = 0
+    while True:
+        attempts += 1
         before = load_average()
         timings = compare(contenders, repeat=repeat, check=check, warmup=warmup)
         after = load_average()
         noisy = is_noisy(before, after, threads)
-        if not noisy:
+        if not noisy or attempts > retries:
             break
     return timings, {"load_before": round(before, 2), "load_after": round(after, 2),
-                     "noisy": noisy, "attempts": attempt}
+                     "noisy": noisy, "attempts": attempts}
 
 
 def thread_env(n: int) -> dict[str, str]:
