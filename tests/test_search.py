@@ -294,7 +294,7 @@ def test_save_load_round_trip(tmp_path, data, mmap):
     np.testing.assert_array_equal(a.ids, b.ids)
     np.testing.assert_array_equal(a.scores, b.scores)
     assert 4 in loaded and 3 not in loaded
-    loaded.add(X[:2], ids=[-1, -2])  # a memory-mapped index copies itself to change
+    loaded.add(X[:2], ids=[-2, -3])  # a memory-mapped index copies itself to change
     loaded.remove([0])
     assert len(loaded) == len(index) + 1 and not loaded.is_mmap
     # saving again over an existing index replaces it atomically
@@ -453,7 +453,7 @@ def test_recall_at_k_and_lazy_names():
 # ---------------------------------------------------------------- text (optional extra)
 def test_embed_texts_without_the_extra_names_it(monkeypatch):
     from dotwise.search import embed_texts
-    from dotwise.search import text as text_mod
+    from dotwise.text import minilm as text_mod
 
     # simulate the extra being absent, whatever this machine has installed
     monkeypatch.setattr(text_mod, "_MODEL", None)
@@ -469,7 +469,7 @@ def test_embed_texts_without_the_extra_names_it(monkeypatch):
 def test_safetensors_reader_and_tokenizer(tmp_path):
     import struct
 
-    from dotwise.search.text import WordPieceTokenizer, read_safetensors
+    from dotwise.text import WordPieceTokenizer, read_safetensors
 
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
     header = json.dumps({"a": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},

@@ -8,7 +8,9 @@ each query keeps its running top-k and the k-th best score as a threshold.
 Only tile entries at or above a query's threshold are looked at again, so
 after the first block almost the whole tile is rejected by a single
 vectorised comparison. Ties are broken by id (smaller first), so results are
-deterministic whatever the block size. Everything here trusts its input:
+deterministic whatever the block size. A score that is not finite (NaN from a
+NaN row of a memory-mapped file, inf from an overflow) is never a candidate,
+so it can neither displace nor hide a finite one. Everything here trusts its input:
 the public classes validate first.
 """
 
@@ -18,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._native import all_finite
 from .._threads import one_blas_thread
 
 _PAD_ID = np.iinfo(np.int64).max  # sorts after every real id during merging
@@ -125,20 +128,27 @@ def topk_blocked(
             if not full.all():
                 # some queries have fewer than k results yet: take the block's own k-th
                 if width > k:
-                    kth = np.partition(S, width - k, axis=1)[:, width - k]
+                    # a NaN sorts last in np.partition and would pose as the k-th best:
+                    # take the k-th among the finite scores only
+                    P = S if all_finite(S) else np.where(np.isfinite(S), S, -np.inf)
+                    kth = np.partition(P, width - k, axis=1)[:, width - k]
                     t = np.maximum(t, kth)
                     t[kth == -np.inf] = lowest
             found = _hits(S, t, hits)
             if found is None:
                 continue
             rows, cols = found
+            vals = S[rows, cols]
+            finite = np.isfinite(vals)  # +inf (an overflow) never displaces a finite score
+            if not finite.all():
+                rows, cols, vals = rows[finite], cols[finite], vals[finite]
+                if rows.size == 0:
+                    continue
             cand_ids = (ids[r0 + cols] if ids is not None else (r0 + cols).astype(np.int64))
-            _merge(best_s, best_i, thresh, q0, rows, S[rows, cols], cand_ids, k, lowest)
+            _merge(best_s, best_i, thresh, q0, rows, vals, cand_ids, k, lowest)
         if progress is not None:
             progress(width)
     return _finish(best_i, best_s)
-
-
 
 
 def _hits(S: np.ndarray, t: np.ndarray, buf: np.ndarray):
