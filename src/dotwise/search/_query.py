@@ -60,7 +60,8 @@ def cast_finite(X: np.ndarray, dtype: np.dtype, name: str, *, cosine: bool = Fal
             X = X.copy()
             X[odd] /= big[odd, None]
         return np.asarray(X, dtype=dtype)
-    out = np.asarray(X, dtype=dtype)
+    with np.errstate(over="ignore"):
+        out = np.asarray(X, dtype=dtype)
     if not all_finite(out):
         row = int(np.flatnonzero(big > limit)[0]) if np.any(big > limit) else 0
         raise ValueError(

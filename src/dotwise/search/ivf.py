@@ -360,9 +360,10 @@ class IVFIndex(Index):
             if r1 == r0:
                 continue
             pos = order[lo:hi]
-            S = Q[pos // n_probe] @ buf[r0:r1].T
-            if self.metric == "l2":
-                S += -0.5 * sq[r0:r1]
+            with np.errstate(over="ignore", invalid="ignore"):
+                S = Q[pos // n_probe] @ buf[r0:r1].T
+                if self.metric == "l2":
+                    S += -0.5 * sq[r0:r1]
             if not all_finite(S):  # a non-finite score is never a candidate
                 S[~np.isfinite(S)] = -np.inf
             if allowed is not None:

@@ -510,6 +510,8 @@ def load_index(path: str | os.PathLike, *, mmap: bool = True, verify: str = "aut
     for _ in range(20):
         if not path.exists():
             recover(path)
+        elif leftovers(path):
+            recover(path, wait=0.0)  # delete what dead writers left beside it
         try:
             return _load_once(path, mmap, verify)
         except _Changed:
