@@ -36,8 +36,16 @@ import numpy as np
 from .._validation import ShapeError, as_float_array, check_choice, check_int, check_k, describe
 from ..linalg.vectors import _norm
 from ._kernel import topk_blocked
-from ._query import (FilterLike, allowed_rows, as_queries, cast_finite, finish_scores,
-                     pad_result, result_width, unit_rows)
+from ._query import (
+    FilterLike,
+    allowed_rows,
+    as_queries,
+    cast_finite,
+    finish_scores,
+    pad_result,
+    result_width,
+    unit_rows,
+)
 from .results import MatchExplanation, SearchResult, UnknownIdError
 from .storage import load_index, register_kind, save_index
 

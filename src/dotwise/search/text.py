@@ -10,8 +10,14 @@ from __future__ import annotations
 import warnings
 
 from ..text import minilm as _minilm
-from ..text.minilm import (TEXT_EXTRA_HINT, MiniLM, WordPieceTokenizer, embed_texts,
-                           model_path, read_safetensors)
+from ..text.minilm import (
+    TEXT_EXTRA_HINT,
+    MiniLM,
+    WordPieceTokenizer,
+    embed_texts,
+    model_path,
+    read_safetensors,
+)
 
 __all__ = ["TEXT_EXTRA_HINT", "MiniLM", "WordPieceTokenizer", "embed_texts", "model_path",
            "read_safetensors"]

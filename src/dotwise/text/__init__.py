@@ -6,8 +6,14 @@ see :mod:`dotwise.text.minilm`. The vectors go into a
 :class:`dotwise.search.Index` with ``metric="cosine"``.
 """
 
-from .minilm import (TEXT_EXTRA_HINT, MiniLM, WordPieceTokenizer, embed_texts, model_path,
-                     read_safetensors)
+from .minilm import (
+                     TEXT_EXTRA_HINT,
+                     MiniLM,
+                     WordPieceTokenizer,
+                     embed_texts,
+                     model_path,
+                     read_safetensors,
+)
 
 __all__ = ["TEXT_EXTRA_HINT", "MiniLM", "WordPieceTokenizer", "embed_texts", "model_path",
            "read_safetensors"]
