@@ -608,10 +608,11 @@ class Index:
             ``full`` checks the SHA-256 of every file at load; ``fast`` checks
             sizes, headers, the metadata checksum, the small files and the
             first and last MiB of the large ones at load, then each 4 MiB
-            block of the large files the first time it is read (so the first
-            search over a memory-mapped index hashes what it reads, about
-            0.7 s per GiB; later searches pay nothing). ``auto`` is ``fast``
-            with ``mmap`` and ``full`` without.
+            block of the large files the first time it is read: the first
+            search over a memory-mapped index hashes what it reads (SHA-256,
+            about 1.5 GB/s per core; for 512 MiB of vectors 1.2–1.9 s instead
+            of 0.19 s, measured on a busy 2-core machine), later searches pay
+            nothing. ``auto`` is ``fast`` with ``mmap`` and ``full`` without.
 
         Raises
         ------
