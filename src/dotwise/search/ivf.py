@@ -53,6 +53,10 @@ class IVFIndex(Index):
     All arguments after ``dim`` are keyword-only (the positional spelling
     still works in this release, with a ``DeprecationWarning``).
 
+    Thread safety and failures are as for :class:`Index`: searches in other
+    threads during ``add``, ``remove`` or ``train`` see the index before or
+    after the call, and a call that raises changes nothing.
+
     Notes
     -----
     The quantizer uses the index's metric: cosine assigns a vector to the
