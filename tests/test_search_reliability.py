@@ -658,3 +658,15 @@ def test_cli_index_errors_are_one_line(tmp_path):
         assert res.exit_code == 2, (args, res.output, res.exception)
         assert "Traceback" not in res.output and needle in text, (args, text)
         assert text.startswith("error:"), text
+
+
+def test_a_load_during_a_live_writers_swap_waits_then_explains(tmp_path, monkeypatch):
+    path = tmp_path / "idx"
+    index, _ = _flat()
+    index.save(path)
+    # this very process plays the live writer stopped between its two renames
+    os.replace(path, tmp_path / f".idx.old-{os.getpid()}-00c0ffee")
+    monkeypatch.setattr(storage_mod, "_WAIT", 0.05)
+    with pytest.raises(FileNotFoundError, match=rf"process {os.getpid()} is replacing it"):
+        load(path)
+    assert not path.exists()  # a live writer's state is never touched

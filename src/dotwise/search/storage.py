@@ -78,6 +78,7 @@ _SMALL = 4 << 20  # files up to this size are always fully hashed
 BLOCK = 4 << 20  # bytes per lazily verified block
 _MAX_META = 64 << 20  # a meta.json larger than this is not one dotwise wrote
 _DTYPES = ("float32", "float64")
+_WAIT = 5.0  # seconds a load waits for a live writer that is between its two renames
 _METRICS = ("cosine", "dot", "l2")
 
 _KINDS: dict[str, tuple[type, tuple[str, ...]]] = {}
@@ -181,6 +182,14 @@ class _Dir:
         try:
             self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         except FileNotFoundError:
+            busy = [(pid, p.name) for kind, pid, p in leftovers(path) if kind == "old"]
+            if busy:
+                pid, name = busy[-1]
+                raise FileNotFoundError(
+                    f"no index at {path} right now: process {pid} is replacing it (its "
+                    f"previous version waits in {name}); try again when that save "
+                    f"finishes — if process {pid} is gone, the next load restores it"
+                ) from None
             raise FileNotFoundError(f"no index at {path}: the directory does not exist") from None
         except NotADirectoryError:
             raise DataFormatError(f"{path} is a file, not an index directory (an index is a "
@@ -336,7 +345,7 @@ def read_meta(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     for _ in range(20):
         if not path.exists():
-            recover(path)
+            recover(path, wait=_WAIT)
         d = _Dir(path)
         try:
             return _read_meta(d)
@@ -524,7 +533,7 @@ def load_index(path: str | os.PathLike, *, mmap: bool = True, verify: str = "aut
     path = Path(path)
     for _ in range(20):
         if not path.exists():
-            recover(path)
+            recover(path, wait=_WAIT)
         elif leftovers(path):
             recover(path, wait=0.0)  # delete what dead writers left beside it
         try:
@@ -534,7 +543,8 @@ def load_index(path: str | os.PathLike, *, mmap: bool = True, verify: str = "aut
         except FileNotFoundError:
             if path.exists() or not leftovers(path):
                 raise
-            recover(path)  # a writer is between its renames: wait for it
+            if recover(path, wait=_WAIT) is None and not path.exists():
+                raise
     raise DataFormatError(f"{path} kept changing while it was read (20 re-saves in a row)")
 
 
