@@ -670,3 +670,46 @@ def test_a_load_during_a_live_writers_swap_waits_then_explains(tmp_path, monkeyp
     with pytest.raises(FileNotFoundError, match=rf"process {os.getpid()} is replacing it"):
         load(path)
     assert not path.exists()  # a live writer's state is never touched
+
+
+@pytest.fixture(scope="module")
+def saved_pair(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fuzz")
+    out = {}
+    for make in (_flat, _ivf):
+        index, X = make(n=300)
+        index.save(root / make.__name__)
+        out[make.__name__] = (root / make.__name__, X, index.search(X[:4], k=3).ids)
+    return out
+
+
+@given(kind=st.sampled_from(["_flat", "_ivf"]),
+       file=st.sampled_from(["meta.json", "vectors.npy", "ids.npy", "sq_norms.npy",
+                             "centroids.npy", "offsets.npy"]),
+       where=st.floats(0, 1, exclude_max=True), bit=st.integers(0, 7),
+       mmap=st.booleans())
+@settings(max_examples=60, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_any_flipped_bit_is_a_data_format_error(saved_pair, tmp_path_factory, kind, file,
+                                                where, bit, mmap):
+    import shutil
+
+    src, X, want = saved_pair[kind]
+    if not (src / file).exists():
+        return
+    path = tmp_path_factory.mktemp("flip") / "idx"
+    shutil.copytree(src, path)
+    target = path / file
+    offset = int(where * target.stat().st_size)
+    data = bytearray(target.read_bytes())
+    data[offset] ^= 1 << bit
+    target.write_bytes(bytes(data))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            got = load(path, mmap=mmap).search(X[:4], k=3).ids
+    except DataFormatError:
+        return
+    # a flip JSON cannot see (e.g. inside whitespace) must change nothing
+    assert file == "meta.json", f"a flipped bit in {file} went unnoticed"
+    np.testing.assert_array_equal(got, want)
