@@ -16,7 +16,9 @@ complete ``.NAME.old-PID-TOKEN``: :func:`recover` (run by every load and every
 save) renames it back, because the save had not committed. Temporaries
 whose writer process is gone (checked with ``kill(pid, 0)``) are deleted;
 those of a live writer are left alone. A recycled PID can only delay a
-clean-up, never delete a live writer's files.
+clean-up, never delete a live writer's files. (Writers in another PID
+namespace or on another host sharing the directory look dead; the worst that
+does is fail their save — the committed version is never lost.)
 """
 
 from __future__ import annotations
