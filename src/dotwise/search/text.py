@@ -8,24 +8,18 @@
 from __future__ import annotations
 
 import warnings
-
-from ..text import minilm as _minilm
-from ..text.minilm import (
-    TEXT_EXTRA_HINT,
-    MiniLM,
-    WordPieceTokenizer,
-    embed_texts,
-    model_path,
-    read_safetensors,
-)
+from typing import Any
 
 __all__ = ["TEXT_EXTRA_HINT", "MiniLM", "WordPieceTokenizer", "embed_texts", "model_path",
-           "read_safetensors"]
-
-warnings.warn("dotwise.search.text moved to dotwise.text; import embed_texts, MiniLM, "
-              "WordPieceTokenizer and read_safetensors from there (this alias will be removed "
-              "in the next release)", DeprecationWarning, stacklevel=2)
+           "read_safetensors"]  # noqa: F822 - served lazily by __getattr__, with a warning
 
 
-def __getattr__(name: str):
-    return getattr(_minilm, name)
+def __getattr__(name: str) -> Any:
+    from ..text import minilm
+
+    if name.startswith("__") or not hasattr(minilm, name):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(f"dotwise.search.text moved to dotwise.text; import {name} from there "
+                  f"(this alias will be removed in the next release)", DeprecationWarning,
+                  stacklevel=2)
+    return getattr(minilm, name)
