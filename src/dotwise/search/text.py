@@ -10,8 +10,9 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-__all__ = ["TEXT_EXTRA_HINT", "MiniLM", "WordPieceTokenizer", "embed_texts", "model_path",
-           "read_safetensors"]  # noqa: F822 - served lazily by __getattr__, with a warning
+# served lazily by __getattr__, with a warning
+__all__ = ["TEXT_EXTRA_HINT", "MiniLM", "WordPieceTokenizer",  # noqa: F822
+           "embed_texts", "model_path", "read_safetensors"]  # noqa: F822
 
 
 def __getattr__(name: str) -> Any:
