@@ -12,7 +12,7 @@ from typing import Any
 
 # served lazily by __getattr__, with a warning
 __all__ = ["TEXT_EXTRA_HINT", "MiniLM", "WordPieceTokenizer",  # noqa: F822
-           "embed_texts", "model_path", "read_safetensors"]  # noqa: F822
+           "embed_texts", "model_path", "read_safetensors"]
 
 
 def __getattr__(name: str) -> Any:
