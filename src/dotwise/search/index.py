@@ -62,10 +62,17 @@ def _check_metric(metric: Any) -> str:
     return check_choice(metric, "metric", METRICS)
 
 
-# kept for code that imported these private helpers from here
+# kept for code that imported these private helpers from here (they live in _query now)
 _check_k = check_k
 _unit_rows = unit_rows
 _allowed_rows = allowed_rows
+_as_queries = as_queries
+
+
+def _scores_out(best_i: np.ndarray, best_s: np.ndarray, metric: str,
+                q_sq: np.ndarray | None) -> np.ndarray:
+    """Internal scores to public ones, without the cosine clip (the former helper)."""
+    return best_s if metric != "l2" else finish_scores(best_i, best_s, metric, q_sq)
 
 
 class _State:
