@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "dotwise"
-APPLICATIONS = {"search", "recommend", "image", "attention", "models"}
+APPLICATIONS = {"search", "recommend", "image", "attention", "models", "text"}
 FACES = {"cli", "playground", "tour"}
 
 
@@ -29,9 +29,9 @@ def _layer(module: str) -> str | None:
     return None
 
 
-def _imports(path: Path) -> list[tuple[int, str]]:
+def _imports(path: Path, root: Path = SRC.parent) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    rel = path.relative_to(SRC.parent).with_suffix("")
+    rel = path.relative_to(root).with_suffix("")
     package = list(rel.parts[:-1]) if rel.name != "__init__" else list(rel.parts[:-1])
     found = []
     for node in ast.walk(tree):
@@ -65,14 +65,13 @@ def test_imports_point_down(path: Path) -> None:
 
 
 def test_the_checker_catches_an_upward_import(tmp_path: Path) -> None:
-    fake = SRC / "linalg" / "_probe_upward.py"
+    # a fake package tree under tmp_path: nothing is ever written into src/
+    fake = tmp_path / "dotwise" / "linalg" / "_probe_upward.py"
+    fake.parent.mkdir(parents=True)
     fake.write_text("from dotwise.search import Index\nfrom ..cli import app\n")
-    try:
-        mods = [m for _, m in _imports(fake)]
-        assert "dotwise.search" in mods and "dotwise.cli" in mods
-        assert {_layer(m) for m in mods} == {"application", "face"}
-    finally:
-        fake.unlink()
+    mods = [m for _, m in _imports(fake, root=tmp_path)]
+    assert "dotwise.search" in mods and "dotwise.cli" in mods
+    assert {_layer(m) for m in mods} == {"application", "face"}
 
 
 def test_no_pickle_loading_in_src() -> None:
@@ -97,3 +96,100 @@ def test_cli_and_images_start_without_the_heavy_imports() -> None:
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert res.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- import cycles inside a package
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph(root: Path) -> dict[str, set[str]]:
+    """Edges module -> module it imports (anywhere in the file, lazy imports included),
+    between modules of the same ``dotwise.<package>``; ``from pkg import name`` counts as
+    an import of ``pkg.name`` when that is a module."""
+    files = sorted((root / "dotwise").rglob("*.py"))
+    names = {_module_name(p, root) for p in files}
+    graph: dict[str, set[str]] = {}
+    for path in files:
+        me = _module_name(path, root)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        targets: set[str] = set()
+        for mod, node in zip([m for _, m in _imports(path, root)], _import_nodes(tree),
+                             strict=True):
+            targets.add(mod)
+            if isinstance(node, ast.ImportFrom) and node.module is not None:
+                targets.update(f"{mod}.{a.name}" for a in node.names)
+        pkg = me.split(".")[:2]
+        graph[me] = {t for t in targets if t in names and t != me
+                     and t.split(".")[:2] == pkg and len(pkg) == 2}
+    return graph
+
+
+def _import_nodes(tree: ast.AST) -> list[ast.AST]:
+    """The import nodes in the order ``_imports`` reports them (one entry per module)."""
+    out: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [node] * len(node.names)
+        elif isinstance(node, ast.ImportFrom):
+            out += [node] * (len(node.names) if node.level and node.module is None else 1)
+    return out
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+
+def test_no_import_cycles_inside_a_package() -> None:
+    graph = _import_graph(SRC.parent)
+    # a package's __init__ importing its submodules is the usual re-export, not a cycle;
+    # a submodule importing its own package (``from dotwise.search import X``) closes one
+    # only if __init__ imports it back, which the graph keeps
+    cycles = _cycles(graph)
+    assert not cycles, "import cycles inside a package (module -> … -> module): " + "; ".join(
+        " ↔ ".join(c) for c in cycles)
+
+
+def test_the_cycle_checker_finds_a_lazy_circle(tmp_path: Path) -> None:
+    pkg = tmp_path / "dotwise" / "probe"
+    pkg.mkdir(parents=True)
+    (tmp_path / "dotwise" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("from .a import A\n")
+    (pkg / "a.py").write_text("from .b import B\nclass A: ...\n")
+    (pkg / "b.py").write_text("def f():\n    from .a import A  # lazy, still a circle\n")
+    (pkg / "c.py").write_text("from dotwise.probe import a\n")
+    cycles = _cycles(_import_graph(tmp_path))
+    assert cycles == [["dotwise.probe.a", "dotwise.probe.b"]]

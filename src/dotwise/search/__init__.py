@@ -5,7 +5,8 @@
 - :class:`IVFIndex` — approximate search over k-means lists.
 - :func:`exact_search` — brute force as ground truth; :func:`recall_at_k`.
 - :class:`Catalog` — "songs like this one" over a table of numeric features.
-- :func:`embed_texts` — sentence embeddings (optional extra ``text``).
+- :func:`embed_texts` — sentence embeddings (optional extra ``text``; lives in
+  :mod:`dotwise.text`).
 
 >>> import numpy as np
 >>> from dotwise.search import Index
@@ -17,25 +18,40 @@
 
 from __future__ import annotations
 
-from .catalog import Catalog, Match, Recommendations
+from typing import Any
+
+from ..text import embed_texts
+from .catalog import Catalog, Match, SimilarItems
 from .index import METRICS, Index, exact_search
 from .ivf import IVFIndex
-from .results import Explanation, SearchResult, UnknownIdError, recall_at_k
+from .results import MatchExplanation, SearchResult, UnknownIdError, recall_at_k
 from .storage import load
-from .text import embed_texts
 
 __all__ = [
     "METRICS",
     "Catalog",
-    "Explanation",
     "IVFIndex",
     "Index",
     "Match",
-    "Recommendations",
+    "MatchExplanation",
     "SearchResult",
+    "SimilarItems",
     "UnknownIdError",
     "embed_texts",
     "exact_search",
     "load",
     "recall_at_k",
 ]
+
+_RENAMED = {"Explanation": "MatchExplanation", "Recommendations": "SimilarItems"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RENAMED:
+        import warnings
+
+        warnings.warn(f"dotwise.search.{name} was renamed {_RENAMED[name]} (dotwise.recommend "
+                      f"has its own {name}); the old name will be removed in the next release",
+                      DeprecationWarning, stacklevel=2)
+        return globals()[_RENAMED[name]]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,9 @@ each query keeps its running top-k and the k-th best score as a threshold.
 Only tile entries at or above a query's threshold are looked at again, so
 after the first block almost the whole tile is rejected by a single
 vectorised comparison. Ties are broken by id (smaller first), so results are
-deterministic whatever the block size. Everything here trusts its input:
+deterministic whatever the block size. A score that is not finite (NaN from a
+NaN row of a memory-mapped file, inf from an overflow) is never a candidate,
+so it can neither displace nor hide a finite one. Everything here trusts its input:
 the public classes validate first.
 """
 
@@ -18,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._native import all_finite
 from .._threads import one_blas_thread
 
 _PAD_ID = np.iinfo(np.int64).max  # sorts after every real id during merging
@@ -101,44 +104,53 @@ def topk_blocked(
     q_block, r_block = block_sizes(m, n, d, np.dtype(dtype).itemsize)
     tile = np.empty((q_block, r_block), dtype=dtype)
     hits = np.zeros(q_block * r_block + 8, dtype=bool)
-    for r0 in range(start, stop, r_block):
-        r1 = min(r0 + r_block, stop)
-        Xb = X[r0:r1]
-        width = r1 - r0
-        mask = None if allowed is None else ~allowed[r0:r1]
-        if mask is not None and mask.all():
+    # an overflow (a huge stored vector) gives an inf score, skipped below: no warning
+    with np.errstate(over="ignore", invalid="ignore"):
+        for r0 in range(start, stop, r_block):
+            r1 = min(r0 + r_block, stop)
+            Xb = X[r0:r1]
+            width = r1 - r0
+            mask = None if allowed is None else ~allowed[r0:r1]
+            if mask is not None and mask.all():
+                if progress is not None:
+                    progress(width)
+                continue
+            for q0 in range(0, m, q_block):
+                q1 = min(q0 + q_block, m)
+                S = tile[: q1 - q0, :width]
+                np.matmul(Q[q0:q1], Xb.T, out=S)
+                if col_scale is not None:
+                    S *= col_scale[r0:r1]
+                if col_offset is not None:
+                    S += col_offset[r0:r1]
+                if mask is not None:
+                    S[:, mask] = -np.inf
+                t = thresh[q0:q1]
+                full = best_s[q0:q1, k - 1] > -np.inf
+                if not full.all():
+                    # some queries have fewer than k results yet: take the block's own k-th
+                    if width > k:
+                        # a NaN sorts last in np.partition and would pose as the k-th best:
+                        # take the k-th among the finite scores only
+                        P = S if all_finite(S) else np.where(np.isfinite(S), S, -np.inf)
+                        kth = np.partition(P, width - k, axis=1)[:, width - k]
+                        t = np.maximum(t, kth)
+                        t[kth == -np.inf] = lowest
+                found = _hits(S, t, hits)
+                if found is None:
+                    continue
+                rows, cols = found
+                vals = S[rows, cols]
+                finite = np.isfinite(vals)  # +inf (an overflow) never displaces a finite score
+                if not finite.all():
+                    rows, cols, vals = rows[finite], cols[finite], vals[finite]
+                    if rows.size == 0:
+                        continue
+                cand_ids = (ids[r0 + cols] if ids is not None else (r0 + cols).astype(np.int64))
+                _merge(best_s, best_i, thresh, q0, rows, vals, cand_ids, k, lowest)
             if progress is not None:
                 progress(width)
-            continue
-        for q0 in range(0, m, q_block):
-            q1 = min(q0 + q_block, m)
-            S = tile[: q1 - q0, :width]
-            np.matmul(Q[q0:q1], Xb.T, out=S)
-            if col_scale is not None:
-                S *= col_scale[r0:r1]
-            if col_offset is not None:
-                S += col_offset[r0:r1]
-            if mask is not None:
-                S[:, mask] = -np.inf
-            t = thresh[q0:q1]
-            full = best_s[q0:q1, k - 1] > -np.inf
-            if not full.all():
-                # some queries have fewer than k results yet: take the block's own k-th
-                if width > k:
-                    kth = np.partition(S, width - k, axis=1)[:, width - k]
-                    t = np.maximum(t, kth)
-                    t[kth == -np.inf] = lowest
-            found = _hits(S, t, hits)
-            if found is None:
-                continue
-            rows, cols = found
-            cand_ids = (ids[r0 + cols] if ids is not None else (r0 + cols).astype(np.int64))
-            _merge(best_s, best_i, thresh, q0, rows, S[rows, cols], cand_ids, k, lowest)
-        if progress is not None:
-            progress(width)
     return _finish(best_i, best_s)
-
-
 
 
 def _hits(S: np.ndarray, t: np.ndarray, buf: np.ndarray):

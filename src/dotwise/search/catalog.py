@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import ShapeError, as_float_array, check_choice, describe
+from .._validation import ShapeError, as_float_array, check_choice, check_k, describe
 from .data import read_csv
-from .index import Index, _check_k
+from .index import Index
 from .results import UnknownIdError
 
-__all__ = ["Catalog", "Match", "Recommendations"]
+__all__ = ["Catalog", "Match", "SimilarItems"]
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,13 @@ class Match:
 
 
 @dataclass(frozen=True)
-class Recommendations:
-    """What :meth:`Catalog.similar` returns: the query and its ranked matches."""
+class SimilarItems:
+    """What :meth:`Catalog.similar` returns: the query and its ranked matches.
+
+    (Called ``Recommendations`` before; that name still works, with a
+    ``DeprecationWarning``, so that it does not clash with
+    :class:`dotwise.recommend.Recommendations`.)
+    """
 
     query: str
     matches: list[Match]
@@ -338,19 +343,54 @@ class Catalog:
 
     # ------------------------------------------------------------------ search
     def similar(self, name: str, k: int = 10, *, where: dict[str, str] | None = None,
-                n_drivers: int = 3) -> Recommendations:
-        """The ``k`` items most similar to the item called ``name``.
+                n_drivers: int = 3) -> SimilarItems:
+        r"""The ``k`` items most similar to the item called ``name``, with why.
 
-        The item itself (and other rows with the same name, e.g. re-releases)
-        is left out. If several items share the name, the first is used
-        (pass ``where={"artist": "…"}`` to choose); ``note`` says so.
+        The item's weighted z-scores :math:`z` are searched in the catalog's
+        index (cosine by default: :math:`\hat z_q \cdot \hat z_x`). The item
+        itself, and other rows with the same name (re-releases), are left out;
+        a match with the same name and first metadata value as an earlier one
+        is shown once. If several items share the name, the first is used
+        (pass ``where={"artist": "…"}`` to choose) and ``note`` says so.
+
+        Parameters
+        ----------
+        name : str
+            The item's key, matched case-insensitively.
+        k : int, default=10
+            How many matches to return (fewer if the catalog is smaller).
+        where : dict of str -> str, optional
+            Metadata values the item must have, e.g. ``{"artist": "Adele"}``.
+        n_drivers : int, default=3
+            How many features to report per match as its drivers.
 
         Returns
         -------
-        Recommendations
-            Ranked matches with their score and the features driving each.
+        SimilarItems
+            Ranked matches (:class:`Match`: rank, name, score, row, drivers,
+            metadata), best first.
+
+        Raises
+        ------
+        UnknownIdError
+            (a ``KeyError``) if no item has that name (with ``where``); the
+            message suggests close names.
+        ValueError
+            If ``k`` is not a positive integer or ``where`` names an unknown column.
+        TypeError
+            If ``name`` is not a string.
+
+        Examples
+        --------
+        >>> cat = Catalog(["calm", "loud", "louder", "soft"],
+        ...               [[0.1, 60], [0.9, 170], [0.95, 180], [0.2, 70]], ["energy", "tempo"])
+        >>> recs = cat.similar("loud", k=2)
+        >>> recs.names
+        ['louder', 'soft']
+        >>> recs[0].drivers[0][0] in ("energy", "tempo")
+        True
         """
-        k = _check_k(k)
+        k = check_k(k)
         rows = self.rows_of(name, where)
         note = ""
         if len(rows) > 1 and self.metadata:
@@ -363,7 +403,7 @@ class Catalog:
                                standardized=True)
 
     def similar_to_vector(self, vector: Any, k: int = 10, *, standardized: bool = False,
-                          exclude: Sequence[str] = (), n_drivers: int = 3) -> Recommendations:
+                          exclude: Sequence[str] = (), n_drivers: int = 3) -> SimilarItems:
         """The ``k`` items closest to a feature vector, e.g. a :meth:`profile`.
 
         Parameters
@@ -373,7 +413,7 @@ class Catalog:
         exclude : sequence of str
             Item names to leave out (e.g. the songs the profile was built from).
         """
-        k = _check_k(k)
+        k = check_k(k)
         v = as_float_array(vector, "vector", ndim=1)
         if v.shape[0] != len(self.feature_names):
             raise ShapeError(f"vector must have {len(self.feature_names)} values "
@@ -386,7 +426,7 @@ class Catalog:
                                standardized=True)
 
     def _recommend(self, z: np.ndarray, k: int, *, exclude: set[int], query: str,
-                   n_drivers: int, note: str = "", standardized: bool = True) -> Recommendations:
+                   n_drivers: int, note: str = "", standardized: bool = True) -> SimilarItems:
         first_meta = next(iter(self.metadata), None)
         fetch = min(len(self), k + len(exclude) + 2 * k + 5)
         result = self.index.search(z, k=fetch)
@@ -405,7 +445,7 @@ class Catalog:
                                  {c: v[i] for c, v in self.metadata.items()}))
             if len(matches) == k:
                 break
-        return Recommendations(query, matches, self.metric, note)
+        return SimilarItems(query, matches, self.metric, note)
 
     def _drivers(self, z: np.ndarray, row: int, n: int) -> list[tuple[str, float, str]]:
         e = self.index.explain(z, row)
@@ -417,3 +457,12 @@ class Catalog:
             else:
                 out.append((self.feature_names[d], c, "high" if q[d] > 0 else "low"))
         return out
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Recommendations":
+        warnings.warn("dotwise.search.Recommendations was renamed SimilarItems (recommend has "
+                      "its own Recommendations); the old name will be removed in the next "
+                      "release", DeprecationWarning, stacklevel=2)
+        return SimilarItems
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

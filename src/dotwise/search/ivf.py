@@ -14,20 +14,25 @@ data clusters, so measure it with :func:`~dotwise.search.recall_at_k`.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._native import all_finite
 from .._threads import one_blas_thread
 from .._validation import NotFittedError, check_int
 from ._kernel import topk_blocked, topk_dense
-from .index import FilterLike, Index, _as_queries, _check_k, _scores_out, _unit_rows
+from ._query import FilterLike
+from .index import Index, _State
 from .results import SearchResult
+from .storage import register_kind
 
 __all__ = ["IVFIndex"]
 
 
+@register_kind("ivf", files=("vectors", "ids", "sq_norms", "centroids", "offsets"))
 class IVFIndex(Index):
     r"""Inverted-file index: k-means lists, search only the ``n_probe`` nearest.
 
@@ -37,12 +42,20 @@ class IVFIndex(Index):
     metric : {"cosine", "dot", "l2"}, default="cosine"
     n_lists : int, default=100
         Number of k-means cells. A common choice is about :math:`\sqrt{n}`.
-    n_probe : int, default=8
-        Lists visited per query (``1 <= n_probe <= n_lists``); more lists,
-        higher recall, slower search. Can be overridden per search.
+    n_probe : int, optional
+        Lists visited per query (``1 <= n_probe <= n_lists``; default
+        ``min(8, n_lists)``); more lists, higher recall, slower search. Can be
+        overridden per search.
     dtype : {"float32", "float64"}, default="float32"
     random_state : int, default=0
         Seed of the k-means initialisation.
+
+    All arguments after ``dim`` are keyword-only (the positional spelling
+    still works in this release, with a ``DeprecationWarning``).
+
+    Thread safety and failures are as for :class:`Index`: searches in other
+    threads during ``add``, ``remove`` or ``train`` see the index before or
+    after the call, and a call that raises changes nothing.
 
     Notes
     -----
@@ -68,33 +81,97 @@ class IVFIndex(Index):
 
     kind = "ivf"
 
-    def __init__(self, dim: int, metric: str = "cosine", n_lists: int = 100, n_probe: int = 8,
-                 dtype: str = "float32", random_state: int = 0, max_train: int = 100_000):
+    _POSITIONAL = ("metric", "n_lists", "n_probe", "dtype", "random_state", "max_train")
+
+    def __init__(self, dim: int, *args: Any, metric: str = "cosine", n_lists: int = 100,
+                 n_probe: int | None = None, dtype: str = "float32", random_state: int = 0,
+                 max_train: int = 100_000):
+        if args:
+            if len(args) > len(self._POSITIONAL):
+                raise TypeError(f"IVFIndex takes at most {len(self._POSITIONAL) + 1} "
+                                f"positional arguments, got {len(args) + 1}")
+            names = self._POSITIONAL[: len(args)]
+            warnings.warn(
+                f"passing {', '.join(names)} to IVFIndex positionally is deprecated and will "
+                f"stop working in the next release; write IVFIndex(dim, "
+                f"{', '.join(f'{n}=...' for n in names)})", DeprecationWarning, stacklevel=2)
+            given = dict(zip(names, args, strict=False))
+            metric = given.get("metric", metric)
+            n_lists = given.get("n_lists", n_lists)
+            n_probe = given.get("n_probe", n_probe)
+            dtype = given.get("dtype", dtype)
+            random_state = given.get("random_state", random_state)
+            max_train = given.get("max_train", max_train)
         super().__init__(dim, metric=metric, dtype=dtype)
         self.n_lists = check_int(n_lists, "n_lists", minimum=1)
+        if n_probe is None:
+            n_probe = min(8, self.n_lists)
         self.n_probe = check_int(n_probe, "n_probe", minimum=1, maximum=self.n_lists)
         self.random_state = check_int(random_state, "random_state", minimum=0)
         self.max_train = check_int(max_train, "max_train", minimum=1)
-        self._offsets = np.zeros(self.n_lists + 1, dtype=np.int64)
+        self._state.extra["offsets"] = np.zeros(self.n_lists + 1, dtype=np.int64)
 
     @property
     def is_trained(self) -> bool:
-        return hasattr(self, "centroids_")
+        return self._state.extra.get("centroids") is not None
+
+    @property
+    def centroids_(self) -> np.ndarray:
+        """The k-means centroids, shape (n_lists, dim) (unit length for cosine)."""
+        C = self._state.extra.get("centroids")
+        if C is None:
+            raise AttributeError("centroids_ is set by train(); this IVFIndex is not trained")
+        return C
+
+    @property
+    def _offsets(self) -> np.ndarray:
+        return self._state.extra["offsets"]
 
     @property
     def list_sizes(self) -> np.ndarray:
         """Number of vectors in each list, shape (n_lists,)."""
-        return np.diff(self._offsets)
+        return np.diff(self._state.extra["offsets"])
 
     def __repr__(self) -> str:
         return (f"IVFIndex(dim={self.dim}, metric={self.metric!r}, n_lists={self.n_lists}, "
                 f"n_probe={self.n_probe}, n={len(self)}, trained={self.is_trained})")
 
     def train(self, vectors: Any) -> IVFIndex:
-        """Fit the k-means quantizer on ``vectors`` (n, dim), n >= n_lists.
+        r"""Fit the k-means quantizer: the ``n_lists`` centroids that split the collection.
 
-        Returns ``self``. Training on a representative sample is enough; at
-        most ``max_train`` randomly chosen rows are used.
+        Runs scikit-learn's :class:`~sklearn.cluster.KMeans` (k-means++
+        seeding up to 256 lists, random seeding above, one run of at most 20
+        Lloyd iterations, seeded by ``random_state``) on at most ``max_train``
+        randomly chosen rows of ``vectors``. For cosine the centroids are then
+        scaled to unit length (spherical k-means). Training on a
+        representative sample is enough. Retraining an index that already
+        holds vectors moves every stored vector to its list under the new
+        centroids.
+
+        Parameters
+        ----------
+        vectors : array_like of shape (n, dim), n >= n_lists
+            Training sample, finite (and not zero for cosine).
+
+        Returns
+        -------
+        IVFIndex
+            ``self``, trained (``is_trained`` is True).
+
+        Raises
+        ------
+        ValueError
+            If there are fewer than ``n_lists`` vectors, or on NaN/Inf or a zero
+            vector with cosine. The index is unchanged when it raises.
+        ShapeError
+            If the vectors do not have ``dim`` columns.
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> ivf = IVFIndex(4, metric="l2", n_lists=3).train(rng.standard_normal((60, 4)))
+        >>> ivf.is_trained, ivf.centroids_.shape
+        (True, (3, 4))
         """
         from sklearn.cluster import KMeans
 
@@ -116,76 +193,94 @@ class IVFIndex(Index):
             norms = np.linalg.norm(C, axis=1)
             norms[norms == 0] = 1.0
             C = C / norms[:, None]
-        self.centroids_ = np.ascontiguousarray(C)
-        self._centroid_sq = np.einsum("ij,ij->i", C, C)
+        C = np.ascontiguousarray(C)
+        with self._write_lock:
+            st = self._state
+            extra = {**st.extra, "centroids": C, "centroid_sq": np.einsum("ij,ij->i", C, C)}
+            buf, ids, sq = st.arrays()
+            if st.n:
+                st.verify()
+                lists = self._assign(buf, extra)
+                self._state = self._sorted(buf, ids, sq, lists, extra)
+            else:
+                self._state = _State(st.buf, st.ids, st.sq, 0, extra=extra)
         return self
 
-    def _check_trained(self) -> None:
-        if not self.is_trained:
+    def _check_searchable(self, st: _State) -> None:
+        if st.extra.get("centroids") is None:
             raise NotFittedError("This IVFIndex is not trained yet; call 'train' with a sample "
                                  "of vectors first")
 
-    def _coarse(self, Q: np.ndarray, n: int) -> np.ndarray:
+    def _check_trained(self) -> None:
+        self._check_searchable(self._state)
+
+    def _coarse(self, Q: np.ndarray, n: int, extra: dict[str, Any] | None = None
+                ) -> np.ndarray:
         """The ``n`` best lists for each query, shape (m, n)."""
-        offset = -0.5 * self._centroid_sq if self.metric == "l2" else None
-        lists, _ = topk_blocked(self.centroids_, Q, n, col_offset=offset)
+        extra = self._state.extra if extra is None else extra
+        offset = -0.5 * extra["centroid_sq"] if self.metric == "l2" else None
+        lists, _ = topk_blocked(extra["centroids"], Q, n, col_offset=offset)
         return lists
+
+    def _assign(self, X: np.ndarray, extra: dict[str, Any]) -> np.ndarray:
+        out = np.empty(X.shape[0], dtype=np.int64)
+        for s in range(0, X.shape[0], 65536):
+            out[s:s + 65536] = self._coarse(X[s:s + 65536], 1, extra)[:, 0]
+        return out
+
+    @staticmethod
+    def _row_lists_of(st: _State) -> np.ndarray:
+        off = st.extra["offsets"]
+        return np.repeat(np.arange(off.size - 1, dtype=np.int64), np.diff(off))
 
     def _row_lists(self) -> np.ndarray:
         """The list of each stored row, shape (n,) (rows are sorted by list)."""
-        return np.repeat(np.arange(self.n_lists, dtype=np.int64), self.list_sizes)
+        return self._row_lists_of(self._state)
+
+    def _sorted(self, buf: np.ndarray, ids: np.ndarray, sq: np.ndarray, lists: np.ndarray,
+                extra: dict[str, Any]) -> _State:
+        order = np.argsort(lists, kind="stable")
+        offsets = np.r_[0, np.cumsum(np.bincount(lists, minlength=self.n_lists))]
+        return _State(np.ascontiguousarray(buf[order]), ids[order].copy(), sq[order].copy(),
+                      ids.shape[0], extra={**extra, "offsets": offsets.astype(np.int64)})
 
     def add(self, vectors: Any, ids: Any = None, *, upsert: bool = False) -> None:
         """Assign vectors to their nearest list and add them (see :meth:`Index.add`).
 
         The storage stays sorted by list, so every call moves the collection
-        once: add in large batches rather than one vector at a time.
+        once: add in large batches rather than one vector at a time. With
+        ``upsert`` a replaced vector moves to the list of its new value.
+        Everything is checked before anything changes: a call that raises
+        leaves the index exactly as it was.
         """
-        self._check_trained()
-        if upsert and ids is not None and self._n:
-            wanted = self._as_ids(ids)
-            present = wanted[self._rows_of(wanted, missing_ok=True) >= 0]
-            if present.size:
-                self._prepare(vectors)  # validate before changing anything
-                self.remove(present)
-        n_old = self._n
-        old_lists = self._row_lists()
-        super().add(vectors, ids)
-        n = self._n
-        if n == n_old:
-            return
-        new_lists = np.empty(n - n_old, dtype=np.int64)
-        for s in range(n_old, n, 65536):
-            e = min(s + 65536, n)
-            new_lists[s - n_old:e - n_old] = self._coarse(self._buf[s:e], 1)[:, 0]
-        self._sort_by_list(np.concatenate([old_lists, new_lists]))
+        with self._write_lock:
+            st = self._state
+            self._check_searchable(st)
+            X, new_ids, rows = self._validate_add(st, vectors, ids, upsert)
+            if X.shape[0] == 0:
+                return
+            keep = np.ones(st.n, dtype=bool)
+            keep[rows[rows >= 0]] = False
+            st.verify()
+            buf, ids_old, sq = st.arrays()
+            lists = np.concatenate([self._row_lists_of(st)[keep], self._assign(X, st.extra)])
+            self._state = self._sorted(
+                np.concatenate([buf[keep], X]), np.concatenate([ids_old[keep], new_ids]),
+                np.concatenate([sq[keep], np.einsum("ij,ij->i", X, X)]), lists, st.extra)
 
-    def remove(self, ids: Any) -> None:
-        """Remove vectors by id (see :meth:`Index.remove`)."""
-        ids_arr = self._as_ids(ids)
-        if ids_arr.size == 0:
-            return
-        rows = self._rows_of(ids_arr, what="ids to remove")
-        keep = np.ones(self._n, dtype=bool)
-        keep[rows] = False
-        lists = self._row_lists()[keep]
-        super().remove(ids_arr)
-        self._offsets = np.r_[0, np.cumsum(np.bincount(lists, minlength=self.n_lists))]
+    def _removed(self, st: _State, keep: np.ndarray) -> _State:
+        lists = self._row_lists_of(st)[keep]
+        new = super()._removed(st, keep)
+        new.extra["offsets"] = np.r_[0, np.cumsum(np.bincount(
+            lists, minlength=self.n_lists))].astype(np.int64)
+        return new
 
-    def _sort_by_list(self, lists: np.ndarray) -> None:
-        n = self._n
-        order = np.argsort(lists, kind="stable")
-        self._buf = np.ascontiguousarray(self._buf[:n][order])
-        self._ids_buf = self._ids_buf[:n][order].copy()
-        self._sq_buf = self._sq_buf[:n][order].copy()
-        self._offsets = np.r_[0, np.cumsum(np.bincount(lists, minlength=self.n_lists))]
-        self._lookup = None
-
-    def _arrays_to_save(self) -> dict[str, np.ndarray]:
-        self._check_trained()
-        out = super()._arrays_to_save()
-        out["centroids"] = self.centroids_
-        out["offsets"] = self._offsets
+    def _arrays_to_save(self, st: _State | None = None) -> dict[str, np.ndarray]:
+        st = self._state if st is None else st
+        self._check_searchable(st)
+        out = super()._arrays_to_save(st)
+        out["centroids"] = st.extra["centroids"]
+        out["offsets"] = st.extra["offsets"]
         return out
 
     def _params_to_save(self) -> dict[str, Any]:
@@ -193,21 +288,30 @@ class IVFIndex(Index):
                 "random_state": self.random_state, "max_train": self.max_train}
 
     @classmethod
-    def _from_saved(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray], path: Path):
-        p = meta["params"]
-        index = cls(int(meta["dim"]), metric=meta["metric"], n_lists=int(p["n_lists"]),
-                    n_probe=int(p["n_probe"]), dtype=meta["dtype"],
-                    random_state=int(p["random_state"]), max_train=int(p["max_train"]))
-        index._restore(meta, arrays, path)
+    def _from_saved(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray], path: Path,
+                    check: Any = None):
+        p = meta.get("params")
+        if not isinstance(p, dict):
+            raise ValueError("an ivf index needs its params (n_lists, n_probe, …)")
+        for key in ("n_lists", "n_probe", "random_state", "max_train"):
+            if isinstance(p.get(key), bool) or not isinstance(p.get(key), int):
+                raise ValueError(f"params.{key} must be an integer, got {p.get(key)!r:.40}")
+        index = cls(int(meta["dim"]), metric=meta["metric"], n_lists=p["n_lists"],
+                    n_probe=p["n_probe"], dtype=meta["dtype"], random_state=p["random_state"],
+                    max_train=p["max_train"])
         C, off = arrays["centroids"], arrays["offsets"]
         if C.shape != (index.n_lists, index.dim) or off.shape != (index.n_lists + 1,):
             raise ValueError(f"centroids {C.shape} / offsets {off.shape} do not match "
                              f"n_lists={index.n_lists}")
-        if off[0] != 0 or off[-1] != len(index) or np.any(np.diff(off) < 0):
+        if C.dtype != index.dtype or off.dtype.kind not in "iu":
+            raise ValueError(f"centroids must be {index.dtype} and offsets integers, found "
+                             f"{C.dtype} and {off.dtype}")
+        if off[0] != 0 or off[-1] != int(meta["count"]) or np.any(np.diff(off) < 0):
             raise ValueError("offsets are not a non-decreasing partition of the vectors")
-        index.centroids_ = np.asarray(C)
-        index._centroid_sq = np.einsum("ij,ij->i", index.centroids_, index.centroids_)
-        index._offsets = np.asarray(off, dtype=np.int64)
+        C = np.asarray(C)
+        extra = {"centroids": C, "centroid_sq": np.einsum("ij,ij->i", C, C),
+                 "offsets": np.asarray(off, dtype=np.int64)}
+        index._restore(meta, arrays, path, check, extra=extra)
         return index
 
     def search(self, queries: Any, k: int = 10, filter: FilterLike = None,
@@ -218,33 +322,25 @@ class IVFIndex(Index):
         (default: the index's). Missing matches (too few vectors in the probed
         lists) are padded with id ``-1``.
         """
-        self._check_trained()
-        k = _check_k(k)
         n_probe = self.n_probe if n_probe is None else check_int(
             n_probe, "n_probe", minimum=1, maximum=self.n_lists)
-        Q, single = _as_queries(queries, self.dim, self.dtype)
-        allowed = self._allowed(filter)
-        q_sq = None
-        if self.metric == "cosine":
-            Q = _unit_rows(Q, "queries")
-        elif self.metric == "l2":
-            q_sq = np.einsum("ij,ij->i", Q, Q)
-        probes = self._coarse(Q, n_probe)  # (m, n_probe)
+        return self._run_search(queries, k, filter, n_probe=n_probe)
+
+    def _candidates(self, st: _State, Q: np.ndarray, k: int, allowed: np.ndarray | None,
+                    progress: Any = None, n_probe: int | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        probes = self._coarse(Q, self.n_probe if n_probe is None else n_probe, st.extra)
+        if st.check is not None:
+            off = st.extra["offsets"]
+            for j in np.unique(probes).tolist():
+                st.check.rows(int(off[j]), int(off[j + 1]))
         # many small GEMMs: one BLAS thread avoids the per-call thread start-up
         with one_blas_thread():
-            ids, s = self._search_batch(Q, probes, k, allowed)
-        if self.metric == "cosine":
-            np.clip(s, -1.0, 1.0, out=s, where=ids >= 0)
-        scores = _scores_out(ids, s, self.metric, q_sq)
-        if single:
-            ids, scores = ids[0], scores[0]
-        return SearchResult(ids, scores, self.metric)
-
-    def _offset_for(self, r0: int, r1: int) -> np.ndarray | None:
-        return -0.5 * self._sq_buf[r0:r1] if self.metric == "l2" else None
+            return self._search_batch(Q, probes, k, allowed, st)
 
     def _search_batch(self, Q: np.ndarray, probes: np.ndarray, k: int,
-                      allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                      allowed: np.ndarray | None, st: _State
+                      ) -> tuple[np.ndarray, np.ndarray]:
         """Score each probed list once, for all the queries that probe it (one GEMM).
 
         Each list contributes its k best per query (``argpartition``); the
@@ -253,6 +349,7 @@ class IVFIndex(Index):
         resolved by position in the list.)
         """
         m, n_probe = probes.shape
+        offsets, buf, ids, sq = st.extra["offsets"], st.buf, st.ids, st.sq
         # group the (query, list) pairs by list: each list is scored once, by one GEMM
         flat_lists = probes.ravel()
         order = np.argsort(flat_lists, kind="stable")  # positions q * n_probe + rank
@@ -263,24 +360,26 @@ class IVFIndex(Index):
         for b in range(bounds.size - 1):
             lo, hi = bounds[b], bounds[b + 1]
             j = int(sorted_lists[lo])
-            r0, r1 = int(self._offsets[j]), int(self._offsets[j + 1])
+            r0, r1 = int(offsets[j]), int(offsets[j + 1])
             if r1 == r0:
                 continue
             pos = order[lo:hi]
-            S = Q[pos // n_probe] @ self._buf[r0:r1].T
-            off = self._offset_for(r0, r1)
-            if off is not None:
-                S += off
+            with np.errstate(over="ignore", invalid="ignore"):
+                S = Q[pos // n_probe] @ buf[r0:r1].T
+                if self.metric == "l2":
+                    S += -0.5 * sq[r0:r1]
+            if not all_finite(S):  # a non-finite score is never a candidate
+                S[~np.isfinite(S)] = -np.inf
             if allowed is not None:
                 S[:, ~allowed[r0:r1]] = -np.inf
             size = r1 - r0
             if size > k:
                 part = np.argpartition(S, size - k, axis=1)[:, size - k:]
                 cand_s[pos] = S[np.arange(hi - lo)[:, None], part]
-                cand_i[pos] = self._ids_buf[r0:r1][part]
+                cand_i[pos] = ids[r0:r1][part]
             else:
                 cand_s[pos, :size] = S
-                cand_i[pos, :size] = self._ids_buf[r0:r1]
+                cand_i[pos, :size] = ids[r0:r1]
         S = cand_s.reshape(m, n_probe * k)
         I = cand_i.reshape(m, n_probe * k)  # noqa: E741
         S[I < 0] = -np.inf

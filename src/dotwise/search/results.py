@@ -1,4 +1,4 @@
-r"""What a search returns: :class:`SearchResult`, :class:`Explanation` and recall.
+r"""What a search returns: :class:`SearchResult`, :class:`MatchExplanation` and recall.
 
 Scores follow one rule: for ``metric="cosine"`` and ``"dot"`` a score is a
 similarity (higher is better, results in descending order); for ``"l2"`` it is
@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import ShapeError, describe
+from .._validation import ShapeError, check_k, describe
 
-__all__ = ["Explanation", "SearchResult", "UnknownIdError", "recall_at_k"]
+__all__ = ["MatchExplanation", "SearchResult", "UnknownIdError", "recall_at_k"]
 
 
 class UnknownIdError(KeyError):
@@ -84,7 +84,7 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
-class Explanation:
+class MatchExplanation:
     r"""Why a vector matches a query: the score split over the dimensions.
 
     For ``dot`` the contributions are :math:`q_i x_i`; for ``cosine`` the same
@@ -159,8 +159,7 @@ def recall_at_k(found: Any, truth: Any, k: int | None = None) -> float:
                          f"shape {f.shape}, truth has shape {t.shape}")
     if k is None:
         k = t.shape[1]
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    k = check_k(k)
     f, t = f[:, :k], t[:, :k]
     total = 0.0
     for fr, tr in zip(f, t, strict=False):
@@ -170,3 +169,14 @@ def recall_at_k(found: Any, truth: Any, k: int | None = None) -> float:
             continue
         total += np.intersect1d(fr[fr >= 0], tr).size / tr.size
     return total / f.shape[0]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Explanation":
+        import warnings
+
+        warnings.warn("dotwise.search.Explanation was renamed MatchExplanation (recommend has "
+                      "its own Explanation); the old name will be removed in the next release",
+                      DeprecationWarning, stacklevel=2)
+        return MatchExplanation
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
