@@ -116,7 +116,7 @@ class TourContext:
 
         path = self.out_dir / f"{self.section.key}-{name}.png"
         with atomic_open(path, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=110, bbox_inches="tight")
+            fig.savefig(fh, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
         plt.close(fig)
         self.console.print(f"  [dim]figure → {path}[/dim]")
         self._outcome.blocks.append(_Block("figure", {"file": path.name, "caption": caption}))
@@ -130,11 +130,19 @@ class TourContext:
         data = (data * 255 + 0.5).astype(np.uint8)
         if data.ndim == 3 and data.shape[2] == 1:
             data = data[:, :, 0]
+        picture = Image.fromarray(data)
+        # small images are enlarged by a whole factor, pixel for pixel, so that a reader sees
+        # the pixels (compression artifacts, filter edges) instead of a blur
+        factor = max(1, IMAGE_WIDTH // max(picture.width, 1))
+        if factor > 1:
+            picture = picture.resize((picture.width * factor, picture.height * factor),
+                                     Image.NEAREST)
         path = self.out_dir / f"{self.section.key}-{name}.png"
         with atomic_open(path, "wb") as fh:
-            Image.fromarray(data).save(fh, format="PNG")
+            picture.save(fh, format="PNG")
         self.console.print(f"  [dim]image → {path}[/dim]")
-        self._outcome.blocks.append(_Block("figure", {"file": path.name, "caption": caption}))
+        self._outcome.blocks.append(_Block("figure", {"file": path.name, "caption": caption,
+                                                      "pixels": factor > 1}))
         return path
 
     def check(self, label: str, ok: bool, detail: str = "") -> bool:
@@ -145,6 +153,13 @@ class TourContext:
                            highlight=False)
         self._outcome.blocks.append(_Block("check", {"label": label, "ok": ok, "detail": detail}))
         return ok
+
+
+#: Figures are saved at this resolution: a 6-inch-wide figure is about 1000 px, sharp on
+#: screen and in print.
+FIGURE_DPI = 170
+#: Image arrays narrower than this are enlarged by a whole factor (nearest neighbour).
+IMAGE_WIDTH = 900
 
 
 def _cell(value: Any) -> str:
@@ -232,17 +247,27 @@ def run_tour(out_dir: str | Path = "tour-report", *, only: Sequence[str] | None 
 
 
 _CSS = """
-body{font-family:system-ui,sans-serif;max-width:980px;margin:2rem auto;padding:0 1rem;
-color:#1d2433;line-height:1.5}
-h1{margin-bottom:0}h2{border-bottom:2px solid #e3e8f0;padding-bottom:.3rem;margin-top:2.5rem}
-table{border-collapse:collapse;margin:1rem 0;font-size:.92rem}
-th,td{border:1px solid #d6dce6;padding:.3rem .6rem;text-align:right}
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1040px;
+margin:2rem auto;padding:0 1.2rem;color:#1d2433;line-height:1.6;font-size:17px}
+h1{margin-bottom:.2rem;font-size:2.2rem}
+h2{border-bottom:2px solid #e3e8f0;padding-bottom:.3rem;margin-top:3rem}
+code,.num{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.9em}
+code{background:#f3f6fa;padding:.05rem .3rem;border-radius:3px}
+table{border-collapse:collapse;margin:1rem 0;font-size:.92rem;font-variant-numeric:tabular-nums}
+th,td{border:1px solid #d6dce6;padding:.35rem .7rem;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f3f6fa}
-caption{caption-side:top;text-align:left;font-weight:600;padding:.3rem 0}
-.check{margin:.1rem 0}.ok{color:#157347}.bad{color:#b02a37;font-weight:600}
-figure{margin:1rem 0}img{max-width:100%;border:1px solid #e3e8f0}
-figcaption{color:#5a6475;font-size:.9rem}.time{color:#8a93a3;font-size:.85rem}
-.err{background:#fde8ea;padding:.6rem;border-radius:4px}
+caption{caption-side:top;text-align:left;font-weight:600;padding:.3rem 0;white-space:nowrap}
+.summary{color:#3c4659}.check{margin:.15rem 0}.ok{color:#157347}
+.bad{color:#b02a37;font-weight:600}
+figure{margin:1.2rem 0}img{max-width:100%;height:auto;border:1px solid #e3e8f0}
+img.pixels{image-rendering:pixelated}
+figcaption{color:#5a6475;font-size:.92rem;margin-top:.3rem}
+.time{color:#8a93a3;font-size:.85rem}.err{background:#fde8ea;padding:.6rem;border-radius:4px}
+nav ol{columns:2;column-gap:2.5rem;padding-left:1.4rem}nav li{margin:.15rem 0}
+nav .sum{display:block;color:#5a6475;font-size:.88rem}
+@media (max-width:700px){nav ol{columns:1}body{font-size:16px}}
+@media print{body{max-width:none;font-size:11pt}h2{break-before:page}
+figure,table{break-inside:avoid}a{color:inherit;text-decoration:none}}
 """
 
 
@@ -257,20 +282,26 @@ def _render_html(outcomes: list[SectionOutcome]) -> str:
         "<h1>dotwise tour</h1>",
         f"<p class='time'>dotwise {esc(__version__)} · generated "
         f"{esc(time.strftime('%Y-%m-%d %H:%M'))}</p>",
-        "<ul>",
+        f"<p>{len(outcomes)} sections, "
+        f"{sum(1 for o in outcomes for b in o.blocks if b.kind == 'check')} checks — each "
+        "check is a property dotwise verified while the section ran.</p>",
+        "<nav><ol>",
     ]
     for o in outcomes:
         status = "✓" if o.error is None and not o.failed_checks else "✗"
-        parts.append(f"<li><a href='#{esc(o.section.key)}'>{esc(o.section.title)}</a> {status}</li>")
-    parts.append("</ul>")
+        summary = f"<span class='sum'>{esc(o.section.summary)}</span>" if o.section.summary \
+            else ""
+        parts.append(f"<li><a href='#{esc(o.section.key)}'>{esc(o.section.title)}</a> "
+                     f"{status}{summary}</li>")
+    parts.append("</ol></nav>")
     for o in outcomes:
         parts.append(f"<h2 id='{esc(o.section.key)}'>{esc(o.section.title)}</h2>")
         if o.section.summary:
-            parts.append(f"<p><em>{esc(o.section.summary)}</em></p>")
+            parts.append(f"<p class='summary'><em>{_prose(o.section.summary)}</em></p>")
         for b in o.blocks:
             p = b.payload
             if b.kind == "text":
-                parts.append(f"<p>{esc(_strip_markup(p['text']))}</p>")
+                parts.append(f"<p>{_prose(_strip_markup(p['text']))}</p>")
             elif b.kind == "table":
                 head = "".join(f"<th>{esc(c)}</th>" for c in p["columns"])
                 body = "".join(
@@ -280,8 +311,10 @@ def _render_html(outcomes: list[SectionOutcome]) -> str:
                 parts.append(f"<table><caption>{esc(p['title'])}</caption>"
                              f"<tr>{head}</tr>{body}</table>")
             elif b.kind == "figure":
-                parts.append(f"<figure><img src='{esc(p['file'])}' alt='{esc(p['caption'])}'>"
-                             f"<figcaption>{esc(p['caption'])}</figcaption></figure>")
+                cls = " class='pixels'" if p.get("pixels") else ""
+                parts.append(f"<figure><img{cls} src='{esc(p['file'])}' "
+                             f"alt='{esc(p['caption'])}'>"
+                             f"<figcaption>{_prose(p['caption'])}</figcaption></figure>")
             elif b.kind == "check":
                 cls, mark = ("ok", "✓") if p["ok"] else ("bad", "✗")
                 detail = f" ({esc(p['detail'])})" if p["detail"] else ""
@@ -291,6 +324,25 @@ def _render_html(outcomes: list[SectionOutcome]) -> str:
         parts.append(f"<p class='time'>{o.seconds:.1f} s</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _prose(text: str) -> str:
+    """Escaped text in which `backticked` spans and dotwise calls read as code."""
+    import re
+
+    out = []
+    for i, piece in enumerate(re.split(r"`([^`]+)`", text)):
+        if i % 2:
+            out.append(f"<code>{html.escape(piece)}</code>")
+        else:
+            escaped = html.escape(piece)
+            # dw.name(...), method='qr', a_function(…) written without backticks
+            escaped = re.sub(r"\b((?:dw|np|numpy|scipy|dotwise)\.[\w.]+(?:\([^()]{0,60}\))?"
+                             r"|\w+\(\w+=[^()\s]{1,40}\)"
+                             r"|\w+=(?:&#x27;|')[\w.-]+(?:&#x27;|'))",
+                             r"<code>\1</code>", escaped)
+            out.append(escaped)
+    return "".join(out)
 
 
 def _strip_markup(text: str) -> str:

@@ -39,12 +39,18 @@ def run(ctx: TourContext) -> None:
 
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4.2, 3.4))
-    ax.quiver([0, 0, 0], [0, 0, 0], [u[0], v[0], proj[0]], [u[1], v[1], proj[1]],
-              angles="xy", scale_units="xy", scale=1, color=["#2b6cb0", "#c05621", "#2f855a"])
+    fig, ax = plt.subplots(figsize=(5.6, 4.4))
+    # v is drawn wide and pale under the projection (which lies along it), so both show
+    ax.quiver([0], [0], [v[0]], [v[1]], angles="xy", scale_units="xy", scale=1,
+              color="#f6ad55", width=0.024, headwidth=2.2, headlength=2.6, zorder=1)
+    ax.quiver([0, 0], [0, 0], [u[0], proj[0]], [u[1], proj[1]], angles="xy",
+              scale_units="xy", scale=1, color=["#2b6cb0", "#2f855a"], width=0.012, zorder=2)
     ax.plot([proj[0], u[0]], [proj[1], u[1]], "k--", lw=1)
-    ax.text(u[0], u[1] + 0.1, "u"), ax.text(v[0], v[1] - 0.35, "v")
-    ax.text(proj[0] / 2, 0.15, "proj_v u", color="#2f855a")
+    ax.text(u[0] + 0.1, u[1] + 0.1, "u", color="#2b6cb0", fontsize=12)
+    ax.text(v[0] + 0.1, v[1] - 0.35, "v", color="#c05621", fontsize=12)
+    ax.text(proj[0] / 2 - 0.4, -0.45, "proj_v u", color="#2f855a", fontsize=11)
+    ax.plot([proj[0] - 0.25, proj[0] - 0.25, proj[0]], [0, 0.25, 0.25], "k-", lw=0.8)  # right angle
+    ax.text((proj[0] + u[0]) / 2 + 0.1, (proj[1] + u[1]) / 2, "u − proj", fontsize=10)
     ax.set_xlim(-0.5, 5), ax.set_ylim(-0.7, 4.7), ax.set_aspect("equal"), ax.grid(alpha=0.3)
     ctx.figure("projection", fig, "u, v, the projection of u on v and the perpendicular residual")
 

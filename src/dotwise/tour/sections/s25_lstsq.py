@@ -95,7 +95,7 @@ def run(ctx: TourContext) -> None:
         warnings.simplefilter("always", dw.IllConditionedWarning)
         res3 = dw.lstsq(A3, b)
     ctx.text(f"A fourth column equal to t + t² makes A rank-deficient. method='qr' refuses: "
-             f"“{refusal[:150]}…”. auto switches to the SVD and returns the minimum-norm "
+             f"“{_first_sentence(refusal)}”. auto switches to the SVD and returns the minimum-norm "
              f"solution (method={res3.method!r}, rank {res3.rank}), with a warning.")
     ctx.check("rank deficiency: qr raises LinAlgError with advice; auto → svd and warns",
               "method='svd'" in refusal and res3.method == "svd" and res3.rank == 3
@@ -124,3 +124,12 @@ SECTION = Section(
     summary="Normal equations, QR, SVD and pinv agree on easy problems; conditioning "
             "separates them, and lstsq(method='auto') picks the fast one only when it is safe.",
 )
+
+
+def _first_sentence(message: str, limit: int = 200) -> str:
+    """The message up to its first sentence end (never cut mid-word)."""
+    cut = message.find(". ")
+    text = message if cut < 0 else message[: cut + 1]
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " …"
+    return text

@@ -63,9 +63,9 @@ def run(ctx: TourContext) -> None:
     same = bool(np.array_equal(by_cos.ids, by_l2.ids))
     gap = float(np.max(np.abs(by_l2.scores ** 2 - (2 - 2 * by_cos.scores))))
     ctx.table("cosine vs L2 on normalised vectors (first query)",
-              ["rank", "id (cosine)", "cosine", "id (L2)", "L2 distance", "2 − 2·cos"],
+              ["rank", "id (cosine)", "cosine", "id (L2)", "‖x − y‖²", "2 − 2·cos"],
               [[r + 1, int(by_cos.ids[0, r]), float(by_cos.scores[0, r]), int(by_l2.ids[0, r]),
-                float(by_l2.scores[0, r]), float(2 - 2 * by_cos.scores[0, r])]
+                float(by_l2.scores[0, r]) ** 2, float(2 - 2 * by_cos.scores[0, r])]
                for r in range(5)])
     ctx.check("cosine and L2 give the same ranking on unit vectors", same,
               f"max |‖x−y‖² − (2 − 2cos)| = {gap:.1e}")
