@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _native
 from .._validation import (
     ShapeError,
     as_float_array,
@@ -36,7 +37,6 @@ from .._validation import (
     check_positive,
     not_finite_error,
 )
-from .. import _native
 from ._engine import MODES, NonFiniteInput, plan_kernel
 from ._engine import correlate3 as _correlate3
 
