@@ -254,12 +254,12 @@ def test_compression_report_rows_and_plot(photo):
 def test_block_files_from_the_earlier_encoder_settings_still_decode(monkeypatch):
     """The LZMA encoder settings changed (faster, smaller); files written with the old
     ones (preset 6) must decode to the same image."""
-    from dotwise.image import compress
+    from dotwise.image import _codec
 
     img = sample_image("china", max_size=96)
     new = block_compress(img, quality=80)
-    monkeypatch.setattr(compress, "_LZMA_ENCODE", compress._LZMA_DECODE)   # the old encoder
+    monkeypatch.setattr(_codec, "LZMA_ENCODE", _codec.LZMA_DECODE)   # the old encoder
     old = block_compress(img, quality=80)
     assert old.to_bytes() != new.to_bytes()
-    back = compress.CompressedImage.from_bytes(old.to_bytes())
+    back = CompressedImage.from_bytes(old.to_bytes())
     np.testing.assert_array_equal(back.decompress(), new.decompress())
