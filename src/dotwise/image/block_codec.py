@@ -24,6 +24,7 @@ from .._validation import DataFormatError, check_choice, check_int, check_positi
 from ._codec import check_img, check_ratio, pack_lzma, quantize_rows, unpack_lzma
 from ._engine import _get_pool
 from .compressed import CompressedImage, register_codec
+from .metrics import psnr
 
 __all__ = ["block_compress", "dct_matrix", "quantization_tables"]
 
@@ -310,14 +311,24 @@ def _block_compress(img, quality, ratio, basis, subsampling) -> CompressedImage:
     klt = None
     if basis == "klt":
         klt = _klt_basis(_blocks(arr.mean(axis=2) * 255.0 - 128.0)[0])
-    cache: dict[bool, tuple[bytes, list]] = {}
+    transforms: dict[bool, tuple[bytes, list]] = {}
+
+    def transform(sub: bool) -> tuple[bytes, list]:
+        """The basis bytes and the coefficients, computed once per chroma resolution."""
+        if sub not in transforms:
+            transforms[sub] = _block_transform(arr, sub, basis, klt)
+        return transforms[sub]
+
+    encodes: dict[tuple[float, bool], CompressedImage] = {}
 
     def encode(q: float, sub: bool) -> CompressedImage:
-        if sub not in cache:
-            cache[sub] = _block_transform(arr, sub, basis, klt)
-        extra, coefs = cache[sub]
-        payload = _block_encode(coefs, extra, q, sub, basis)
-        return CompressedImage("block", (h, w, c), payload, _block_params(payload, (h, w, c)))
+        """The file at quality ``q``, encoded once (the bisection revisits qualities)."""
+        if (q, sub) not in encodes:
+            extra, coefs = transform(sub)
+            payload = _block_encode(coefs, extra, q, sub, basis)
+            encodes[q, sub] = CompressedImage("block", (h, w, c), payload,
+                                              _block_params(payload, (h, w, c)))
+        return encodes[q, sub]
 
     def sub_for(q: float) -> bool:
         return c == 3 and (subsampling == "4:2:0" or (subsampling == "auto" and q < 90))
@@ -332,13 +343,10 @@ def _block_compress(img, quality, ratio, basis, subsampling) -> CompressedImage:
 
     def fit(sub: bool) -> CompressedImage:
         """The largest integer quality whose file fits: an entropy model guides, LZMA decides."""
-        estimate = _size_model(cache_for(sub)[1])
-        results: dict[int, CompressedImage] = {}
+        estimate = _size_model(transform(sub)[1])
 
         def get(q: int) -> CompressedImage:
-            if q not in results:
-                results[q] = encode(q, sub)
-            return results[q]
+            return encode(q, sub)
 
         q = max(1, _largest_q(lambda q: estimate(q) <= target))
         scale = get(q).nbytes / max(estimate(q), 1.0)      # calibrate the model once
@@ -355,11 +363,6 @@ def _block_compress(img, quality, ratio, basis, subsampling) -> CompressedImage:
                     f"(quality 1 gives {get(1).ratio:.4f}); ask for a larger ratio")
         return get(q)
 
-    def cache_for(sub: bool):
-        if sub not in cache:
-            cache[sub] = _block_transform(arr, sub, basis, klt)
-        return cache[sub]
-
     if c == 1 or subsampling != "auto":
         return fit(c == 3 and subsampling == "4:2:0")
     # both chroma resolutions are fitted at once (LZMA and NumPy release the GIL);
@@ -367,7 +370,7 @@ def _block_compress(img, quality, ratio, basis, subsampling) -> CompressedImage:
     pending = _get_pool().submit(fit, False)
     best = fit(True)
     other = pending.result()
-    if _psnr_raw(arr, other.decompress()) > _psnr_raw(arr, best.decompress()):
+    if psnr(arr, other.decompress()) > psnr(arr, best.decompress()):
         best = other
     return best
 
@@ -401,12 +404,6 @@ def _size_model(coefs: list[tuple[np.ndarray, bool]]):
         return bits / 8.0
     return estimate
 
-
-
-def _psnr_raw(a: np.ndarray, b: np.ndarray) -> float:
-    b = b[:, :, None] if b.ndim == 2 else b
-    err = float(np.mean((a - b) ** 2))
-    return float("inf") if err == 0 else 10 * np.log10(1.0 / err)
 
 
 register_codec("block", _block_decode, _block_params)
