@@ -23,9 +23,10 @@ the file header in :mod:`.dwz`. This module gathers the public names.
 
 from __future__ import annotations
 
+from ..linalg import randomized_svd
 from .block_codec import block_compress, dct_matrix, quantization_tables
 from .compressed import CompressedImage, load_compressed, save_compressed
-from .svd_codec import randomized_svd, svd_compress
+from .svd_codec import svd_compress
 
 __all__ = [
     "CompressedImage",

@@ -7,6 +7,7 @@ models) or a face (cli, playground, tour).
 from .inspect import MatrixReport, inspect
 from .lstsq import LstsqResult, lstsq, ridge
 from .orthogonal import gram_schmidt, householder_qr, orthogonality_loss
+from .randomized import randomized_svd
 from .special import logsumexp, softmax
 from .subspaces import (
     ProjectionReport,
@@ -46,6 +47,7 @@ __all__ = [
     "orthogonality_loss",
     "project",
     "projection_matrix",
+    "randomized_svd",
     "ridge",
     "scalar_projection",
     "softmax",
