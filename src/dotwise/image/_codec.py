@@ -59,9 +59,14 @@ def pack_lzma(data: bytes) -> bytes:
     return lzma.compress(data, format=lzma.FORMAT_RAW, filters=LZMA_ENCODE)
 
 
-def unpack_lzma(data: bytes) -> bytes:
-    """Inverse of :func:`pack_lzma` (reads every encoder setting the format has used)."""
-    return lzma.decompress(data, format=lzma.FORMAT_RAW, filters=LZMA_DECODE)
+def unpack_lzma(data: bytes, max_size: int = -1) -> bytes:
+    """Inverse of :func:`pack_lzma` (reads every encoder setting the format has used).
+
+    ``max_size`` stops after that many output bytes (the caller knows the size it expects,
+    so damaged data cannot make it allocate more).
+    """
+    return lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=LZMA_DECODE).decompress(
+        data, max_length=max_size)
 
 
 def quantize_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

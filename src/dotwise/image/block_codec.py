@@ -157,6 +157,7 @@ def _decode_ints(data: bytes, n: int) -> np.ndarray:
 
 _BLOCK_HEAD = struct.Struct("<fBB")   # quality, flags (1: 4:2:0, 2: KLT), number of planes
 _AC_SHRINK = 0.1   # reconstruction offset toward zero, in quantisation steps (decoder side)
+_KLT_BYTES = 256 + 64 * 64   # the stored basis: 64 float32 scales + 64×64 int8
 
 
 def _planes(arr: np.ndarray, subsample: bool) -> list[tuple[np.ndarray, bool]]:
@@ -205,9 +206,14 @@ def _block_encode(coefs: list[tuple[np.ndarray, bool]], extra: bytes, quality: f
 
 
 def _block_params(payload: bytes, shape, source="data") -> dict[str, Any]:
+    if len(payload) < _BLOCK_HEAD.size:
+        raise DataFormatError(f"{source}: corrupt block payload: {len(payload)} bytes, shorter "
+                              f"than its header")
     quality, flags, n_planes = _BLOCK_HEAD.unpack_from(payload)
-    if n_planes != shape[2] or not 1 <= quality <= 100:
+    if n_planes != shape[2] or not 1 <= quality <= 100 or flags > 3:
         raise DataFormatError(f"{source}: corrupt block header")
+    if flags & 2 and len(payload) < _BLOCK_HEAD.size + _KLT_BYTES:
+        raise DataFormatError(f"{source}: corrupt block payload: the KLT basis is cut short")
     return {"quality": round(quality, 3), "subsampling": "4:2:0" if flags & 1 else "4:4:4",
             "basis": "klt" if flags & 2 else "dct"}
 
@@ -228,7 +234,9 @@ def _block_decode(payload: bytes, shape) -> np.ndarray:
         ph, pw = (-(-h // 2), -(-w // 2)) if (p > 0 and subsample) else (h, w)
         dims.append((ph, pw, (-(-ph // 8)) * (-(-pw // 8))))
     total = 64 * sum(d[2] for d in dims)
-    ints = _decode_ints(unpack_lzma(payload[pos:]), total)
+    # the coefficient count follows from (H, W): a header that disagrees with the payload
+    # fails the length check in _decode_ints, before any plane is allocated
+    ints = _decode_ints(unpack_lzma(payload[pos:], max_size=4 + 5 * total + 1), total)
     planes = []
     start = 0
     inv = np.argsort(ZIGZAG)

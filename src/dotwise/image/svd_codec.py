@@ -52,27 +52,44 @@ def _svd_payload(factors: list[tuple[np.ndarray, np.ndarray]], bits: int) -> byt
 
 
 def _svd_params(payload: bytes, shape, source="data") -> dict[str, Any]:
+    """The payload's header, checked against the image shape before anything is decoded."""
+    h, w, c = shape
+    if len(payload) < 2 + 2 * c:
+        raise DataFormatError(f"{source}: corrupt svd payload: {len(payload)} bytes, shorter "
+                              f"than its {2 + 2 * c}-byte header")
     bits, nc = struct.unpack_from("<BB", payload)
-    if bits not in (8, 32) or nc != shape[2]:
+    if bits not in (8, 32) or nc != c:
         raise DataFormatError(f"{source}: corrupt svd header (bits={bits}, channels={nc})")
     ranks = list(struct.unpack_from(f"<{nc}H", payload, 2))
+    if not all(1 <= k <= min(h, w) for k in ranks):
+        raise DataFormatError(f"{source}: corrupt svd header: ranks {ranks} do not fit an image "
+                              f"of {h}×{w} (each must be in [1, {min(h, w)}])")
     return {"ranks": ranks, "bits": bits}
+
+
+def _factor_bytes(ranks: list[int], bits: int, h: int, w: int) -> int:
+    """Size of the decompressed factor stream: per channel ``k (H + W)`` entries (+ scales)."""
+    per = (lambda k: k * (h + w) + 8 * k) if bits == 8 else (lambda k: 4 * k * (h + w))
+    return sum(per(k) for k in ranks)
 
 
 def _svd_decode(payload: bytes, shape) -> np.ndarray:
     h, w, c = shape
     params = _svd_params(payload, shape)
-    body = unpack_lzma(payload[2 + 2 * c:])
+    expected = _factor_bytes(params["ranks"], params["bits"], h, w)
+    # the factors' size follows from (H, W) and the ranks: a header that disagrees with the
+    # payload is caught here, before the image is allocated
+    body = unpack_lzma(payload[2 + 2 * c:], max_size=expected + 1)
+    if len(body) != expected:
+        raise DataFormatError(f"corrupt svd payload: {len(body)} bytes of factors where an "
+                              f"image of {h}×{w}×{c} at ranks {params['ranks']} has {expected}")
     pos = 0
     out = np.empty((h, w, c), dtype=np.float32)
 
     def take(n: int, dtype) -> np.ndarray:
         nonlocal pos
-        size = n * np.dtype(dtype).itemsize
-        if pos + size > len(body):
-            raise DataFormatError("corrupt svd payload: factor data ends early")
         arr = np.frombuffer(body, dtype=dtype, count=n, offset=pos)
-        pos += size
+        pos += n * np.dtype(dtype).itemsize
         return arr
 
     for ch, k in enumerate(params["ranks"]):
