@@ -19,10 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .._threads import one_blas_thread
+from .._threads import one_blas_thread, worker_pool
 from .._validation import DataFormatError, check_choice, check_int, check_positive
 from ._codec import check_img, check_ratio, pack_lzma, quantize_rows, unpack_lzma
-from ._engine import _get_pool
 from .compressed import CompressedImage, register_codec
 from .metrics import psnr
 
@@ -375,7 +374,7 @@ def _block_compress(img, quality, ratio, basis, subsampling) -> CompressedImage:
         return fit(c == 3 and subsampling == "4:2:0")
     # both chroma resolutions are fitted at once (LZMA and NumPy release the GIL);
     # full-resolution chroma often wins at high rates
-    pending = _get_pool().submit(fit, False)
+    pending = worker_pool().submit(fit, False)
     best = fit(True)
     other = pending.result()
     if psnr(arr, other.decompress()) > psnr(arr, best.decompress()):

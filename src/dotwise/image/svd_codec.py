@@ -17,12 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from .._threads import one_blas_thread
+from .._threads import one_blas_thread, worker_pool
 from .._validation import DataFormatError, check_int, check_positive
 from ..linalg import randomized_svd
 from . import dwz
 from ._codec import check_img, check_ratio, pack_lzma, quantize_rows, unpack_lzma
-from ._engine import _get_pool
 from .compressed import CompressedImage, register_codec
 
 __all__ = ["svd_compress"]
@@ -177,7 +176,7 @@ def svd_compress(img: Any, rank: int | None = None, *, energy: float | None = No
     else:
         k_max = rank
     with one_blas_thread():         # one BLAS thread per channel, channels in parallel
-        svds = list(_get_pool().map(lambda ch: _svd(arr[:, :, ch], k_max), range(c)))
+        svds = list(worker_pool().map(lambda ch: _svd(arr[:, :, ch], k_max), range(c)))
 
     def build(ranks: list[int]) -> CompressedImage:
         factors = [((U[:, :k] * np.sqrt(s[:k])).T, np.sqrt(s[:k])[:, None] * Vt[:k])
