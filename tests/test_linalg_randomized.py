@@ -160,3 +160,37 @@ def test_svd_compress_randomized_path_keeps_the_energy_of_the_exact_svd():
     err = np.linalg.norm(c.decompress(clip=False) - img)
     optimum = np.sqrt(np.sum(s[20:] ** 2))
     assert optimum <= err <= 1.01 * optimum
+
+
+# ----------------------------------------------------------------- random_with_condition
+@pytest.mark.parametrize("shape", [(40, 12), (12, 40), (9, 9)])
+@pytest.mark.parametrize("cond", [1.0, 1e3, 1e10])
+def test_random_with_condition_has_the_asked_condition_number(shape, cond):
+    from dotwise.linalg import random_with_condition
+
+    A, U, s, Vt = random_with_condition(*shape, cond, random_state=3, return_factors=True)
+    r = min(shape)
+    assert A.shape == shape and U.shape == (shape[0], r) and Vt.shape == (r, shape[1])
+    sv = np.linalg.svd(A, compute_uv=False)
+    np.testing.assert_allclose(sv, s, rtol=1e-6, atol=1e-15)
+    np.testing.assert_allclose(sv[0] / sv[-1], cond, rtol=1e-5)
+    assert_orthonormal(U, Vt, atol=1e-12)
+    np.testing.assert_allclose((U * s) @ Vt, A, atol=1e-14)
+
+
+def test_random_with_condition_seeding_dtype_and_errors():
+    from dotwise.linalg import random_with_condition
+
+    a = random_with_condition(6, 4, 10.0, random_state=1)
+    np.testing.assert_array_equal(a, random_with_condition(6, 4, 10.0, random_state=1))
+    gen = np.random.default_rng(1)
+    np.testing.assert_array_equal(random_with_condition(6, 4, 10.0, random_state=gen), a)
+    assert not np.array_equal(random_with_condition(6, 4, 10.0, random_state=gen), a)
+    assert random_with_condition(6, 4, 10.0, dtype=np.float32).dtype == np.float32
+    assert random_with_condition(5, 0, 10.0).shape == (5, 0)
+    with pytest.raises(ValueError, match="cond must be a finite number >= 1"):
+        random_with_condition(3, 3, 0.5)
+    with pytest.raises(ValueError, match="cond must be a finite number >= 1"):
+        random_with_condition(3, 3, np.inf)
+    with pytest.raises(ValueError, match="m"):
+        random_with_condition(-1, 3, 2.0)

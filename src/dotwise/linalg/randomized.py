@@ -27,13 +27,14 @@ from .._validation import as_float_array, check_int, describe
 __all__ = ["randomized_svd"]
 
 
-def _normal(random_state: Any, shape: tuple[int, int]) -> np.ndarray:
-    """Gaussian test matrix from an int seed, ``None``, a ``Generator`` or a ``RandomState``."""
+def generator(random_state: Any):
+    """An object with ``standard_normal`` from an int seed, ``None``, a ``Generator`` or a
+    ``RandomState`` (these two are used, and advanced, in place)."""
     if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-        return random_state.standard_normal(size=shape)
+        return random_state
     if random_state is None or (isinstance(random_state, numbers.Integral)
                                 and not isinstance(random_state, bool)):
-        return np.random.default_rng(random_state).standard_normal(size=shape)
+        return np.random.default_rng(random_state)
     raise TypeError(f"random_state must be None, an int, a numpy.random.Generator or a "
                     f"RandomState, got {describe(random_state)}")
 
@@ -171,7 +172,8 @@ def randomized_svd(A: Any, k: int, *, mean: Any = None, n_oversamples: int = 10,
     n_oversamples = check_int(n_oversamples, "n_oversamples", minimum=0)
     n_iter = check_int(n_iter, "n_iter", minimum=0)
     ell = min(k + n_oversamples, m, n)
-    omega = _normal(random_state, (n, ell)).astype(op.dtype, copy=False)
+    omega = generator(random_state).standard_normal(size=(n, ell))
+    omega = omega.astype(op.dtype, copy=False)
     Q = _orthonormal(op.matmat(omega))
     for _ in range(n_iter):
         Z = _orthonormal(op.rmatmat(Q))
