@@ -193,3 +193,33 @@ def test_the_cycle_checker_finds_a_lazy_circle(tmp_path: Path) -> None:
     (pkg / "c.py").write_text("from dotwise.probe import a\n")
     cycles = _cycles(_import_graph(tmp_path))
     assert cycles == [["dotwise.probe.a", "dotwise.probe.b"]]
+
+
+# ------------------------------------------------- one sentence per keyword (issue 15)
+CHECK_FINITE_DOC = ("check_finite : bool, default=True\n"
+                    "Scan the input for NaN and infinity first and name the first one found\n"
+                    "(one fast pass). ``False`` skips the scan: a non-finite value then\n"
+                    "spreads into the result or stops LAPACK with an error of its own.")
+
+
+def test_check_finite_is_documented_with_the_same_sentence_everywhere() -> None:
+    """Every public function taking ``check_finite`` documents it, word for word alike."""
+    missing, different = [], []
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+                continue
+            if "check_finite" not in [a.arg for a in node.args.args + node.args.kwonlyargs]:
+                continue
+            where = f"{path.relative_to(SRC)}:{node.name}"
+            lines = [ln.strip() for ln in (ast.get_docstring(node) or "").splitlines()]
+            if "check_finite : bool, default=True" not in lines:
+                missing.append(where)
+                continue
+            at = lines.index("check_finite : bool, default=True")
+            if "\n".join(lines[at:at + 4]) != CHECK_FINITE_DOC:
+                different.append(where)
+    # the image engine's internal entry points take it too, and have no numpydoc
+    missing = [m for m in missing if not m.startswith(("image/_engine.py", "linalg/_common.py"))]
+    assert not missing and not different, {"undocumented": missing, "worded differently":
+                                           different}

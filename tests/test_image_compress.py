@@ -210,7 +210,7 @@ def test_dwz_rejects_damaged_files(photo, tmp_path):
         "header": (data[:10], "shorter than the 23-byte header"),
         "corrupt": (bytes(flipped), "CRC-32 checksum mismatch"),
         "magic": (b"PNG!" + data[4:], "not a .dwz file"),
-        "newer": (data[:4] + bytes([2]) + data[5:], "format version 2 was written by a newer"),
+        "newer": (data[:4] + bytes([3]) + data[5:], "format version 3 was written by a newer"),
         "trailing": (data + b"xx", "unexpected bytes"),
     }
     for name, (blob, message) in cases.items():
@@ -254,12 +254,12 @@ def test_compression_report_rows_and_plot(photo):
 def test_block_files_from_the_earlier_encoder_settings_still_decode(monkeypatch):
     """The LZMA encoder settings changed (faster, smaller); files written with the old
     ones (preset 6) must decode to the same image."""
-    from dotwise.image import compress
+    from dotwise.image import _codec
 
     img = sample_image("china", max_size=96)
     new = block_compress(img, quality=80)
-    monkeypatch.setattr(compress, "_LZMA_ENCODE", compress._LZMA_DECODE)   # the old encoder
+    monkeypatch.setattr(_codec, "LZMA_ENCODE", _codec.LZMA_DECODE)   # the old encoder
     old = block_compress(img, quality=80)
     assert old.to_bytes() != new.to_bytes()
-    back = compress.CompressedImage.from_bytes(old.to_bytes())
+    back = CompressedImage.from_bytes(old.to_bytes())
     np.testing.assert_array_equal(back.decompress(), new.decompress())

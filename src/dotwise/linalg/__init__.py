@@ -6,7 +6,9 @@ models) or a face (cli, playground, tour).
 
 from .inspect import MatrixReport, inspect
 from .lstsq import LstsqResult, lstsq, ridge
+from .matrices import random_with_condition
 from .orthogonal import gram_schmidt, householder_qr, orthogonality_loss
+from .randomized import randomized_svd
 from .special import logsumexp, softmax
 from .subspaces import (
     ProjectionReport,
@@ -46,6 +48,8 @@ __all__ = [
     "orthogonality_loss",
     "project",
     "projection_matrix",
+    "random_with_condition",
+    "randomized_svd",
     "ridge",
     "scalar_projection",
     "softmax",

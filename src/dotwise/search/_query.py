@@ -17,7 +17,7 @@ import numpy as np
 
 from .._native import all_finite
 from .._validation import ShapeError, as_float_array, check_k, describe
-from ..linalg.vectors import _norm
+from .._kernels import norm_unchecked as _norm
 
 __all__ = ["FilterLike", "MAX_PADDED_BYTES", "allowed_rows", "as_queries", "check_k",
            "finish_scores", "pad_result", "result_width", "unit_rows"]

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import ShapeError, as_float_array, check_choice, check_int, check_k, describe
-from ..linalg.vectors import _norm
+from .._kernels import norm_unchecked as _norm
 from ._kernel import topk_blocked
 from ._query import (
     FilterLike,

@@ -14,9 +14,7 @@ LABELS = {"classical": "classical GS", "modified": "modified GS",
 
 def graded(n: int, cond: float, rng: np.random.Generator) -> np.ndarray:
     """A (2n × n) matrix with singular values graded from 1 to 1/cond."""
-    U, _ = np.linalg.qr(rng.standard_normal((2 * n, n)))
-    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    return (U * np.logspace(0, -np.log10(cond), n)) @ V.T
+    return dw.linalg.random_with_condition(2 * n, n, cond, random_state=rng)
 
 
 def hilbert(n: int) -> np.ndarray:

@@ -15,9 +15,7 @@ METHODS = ("normal", "qr", "svd", "pinv", "auto")
 def graded_problem(m: int, n: int, cond: float, rng: np.random.Generator,
                    noise: float = 1e-10):
     """A with singular values 1 … 1/cond, x_true known, b = A x_true + r with r ⟂ col(A)."""
-    U, _ = np.linalg.qr(rng.standard_normal((m, n)))
-    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    A = (U * np.logspace(0, -np.log10(cond), n)) @ V.T
+    A, U, _, _ = dw.linalg.random_with_condition(m, n, cond, random_state=rng, return_factors=True)
     x = rng.standard_normal(n)
     r = rng.standard_normal(m)
     r -= U @ (U.T @ r)

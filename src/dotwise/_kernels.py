@@ -1,0 +1,46 @@
+"""The internal contract: what one dotwise package may take from another that is not public.
+
+Public functions check their input once, at the boundary (:mod:`dotwise._validation`),
+and hand trusted arrays to unchecked twins. Another dotwise package that has *already*
+checked its arrays may call those twins directly — but only through this module, so
+each such dependency is named once, here, and the owning module can change its private
+helpers freely. ``tests/test_architecture.py`` fails on a private name imported across
+packages by any other route.
+
+Who may use it: modules under ``src/dotwise`` (applications and faces). Not users: the
+names here carry no stability promise and skip every check.
+
+What a caller must guarantee: float32/float64 NumPy arrays, finite, of the documented
+shape. Anything else gives undefined results (NaN, a NumPy error), never a clear one.
+
+=====================  ==============================================  ===============
+name                   what it is                                      used by
+=====================  ==============================================  ===============
+``softmax_unchecked``  :func:`dotwise.linalg.softmax` without checks:  attention,
+                       ``(x, axis=-1)``, ``axis`` already normalised   search.text
+``norm_unchecked``     :func:`dotwise.linalg.norm` over the last axis  search
+                       without checks, overflow/underflow-safe
+=====================  ==============================================  ===============
+
+The other private modules at the top of the package are shared infrastructure that
+every package may import by their public names: :mod:`dotwise._validation` (checks and
+error types), :mod:`dotwise._io` (atomic writes), :mod:`dotwise._threads` (the worker
+pool, ``worker_pool()``, and ``one_blas_thread()``), :mod:`dotwise._native` (the
+compiled kernels and their dispatch).
+
+Examples
+--------
+>>> import numpy as np
+>>> from dotwise._kernels import norm_unchecked, softmax_unchecked
+>>> softmax_unchecked(np.array([[0.0, 0.0]])).tolist()
+[[0.5, 0.5]]
+>>> norm_unchecked(np.array([[3.0, 4.0], [1e200, 1e200]])).round(3)
+array([5.00000000e+000, 1.41421356e+200])
+"""
+
+from __future__ import annotations
+
+from .linalg.special import _softmax as softmax_unchecked
+from .linalg.vectors import _norm as norm_unchecked
+
+__all__ = ["norm_unchecked", "softmax_unchecked"]
