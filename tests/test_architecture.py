@@ -223,3 +223,61 @@ def test_check_finite_is_documented_with_the_same_sentence_everywhere() -> None:
     missing = [m for m in missing if not m.startswith(("image/_engine.py", "linalg/_common.py"))]
     assert not missing and not different, {"undocumented": missing, "worded differently":
                                            different}
+
+
+# ------------------------------------------- private names across packages (issue 15)
+#: Top-level private modules that are shared infrastructure: any package may import their
+#: public names. What one package may take from another's privates goes through _kernels.
+SHARED_INFRASTRUCTURE = {"_kernels", "_validation", "_io", "_threads", "_native", "_dirswap"}
+
+
+def _private_crossings(root: Path) -> list[str]:
+    """``file:line imports X`` for every private name or private module taken across packages.
+
+    A package is ``dotwise.<name>``; a name (or a module on the way to it) that starts with
+    an underscore and lives in another package is a crossing, unless it is reached through
+    one of :data:`SHARED_INFRASTRUCTURE`.
+    """
+    out = []
+    for path in sorted((root / "dotwise").rglob("*.py")):
+        rel = path.relative_to(root).with_suffix("")
+        if rel.parts == ("dotwise", "_kernels"):
+            continue  # the contract itself is where the reaching-in is written down
+        mine = rel.parts[1] if len(rel.parts) > 2 else None  # dotwise/<pkg>/...
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for (line, mod), node in zip(_imports(path, root), _import_nodes(tree), strict=True):
+            parts = mod.split(".")
+            if parts[0] != "dotwise" or len(parts) < 2:
+                continue
+            theirs = parts[1]
+            if theirs == mine or theirs in SHARED_INFRASTRUCTURE:
+                continue
+            names = [a.name for a in node.names] if isinstance(node, ast.ImportFrom) else []
+            private = [p for p in parts[2:] if p.startswith("_") and p != "__init__"]
+            private += [n for n in names if n.startswith("_") and mod.count(".") >= 1
+                        and not (isinstance(node, ast.ImportFrom) and node.module is None)]
+            if private:
+                out.append(f"{rel}.py:{line} imports {', '.join(private)} from {mod}")
+    return out
+
+
+def test_no_private_names_cross_package_boundaries() -> None:
+    crossings = _private_crossings(SRC.parent)
+    assert not crossings, ("use the public API or dotwise._kernels (the internal contract):\n"
+                           + "\n".join(crossings))
+
+
+def test_the_private_name_checker_catches_a_crossing(tmp_path: Path) -> None:
+    root = tmp_path
+    for pkg in ("alpha", "beta"):
+        (root / "dotwise" / pkg).mkdir(parents=True)
+        (root / "dotwise" / pkg / "__init__.py").write_text("")
+    (root / "dotwise" / "__init__.py").write_text("")
+    (root / "dotwise" / "_kernels.py").write_text("")
+    (root / "dotwise" / "alpha" / "core.py").write_text("def _twin(): ...\n")
+    (root / "dotwise" / "beta" / "ok.py").write_text(
+        "from .._kernels import softmax_unchecked\nfrom ..alpha.core import public\n")
+    (root / "dotwise" / "beta" / "bad.py").write_text("from ..alpha.core import _twin\n")
+    (root / "dotwise" / "beta" / "bad2.py").write_text("from dotwise.alpha._engine import run\n")
+    found = _private_crossings(root)
+    assert len(found) == 2 and all("bad" in f for f in found), found

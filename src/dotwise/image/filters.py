@@ -106,8 +106,17 @@ def check_kernel(kernel: Any, name: str = "kernel") -> np.ndarray:
     return k
 
 
-def _check_mode(mode: Any) -> str:
+def check_mode(mode: Any) -> str:
+    """``mode`` if it is a boundary rule filters know (``reflect``, ``mirror``, ``nearest``,
+    ``wrap``, ``constant``), else a ``ValueError`` that lists them.
+
+    >>> check_mode("wrap")
+    'wrap'
+    """
     return check_choice(mode, "mode", MODES)
+
+
+_check_mode = check_mode
 
 
 # --------------------------------------------------------------------------- engine
