@@ -523,7 +523,7 @@ def _allowed_rows(filter: FilterLike, ids: np.ndarray) -> np.ndarray | None:
 
 
 def exact_search(collection: Any, queries: Any, k: int = 10, metric: str = "cosine", *,
-                 filter: FilterLike = None) -> SearchResult:
+                 filter: FilterLike = None, ids: Any = None) -> SearchResult:
     r"""Exact k-nearest-neighbour search of ``queries`` in ``collection`` (ground truth).
 
     Ids are row numbers of ``collection``. The computation is blocked: for
@@ -540,7 +540,11 @@ def exact_search(collection: Any, queries: Any, k: int = 10, metric: str = "cosi
     k : int, default=10
     metric : {"cosine", "dot", "l2"}, default="cosine"
     filter : optional
-        As in :meth:`Index.search`, over row numbers.
+        As in :meth:`Index.search`, over row numbers (over ``ids`` when given).
+    ids : array_like of int of shape (n,), optional
+        The id of each row (default: the row number). A Dask array, zarr array
+        or zarr store as ``collection`` is searched chunk by chunk where it lives
+        (see :func:`dotwise.scale.search.exact_search`), with the same answers.
 
     Returns
     -------
@@ -555,6 +559,10 @@ def exact_search(collection: Any, queries: Any, k: int = 10, metric: str = "cosi
     >>> exact_search(X, [[0.0, 2.0]], k=3, metric="dot").ids.tolist()
     [[1, 2, 0]]
     """
+    from ..scale import search as _scale  # imports no Dask until a sharded input needs it
+
+    if ids is not None or _scale.is_sharded(collection):
+        return _scale.exact_search(collection, queries, k=k, metric=metric, filter=filter, ids=ids)
     metric = _check_metric(metric)
     k = _check_k(k)
     # a memory-mapped collection is streamed: it is not scanned for NaN up front
