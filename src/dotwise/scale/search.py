@@ -18,8 +18,9 @@ the ids are those of the in-memory call and the scores agree to the last bits
 of the dtype: BLAS sums a dot product in an order that depends on the shape
 of the block it is given, so a score can differ by an ulp or so from the one
 computed in a block of another shape (the in-memory call itself gives such
-differences between collections of different sizes). Chunks of a multiple of
-16 384 rows reproduce the in-memory blocks, and then the scores are identical.
+differences between collections of different sizes). Chunks whose sizes are
+multiples of the in-memory engine's block (16 384 rows for 9 to 64 float32
+queries) reproduce its blocks, and then the scores are identical too.
 
 Inputs: a Dask array chunked by rows, a zarr array, a zarr store path, or a
 *sharded index* (a zarr group written by :func:`shard_index` from a saved
