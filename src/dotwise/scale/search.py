@@ -243,16 +243,14 @@ def merge_topk(parts: list[tuple[np.ndarray, np.ndarray]], k: int, ascending: bo
 
 # ----------------------------------------------------------------- scheduling
 def _default_client(client: Any) -> Any:
+    """The client to use: the one given, else the one Dask's configuration points at."""
     if client is not None:
         return client
-    try:
-        from distributed import default_client
-    except ImportError:
-        return None
-    try:
-        return default_client()
-    except ValueError:  # no client started in this process
-        return None
+    from dask.base import get_scheduler
+
+    scheduler = get_scheduler()  # honours dask.config.set(scheduler=...) and default clients
+    owner = getattr(scheduler, "__self__", None)
+    return owner if type(owner).__name__ == "Client" else None
 
 
 def _run(final, tasks: list, rows: list[int], client: Any,
@@ -460,13 +458,13 @@ class ShardedIndex:
         where = path or getattr(group, "store", "the zarr group")
         if meta is None or "vectors" not in group or "ids" not in group:
             zarr_io.check_store_kind(group, f"the zarr group at {where}")
-        V, I = group["vectors"], group["ids"]
+        V, ids_z = group["vectors"], group["ids"]
         n, d = int(meta["count"]), int(meta["dim"])
-        if V.shape != (n, d) or I.shape != (n,):
+        if V.shape != (n, d) or ids_z.shape != (n,):
             raise DataFormatError(f"sharded index at {where}: expected vectors ({n}, {d}) and "
-                                  f"ids ({n},), found {V.shape} and {I.shape}")
+                                  f"ids ({n},), found {V.shape} and {ids_z.shape}")
         vectors = da.from_zarr(V, chunks=(V.chunks[0], d))
-        ids = da.from_zarr(I, chunks=(V.chunks[0],))
+        ids = da.from_zarr(ids_z, chunks=(V.chunks[0],))
         return cls(vectors, ids, meta["metric"], path)
 
     def __len__(self) -> int:
