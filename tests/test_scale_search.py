@@ -272,3 +272,40 @@ def test_two_worker_processes(data):
             got = exact_search(da.from_array(X, chunks=(800, 24)), Q, k=5, metric=metric,
                                client=c)
             _same(got, dw.exact_search(X, Q, k=5, metric=metric))
+
+
+def test_cli_build_shards_info_and_query_on_a_scheduler(client, data, tmp_path):
+    from typer.testing import CliRunner
+
+    from dotwise.cli import get_app
+
+    X, Q = data
+    np.save(tmp_path / "v.npy", X)
+    np.save(tmp_path / "q.npy", Q[:3])
+    runner = CliRunner()
+    store = tmp_path / "v.zarr"
+    built = runner.invoke(get_app(), ["index", "build", str(tmp_path / "v.npy"), "-o",
+                                      str(store), "--shards", "5", "--metric", "dot"])
+    assert built.exit_code == 0, built.output
+    assert "5 shards" in built.output
+    info = runner.invoke(get_app(), ["index", "info", str(store)])
+    assert info.exit_code == 0 and "sharded" in info.output and "5,000" in info.output
+    hits = tmp_path / "hits.csv"
+    queried = runner.invoke(get_app(), ["index", "query", str(store), str(tmp_path / "q.npy"),
+                                        "-k", "4", "--scheduler", client.scheduler.address,
+                                        "--out", str(hits)])
+    assert queried.exit_code == 0, queried.output
+    rows = np.loadtxt(hits, delimiter=",", skiprows=1)
+    ref = dw.exact_search(X, Q[:3], k=4, metric="dot")
+    np.testing.assert_array_equal(rows[:, 2].reshape(3, 4), ref.ids)
+    # a zarr array is an input too; a plain index with --scheduler is a clear error
+    plain = runner.invoke(get_app(), ["index", "build", str(store / "vectors"), "-o",
+                                      str(tmp_path / "plain")])
+    assert plain.exit_code == 0, plain.output
+    bad = runner.invoke(get_app(), ["index", "query", str(tmp_path / "plain"),
+                                    str(tmp_path / "q.npy"), "--scheduler",
+                                    client.scheduler.address])
+    assert bad.exit_code == 2 and "--shards N" in bad.output
+    ivf = runner.invoke(get_app(), ["index", "build", str(tmp_path / "v.npy"), "-o",
+                                    str(tmp_path / "w.zarr"), "--shards", "2", "--ivf", "4"])
+    assert ivf.exit_code == 2 and "cannot be combined with --ivf" in ivf.output

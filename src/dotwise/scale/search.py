@@ -508,7 +508,8 @@ def shard_index(source: Any, path: str | os.PathLike, n_shards: int, *,
     ----------
     source : Index, path of a saved Index, or array_like of shape (n, d)
         A saved index is memory-mapped and copied shard by shard (never loaded
-        whole). A matrix (e.g. a memory-mapped ``.npy``) is prepared block by
+        whole). A matrix (a memory-mapped ``.npy``, a zarr or Dask array) is
+        read and prepared block by
         block exactly as :meth:`Index.add <dotwise.search.Index.add>` stores it
         (cast to ``dtype``; unit rows for cosine).
     path : path of the zarr store to write (atomically; replaced if present)
@@ -560,7 +561,8 @@ def shard_index(source: Any, path: str | os.PathLike, n_shards: int, *,
     if isinstance(source, (str, os.PathLike)):
         raise FileNotFoundError(f"source: no saved index at {source} (a directory written by "
                                 f"Index.save or `dotwise index build`)")
-    X = source if isinstance(source, np.ndarray) else as_float_array(source, "source", ndim=2)
+    lazy = isinstance(source, np.ndarray) or _is_zarr_object(source) or _is_dask_array(source)
+    X = source if lazy else as_float_array(source, "source", ndim=2)  # sliced, never loaded
     if X.ndim != 2:
         raise ShapeError(f"source must be 2-D (n_vectors, dim), got shape {X.shape}")
     n, d = X.shape
