@@ -305,10 +305,12 @@ def _search(X, ids, Q: np.ndarray, single: bool, k: int, metric: str, out_metric
         Qd = dask.delayed(Q, name="dotwise-queries-" + dask.base.tokenize(Q))
         fd = (dask.delayed(filter, name="dotwise-filter-" + dask.base.tokenize(filter))
               if filter is not None else None)
-        topk = dask.delayed(chunk_topk, pure=True)
+        # fresh keys per call: repeated identical searches must not share (and release)
+        # each other's results on the scheduler
+        topk = dask.delayed(chunk_topk, pure=False)
         tasks = [topk(b, Qd, k, metric, s, ib, fd)
                  for b, s, ib in zip(blocks, starts, id_blocks, strict=True)]
-        merge = dask.delayed(merge_topk, pure=True)
+        merge = dask.delayed(merge_topk, pure=False)
         level = tasks
         while len(level) > 1:
             level = [merge(level[i:i + split_every], k, ascending)
