@@ -31,6 +31,7 @@ else on the current default client, else on Dask's local scheduler.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -302,11 +303,11 @@ def _search(X, ids, Q: np.ndarray, single: bool, k: int, metric: str, out_metric
         blocks = X.to_delayed().ravel()
         id_blocks = ids.to_delayed().ravel() if ids is not None else [None] * len(blocks)
         starts = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
-        Qd = dask.delayed(Q, name="dotwise-queries-" + dask.base.tokenize(Q))
-        fd = (dask.delayed(filter, name="dotwise-filter-" + dask.base.tokenize(filter))
-              if filter is not None else None)
         # fresh keys per call: repeated identical searches must not share (and release)
-        # each other's results on the scheduler
+        # each other's data or results on the scheduler
+        call = uuid.uuid4().hex
+        Qd = dask.delayed(Q, name=f"dotwise-queries-{call}")
+        fd = dask.delayed(filter, name=f"dotwise-filter-{call}") if filter is not None else None
         topk = dask.delayed(chunk_topk, pure=False)
         tasks = [topk(b, Qd, k, metric, s, ib, fd)
                  for b, s, ib in zip(blocks, starts, id_blocks, strict=True)]
