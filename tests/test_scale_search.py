@@ -309,3 +309,6 @@ def test_cli_build_shards_info_and_query_on_a_scheduler(client, data, tmp_path):
     ivf = runner.invoke(get_app(), ["index", "build", str(tmp_path / "v.npy"), "-o",
                                     str(tmp_path / "w.zarr"), "--shards", "2", "--ivf", "4"])
     assert ivf.exit_code == 2 and "cannot be combined with --ivf" in ivf.output
+    not_index = runner.invoke(get_app(), ["index", "query", str(store / "vectors"),
+                                          str(tmp_path / "q.npy")])
+    assert not_index.exit_code == 2 and "not a sharded index" in not_index.output

@@ -459,6 +459,10 @@ class ShardedIndex:
 
         meta = zarr_io.read_sharded_meta(group)
         where = path or getattr(group, "store", "the zarr group")
+        if hasattr(group, "dtype"):
+            raise ValueError(f"{where} is a zarr array of vectors, not a sharded index: search "
+                             f"it with dotwise.exact_search, or build an index from it with "
+                             f"`dotwise index build {where} -o INDEX.zarr --shards N`")
         if meta is None or "vectors" not in group or "ids" not in group:
             zarr_io.check_store_kind(group, f"the zarr group at {where}")
         V, ids_z = group["vectors"], group["ids"]
