@@ -534,7 +534,7 @@ def exact_search(collection: Any, queries: Any, k: int = 10, metric: str = "cosi
 
     Parameters
     ----------
-    collection : array_like of shape (n, d)
+    collection : array_like of shape (n, d), or a Dask array, zarr array or zarr path
         float32 stays float32; anything else is computed in float64.
     queries : array_like of shape (d,) or (m, d)
     k : int, default=10
