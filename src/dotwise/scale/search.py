@@ -125,7 +125,7 @@ def _unit_queries(Q: np.ndarray) -> np.ndarray:
 
 def _as_collection(X: Any, name: str = "collection"):
     """A 2-D Dask array chunked by whole rows, from a Dask array or a zarr array."""
-    import dask.array as da
+    da = zarr_io.require("dask.array")  # with an install hint when absent
 
     if _is_zarr_object(X):
         if X.ndim != 2:
@@ -150,7 +150,7 @@ def _as_collection(X: Any, name: str = "collection"):
 
 def _as_ids(ids: Any, X) -> Any:
     """ids as a Dask array chunked like the rows of ``X`` (or ``None``: row numbers)."""
-    import dask.array as da
+    da = zarr_io.require("dask.array")  # with an install hint when absent
 
     if ids is None:
         return None
@@ -257,7 +257,7 @@ def _default_client(client: Any) -> Any:
 def _run(final, tasks: list, rows: list[int], client: Any,
          progress: Callable[[int], None] | None):
     """Compute ``final``; report the rows of each chunk task as it finishes."""
-    import dask
+    dask = zarr_io.require("dask")
 
     client = _default_client(client)
     if client is None:
@@ -290,7 +290,7 @@ def _search(X, ids, Q: np.ndarray, single: bool, k: int, metric: str, out_metric
             clip: bool, filter: Any, client: Any, progress: Callable[[int], None] | None,
             split_every: int):
     """Build the graph (chunk tasks, tree of merges), compute it, shape the result."""
-    import dask
+    dask = zarr_io.require("dask")
 
     from ..search import SearchResult
 
@@ -453,7 +453,7 @@ class ShardedIndex:
 
     @classmethod
     def _from_group(cls, group: Any, path: Path | None = None) -> ShardedIndex:
-        import dask.array as da
+        da = zarr_io.require("dask.array")  # with an install hint when absent
 
         from .._validation import DataFormatError
 
