@@ -204,8 +204,8 @@ class MatrixFactorization(BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------- fit
-    def fit(self, ratings, y=None, *, callback: Callable[[int, float], None] | None = None
-            ) -> MatrixFactorization:
+    def fit(self, ratings, y=None, *, callback: Callable[[int, float], None] | None = None,
+            client=None) -> MatrixFactorization:
         """Learn the factors from a ``Ratings`` set or an ``(n, 3)`` array.
 
         Parameters
@@ -216,6 +216,9 @@ class MatrixFactorization(BaseEstimator):
         callback : callable(epoch, loss), optional
             Called after each epoch (for progress bars and learning curves; the
             model can already ``predict`` inside it).
+        client : distributed.Client, optional
+            Run the ALS epochs on this Dask cluster, the ratings partitioned by
+            user and by item over its workers (see :mod:`dotwise.scale.als`).
 
         Returns
         -------
@@ -228,6 +231,9 @@ class MatrixFactorization(BaseEstimator):
         """
         k = check_int(self.n_factors, "n_factors", minimum=1)
         method = check_choice(self.method, "method", ("als", "sgd"))
+        if client is not None and method != "als":
+            raise ValueError(f"client= runs the ALS solver on a cluster; method={method!r} has "
+                             f"no distributed version: use method='als', or drop client=")
         n_epochs = check_int(self.n_epochs, "n_epochs", minimum=1)
         if method == "als":
             reg = check_positive(self.reg, "reg")
@@ -275,7 +281,12 @@ class MatrixFactorization(BaseEstimator):
             # The ALS work is thousands of tiny (k+1)×(k+1) products and
             # factorisations: threaded BLAS only adds synchronisation to them.
             with one_blas_thread():
-                self._fit_als(u, i, r, reg, reg_bias, n_epochs, callback, steps)
+                if client is not None:  # the same epochs, partitioned over a Dask cluster
+                    from ..scale.als import fit_als
+
+                    fit_als(self, u, i, r, reg, reg_bias, n_epochs, callback, client)
+                else:
+                    self._fit_als(u, i, r, reg, reg_bias, n_epochs, callback, steps)
         else:
             lr = check_positive(self.learning_rate, "learning_rate")
             batch = check_int(self.batch_size, "batch_size", minimum=1)
