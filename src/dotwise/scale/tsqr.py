@@ -125,9 +125,13 @@ def tsqr_graph(A, B=None, *, weights=None, shift=None, dtype=None, check_finite=
     from dask import delayed
 
     dtype = np.dtype(dtype or A.dtype)
-    a_blocks = A.to_delayed().ravel()
-    b_blocks = [None] * len(a_blocks) if B is None else list(B.to_delayed().ravel())
-    w_blocks = [None] * len(a_blocks) if weights is None else list(weights.to_delayed().ravel())
+    # optimize_graph=False keeps the blocks' keys, so a computation that also needs A
+    # (or an array made from it) in the same dask.compute shares the tasks: one pass
+    a_blocks = A.to_delayed(optimize_graph=False).ravel()
+    b_blocks = ([None] * len(a_blocks) if B is None
+                else list(B.to_delayed(optimize_graph=False).ravel()))
+    w_blocks = ([None] * len(a_blocks) if weights is None
+                else list(weights.to_delayed(optimize_graph=False).ravel()))
     offsets = np.concatenate([[0], np.cumsum(A.chunks[0])[:-1]]).astype(int)
     leaves = [delayed(_leaf, pure=True)(a, b, w, int(off), shift, dtype, check_finite, names)
               for a, b, w, off in zip(a_blocks, b_blocks, w_blocks, offsets, strict=True)]
