@@ -307,17 +307,20 @@ def test_pca_matches_in_memory(client, solver, k):
 
 
 def test_pca_randomized_on_column_chunked_wide_data(client):
-    X = _pca_data(n=1100, p=1001, seed=11)
+    X = _pca_data(n=900, p=300, seed=11)
     # randomized needs no single column chunk; persisted, so the passes do not resend X
-    Xd = client.persist(da.from_array(X, chunks=(550, 334)))
-    got = dw.PCA(n_components=5, random_state=0, iterated_power=3).fit(Xd)
-    assert got.svd_solver_ == "randomized"
-    ref = dw.PCA(n_components=5, random_state=0, iterated_power=3).fit(X)
-    assert ref.svd_solver_ == "randomized"      # same test matrix, same subspace iteration
+    Xd = client.persist(da.from_array(X, chunks=(450, 100)))
+    got = dw.PCA(n_components=5, svd_solver="randomized", random_state=0,
+                 iterated_power=3).fit(Xd)
+    # same test matrix, same subspace iteration as in memory
+    ref = dw.PCA(n_components=5, svd_solver="randomized", random_state=0,
+                 iterated_power=3).fit(X)
     np.testing.assert_allclose(got.explained_variance_, ref.explained_variance_, rtol=1e-8)
     np.testing.assert_allclose(got.components_, ref.components_, atol=1e-8)
     with pytest.raises(ValueError, match="rechunk"):
         dw.PCA(n_components=5, svd_solver="full").fit(Xd)
+    wide = da.from_array(_pca_data(n=60, p=1001, seed=12), chunks=(30, 501))
+    assert dw.PCA(n_components=3, random_state=0).fit(wide).svd_solver_ == "randomized"
 
 
 def test_pca_whiten_float32_fit_transform(client):

@@ -38,9 +38,8 @@ def is_dask_array(x: Any) -> bool:
     >>> is_dask_array(np.ones(3))
     False
     """
-    if "dask.array" not in sys.modules:
-        return False
-    return isinstance(x, sys.modules["dask.array"].Array)
+    module = sys.modules.get("dask.array")
+    return module is not None and isinstance(x, module.Array)
 
 
 def require_dask(what: str = "this operation"):
