@@ -35,7 +35,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def fail(message: str, code: int = 2) -> None:
     """Print a red error line (no traceback) and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    from rich.markup import escape
+
+    # escaped: a message such as "install dotwise[scale]" is text, not Rich markup
+    err_console.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
