@@ -268,7 +268,9 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
     Parameters
     ----------
     A : array_like of shape (m, n)
-        Coefficient matrix.
+        Coefficient matrix. A tall Dask array chunked along rows is solved on its
+        cluster by TSQR (:func:`dotwise.scale.linalg.lstsq`; ``method`` then reports
+        ``"tsqr"`` or ``"tsqr-svd"``).
     b : array_like of shape (m,) or (m, k)
         Right-hand side(s); a 2-D ``b`` solves every column.
     method : {"auto", "normal", "qr", "svd", "pinv"}, default="auto"
@@ -446,6 +448,8 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
     Parameters
     ----------
     A : array_like of shape (m, n)
+        A tall Dask array chunked along rows is reduced by TSQR on its cluster
+        (:func:`dotwise.scale.linalg.ridge`).
     b : array_like of shape (m,) or (m, k)
     alpha : float or array_like of shape (k,), default=1.0
         Regularization strength, >= 0; one value per column of ``b`` is allowed.
