@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.lapack
 
 from ._dask import compute
 
@@ -74,10 +75,21 @@ def tree_reduce(leaves: list, combine, split_every: int = 8):
 
 
 def _triangle(M: np.ndarray) -> np.ndarray:
-    """The R factor of ``M`` (rows, c): ``min(rows, c) × c``, upper triangular."""
-    if M.shape[0] == 0:
-        return np.zeros((0, M.shape[1]), dtype=M.dtype)
-    return scipy.linalg.qr(M, mode="r", overwrite_a=True, check_finite=False)[0]
+    """The R factor of ``M`` (rows, c): ``min(rows, c) × c``, upper triangular.
+
+    LAPACK ``geqrf`` in place on a Fortran-ordered ``M`` (no copy; a blocked
+    workspace of ``64 c``), keeping only the top ``min(rows, c)`` rows — what travels
+    up the tree is ``c × c``, never the ``rows × c`` that ``scipy.linalg.qr(mode="r")``
+    would return.
+    """
+    rows, c = M.shape
+    if rows == 0:
+        return np.zeros((0, c), dtype=M.dtype)
+    geqrf = scipy.linalg.lapack.get_lapack_funcs("geqrf", (M,))
+    qr, _, _, info = geqrf(M, lwork=max(1, 64 * c), overwrite_a=1)
+    if info != 0:  # pragma: no cover - LAPACK argument error
+        raise np.linalg.LinAlgError(f"LAPACK geqrf failed (info={info})")
+    return np.triu(qr[:min(rows, c)])
 
 
 def _leaf(a, b, w, offset, shift, dtype, check_finite, names):
@@ -101,7 +113,7 @@ def _leaf(a, b, w, offset, shift, dtype, check_finite, names):
 
 
 def _combine(*Rs):
-    return _triangle(np.vstack(Rs))
+    return _triangle(np.asfortranarray(np.vstack(Rs)))
 
 
 def _check_block_finite(x: np.ndarray, name: str, offset: int) -> None:
