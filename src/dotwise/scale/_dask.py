@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import sys
+import time
 from typing import Any
 
 __all__ = [
@@ -124,9 +125,13 @@ def compute(*objs: Any, client: Any = None) -> tuple:
     from distributed import progress
 
     futures = client.compute(list(objs))
-    progress(futures)
+    progress(futures, interval="100ms")
     sys.stdout.flush()
-    return tuple(client.gather(futures))
+    result = tuple(client.gather(futures))
+    # the scheduler polls the bar's closed connection every 100 ms; closing a local
+    # cluster before it notices logs a CancelledError traceback, so give it that long
+    time.sleep(0.25)
+    return result
 
 
 def check_row_chunks(A: Any, name: str = "A", *, what: str = "TSQR") -> None:
