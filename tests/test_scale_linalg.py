@@ -181,6 +181,16 @@ def test_shape_and_value_errors(client):
         dw.lstsq(Ad, b, rcond=2.0)
 
 
+def test_empty_problems_match_in_memory(client):
+    A, b = _problem(m=40, n=3, k=2)
+    for AA, bb in ((A[:, :0], b), (A, b[:, :0])):
+        ref = dw.lstsq(AA, bb)
+        got = dw.lstsq(da.from_array(AA, chunks=(10, AA.shape[1])), da.from_array(bb))
+        assert got.method == ref.method == "empty" and got.x.shape == ref.x.shape
+        np.testing.assert_allclose(got.residual_norm, ref.residual_norm, rtol=1e-12)
+        assert got.rank == ref.rank == 0
+
+
 def test_ridge_matches_in_memory(client):
     A, b = _problem(k=2, seed=6)
     Ad = da.from_array(A, chunks=(600, 6))

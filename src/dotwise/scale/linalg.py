@@ -178,16 +178,20 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
                               or not np.isreal(rcond)):
         raise TypeError(f"rcond must be a real number or None, got {describe(rcond)}")
     rcond = resolve_rcond(rcond, m, n, dtype)
-    if m == 0 or n == 0 or B.size == 0:  # nothing to distribute: the in-memory edge cases
-        from ..linalg.lstsq import lstsq as in_memory
-
-        return in_memory(np.asarray(A), np.asarray(B), method=method, rcond=rcond)
+    B2 = B if B.ndim == 2 else B[:, None]
+    k = B2.shape[1]
+    if m == 0 or n == 0 or k == 0:  # the in-memory edge cases, without gathering b
+        x = np.zeros((n, k), dtype=dtype)
+        res = (np.asarray(compute(da.sqrt((B2.astype(dtype) ** 2).sum(axis=0)),
+                                  client=client)[0]) if m and k else np.zeros(k, dtype=dtype))
+        return _result(x, res, 0, float("nan") if n == 0 else float("inf"), "empty", rcond,
+                       None, one_d)
     if m < n:
         raise ShapeError(
             f"lstsq on a Dask array needs a tall A (at least as many rows as columns), got "
             f"shape {A.shape}; for a wide problem call dotwise.lstsq(A.compute(), b) in memory"
         )
-    f = _factors(A, B if B.ndim == 2 else B[:, None], dtype, check_finite, client)
+    f = _factors(A, B2, dtype, check_finite, client)
     x, rank, cond, s, used = solve_factors(f, method, rcond, A.shape)
     x = np.asarray(x, dtype=dtype)
     res = f.residual_norms(x).astype(dtype)
