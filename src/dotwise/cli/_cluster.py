@@ -71,10 +71,38 @@ def open_array(path: Path, name: str):
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{name}: {path} is not a readable zarr array ({exc})") from None
     if path.suffix.lower() == ".npy":
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    else:
-        arr = load_matrix(path, name)
+        return _npy_blocks(path, name)
+    arr = load_matrix(path, name)
     return da.from_array(arr, chunks=(_rows_per_block(arr.shape),) + arr.shape[1:])
+
+
+def _npy_blocks(path: Path, name: str):
+    """A .npy file as a Dask array whose blocks the workers read themselves (memory-mapped).
+
+    Not ``da.from_array(np.load(path, mmap_mode="r"))``: a memory map is pickled as its
+    whole contents, so every worker process would be sent the entire file.
+    """
+    import dask.array as da
+    from dask import delayed
+
+    try:
+        head = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {path} is not a readable .npy file ({exc})") from None
+    shape, dtype = head.shape, head.dtype
+    del head
+    step = _rows_per_block(shape)
+    blocks = [da.from_delayed(delayed(_read_rows, pure=True)(str(path), start,
+                                                             min(start + step, shape[0])),
+                              (min(step, shape[0] - start),) + shape[1:], dtype=dtype)
+              for start in range(0, shape[0], step)]
+    if not blocks:
+        return da.zeros(shape, dtype=dtype)
+    return da.concatenate(blocks, axis=0)
+
+
+def _read_rows(path: str, start: int, stop: int) -> np.ndarray:
+    return np.array(np.load(path, mmap_mode="r", allow_pickle=False)[start:stop])
 
 
 def open_zarr(path: Path, name: str):
