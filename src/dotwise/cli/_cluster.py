@@ -21,10 +21,14 @@ _EXTRA = "install dotwise[scale] (pip install 'dotwise[scale]')"
 
 
 def require_scale(what: str) -> None:
-    """Raise ``ValueError`` (a one-line CLI error) when Dask, distributed or zarr is missing."""
+    """Exit with a one-line error (code 2) when Dask, distributed or zarr is missing."""
+    from rich.markup import escape
+
+    from ._common import fail
+
     missing = [m for m in ("dask", "distributed", "zarr") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise ValueError(f"{what} needs {', '.join(missing)}: {_EXTRA}")
+    if missing:  # escaped: "[scale]" is text, not Rich markup
+        fail(escape(f"{what} needs {', '.join(missing)}: {_EXTRA}"))
 
 
 @contextlib.contextmanager

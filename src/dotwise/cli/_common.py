@@ -35,10 +35,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def fail(message: str, code: int = 2) -> None:
     """Print a red error line (no traceback) and exit with ``code``."""
-    from rich.markup import escape
-
-    # escaped: a message such as "install dotwise[scale]" is text, not Rich markup
-    err_console.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False)
+    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
     raise typer.Exit(code)
 
 
