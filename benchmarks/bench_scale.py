@@ -11,7 +11,9 @@ Sections (each runs on a fresh ``distributed.LocalCluster`` on 127.0.0.1 with
     known column variances, under ``--workdir`` (default ``$TMPDIR``), and reused by
     later runs (a ``meta.json`` marks a complete store). Reported: the answer's error,
     wall time of one run (8 GB does not allow five), and the peak RSS (``VmHWM``) of
-    every process — the client/scheduler process and each worker.
+    every process — the client/scheduler process (its figure includes what the harness
+    imports to pin threads, torch among them: a few hundred MiB that do not grow with the
+    data) and each worker.
 (b) **against Dask** — the same cluster, a ``--peer-rows`` × 50 problem (default 500 000) with condition
     number 1e8 persisted on the workers: ``dotwise.lstsq(method="svd")`` (TSQR, SVD of
     R: x, residuals, rank and singular values, as Dask returns) against
@@ -350,7 +352,26 @@ def run(args, workers: int) -> list[dict]:
             for row in section(args, client, workers):
                 rows.append({**row, "workers": workers, "threads_per_worker": 1,
                              "versions": versions})
+    print(memory_table(rows, workers))
     return rows
+
+
+def memory_table(rows: list[dict], workers: int) -> str:
+    """The rows that carry peak RSS figures, as Markdown (the protocol table shows ratios)."""
+    body = []
+    for r in rows:
+        if "workers_mib" not in r:
+            continue
+        err = r.get("x_rel_error", r.get("ev_rel_error"))
+        body.append([r["case"], "yes" if r.get("valid") else "NO", f"{err:.1e}",
+                     f"{r['wall_s']:.1f}", f"{r['client_and_scheduler_mib']:.0f}",
+                     ", ".join(f"{v:.0f}" for v in r["workers_mib"].values()),
+                     r["memory_limit"]])
+    if not body:
+        return ""
+    return (f"\n{workers} worker(s): peak RSS (VmHWM, MiB)\n\n" + h.markdown_table(
+        ["case", "answer ok", "error", "wall s", "client+scheduler", "workers", "limit"],
+        body) + "\n")
 
 
 def add_args(p) -> None:
