@@ -20,6 +20,7 @@ from sklearn.utils.validation import validate_data
 
 from .._validation import check_choice, check_fitted, describe
 from ..linalg import randomized_svd
+from ..scale._dask import is_dask_array
 
 __all__ = ["PCA"]
 
@@ -134,6 +135,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             ``X`` not 2-D (with the reshape hint), NaN/Inf, fewer than 2 samples,
             ``n_components`` out of range, unknown ``svd_solver``.
         """
+        if is_dask_array(X):  # TSQR / blockwise randomized SVD on the cluster
+            from ..scale.models import fit_pca
+
+            return fit_pca(self, X)
         self._fit(X)
         return self
 
@@ -144,6 +149,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_components_)
         """
+        if is_dask_array(X):  # a lazy Dask array: nothing of n rows is gathered
+            return self.fit(X).transform(X)
         U, X = self._fit(X)
         Z = U * self.singular_values_ if U is not None else self._project(X)
         if self.whiten:
@@ -260,6 +267,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Divided by :math:`\\sqrt{\\lambda_j}` column-wise when ``whiten``.
         """
         check_fitted(self, "components_")
+        if is_dask_array(X):  # lazy, blockwise
+            from ..scale.models import pca_transform
+
+            return pca_transform(self, X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         Z = self._project(X)
         if self.whiten:
@@ -283,6 +294,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         from .._validation import ShapeError, as_float_array
 
         check_fitted(self, "components_")
+        if is_dask_array(X):  # lazy, blockwise
+            from ..scale.models import pca_inverse_transform
+
+            return pca_inverse_transform(self, X)
         Z = as_float_array(X, "X", ndim=2)
         if Z.shape[1] != self.n_components_:
             raise ShapeError(
