@@ -9,10 +9,11 @@
 from __future__ import annotations
 
 from .baseline import BaselinePredictor
-from .data import Ratings, load_ratings
 from .evaluate import CVResult, FoldResult, cross_validate, ranking_metrics, rmse_mae
 from .fetch import fetch_movielens
 from .mf import MatrixFactorization
+from .movielens import load_ratings
+from .ratings import Ratings
 from .results import Explanation, Recommendations
 from .splits import kfold, predefined_splits, train_test_split
 

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .._validation import ShapeError, as_float_array
-from .data import Ratings, _key
+from .ratings import Ratings, _key
 
-__all__ = ["as_training_ratings", "id_codes"]
+__all__ = ["Factors", "as_training_ratings", "id_codes"]
+
+
+@dataclass
+class Factors:
+    """The parameters of a biased factor model, as the fitting engines update them.
+
+    ``mu`` global mean; ``P`` (n_users, k) and ``Q`` (n_items, k) user and item
+    vectors; ``bu``, ``bi`` biases; ``Y`` (n_items, k) the implicit item vectors
+    and ``S`` (n_users, k) the users' implicit parts ``|R(u)|^(-1/2) Σ_j y_j``.
+    """
+
+    mu: float
+    P: np.ndarray
+    Q: np.ndarray
+    bu: np.ndarray
+    bi: np.ndarray
+    Y: np.ndarray
+    S: np.ndarray
 
 
 def as_training_ratings(ratings) -> Ratings:

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.base import clone
 
 from .._validation import check_int, check_positive
-from .data import Ratings
+from .ratings import Ratings
 from .splits import _check_ratings, kfold
 
 __all__ = ["CVResult", "FoldResult", "cross_validate", "ranking_metrics", "rmse_mae"]

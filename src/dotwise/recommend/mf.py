@@ -32,6 +32,11 @@ ridge normal equations
 solved in batches by Cholesky (see ``dotwise.recommend._als``). Each half-step
 minimises ``L`` exactly over one side, so ``L`` never increases.
 
+The engines live beside this module: ``_als`` (the batched ridge solves and the
+alternation), ``_sgd`` (mini-batch SGD on the same ``L``), ``_implicit`` (the
+SVD++ term's conjugate-gradient step) and ``_neighbors`` (the residual
+item–item term added after the factors).
+
 References
 ----------
 Y. Zhou, D. Wilkinson, R. Schreiber, R. Pan, "Large-scale parallel collaborative
@@ -44,6 +49,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
@@ -52,9 +58,11 @@ from sklearn.base import BaseEstimator
 from .._threads import one_blas_thread
 from .._validation import check_choice, check_fitted, check_int, check_positive
 from ..linalg.vectors import cosine_similarity
-from . import _als
-from ._common import _lookup, as_training_ratings, id_codes
-from .data import _key
+from . import _als, _sgd
+from ._common import Factors, _lookup, as_training_ratings, id_codes
+from ._implicit import Implicit
+from ._neighbors import Neighborhood
+from .ratings import _key
 from .results import Explanation, Recommendations
 
 __all__ = ["MatrixFactorization"]
@@ -226,39 +234,71 @@ class MatrixFactorization(BaseEstimator):
         ValueError
             ``n_factors`` < 1, a negative or zero regulariser for ALS, an empty set.
         """
-        k = check_int(self.n_factors, "n_factors", minimum=1)
-        method = check_choice(self.method, "method", ("als", "sgd"))
-        n_epochs = check_int(self.n_epochs, "n_epochs", minimum=1)
-        if method == "als":
-            reg = check_positive(self.reg, "reg")
-        else:
-            reg = check_positive(self.reg, "reg", allow_zero=True)
-        reg_bias = check_positive(self.reg_bias, "reg_bias", allow_zero=True)
-        self._exponent = check_positive(self.reg_exponent, "reg_exponent", allow_zero=True)
-        init_std = check_positive(self.init_std, "init_std", allow_zero=True)
-        n_neighbors = check_int(self.neighbors, "neighbors", minimum=0)
-        shrink = check_positive(self.neighbor_shrinkage, "neighbor_shrinkage", allow_zero=True)
-        nb_reg = check_positive(self.neighbor_reg, "neighbor_reg", allow_zero=True)
+        params = self._check_params()
         data = as_training_ratings(ratings)
         start = time.perf_counter()
         rng = np.random.default_rng(self.random_state)
         u = data.user_codes.astype(np.int64)
         i = data.item_codes.astype(np.int64)
         r = data.ratings.astype(np.float64)
+        f = self._init_factors(data, u, i, r, params["k"], rng)
+        if params["method"] == "als":
+            # The ALS work is thousands of tiny (k+1)×(k+1) products and
+            # factorisations: threaded BLAS only adds synchronisation to them.
+            with one_blas_thread():
+                self._run(self._als_epochs(f, u, i, r, params), f, u, i, r, params, callback)
+        else:
+            self._run(self._sgd_epochs(f, u, i, r, params, rng), f, u, i, r, params, callback)
+        if params["neighbors"] > 0:
+            self._nb = Neighborhood.fit(
+                u, i, r - self._factor_codes(u, i), (data.n_users, data.n_items),
+                k=params["neighbors"], shrink=params["shrink"], lam=params["nb_reg"],
+                dense_limit=_DENSE_LIMIT)
+            self.item_similarity_ = self._nb.similarity
+        self.fit_time_ = time.perf_counter() - start
+        return self
+
+    def _check_params(self) -> dict:
+        """Every hyper-parameter validated, before any data is touched."""
+        method = check_choice(self.method, "method", ("als", "sgd"))
+        params = {
+            "k": check_int(self.n_factors, "n_factors", minimum=1), "method": method,
+            "n_epochs": check_int(self.n_epochs, "n_epochs", minimum=1),
+            "reg": check_positive(self.reg, "reg", allow_zero=method != "als"),
+            "reg_bias": check_positive(self.reg_bias, "reg_bias", allow_zero=True),
+            "exponent": check_positive(self.reg_exponent, "reg_exponent", allow_zero=True),
+            "init_std": check_positive(self.init_std, "init_std", allow_zero=True),
+            "neighbors": check_int(self.neighbors, "neighbors", minimum=0),
+            "shrink": check_positive(self.neighbor_shrinkage, "neighbor_shrinkage",
+                                     allow_zero=True),
+            "nb_reg": check_positive(self.neighbor_reg, "neighbor_reg", allow_zero=True),
+        }
+        if self.implicit and method != "als":
+            raise ValueError("implicit=True needs method='als' (the SGD path has no implicit "
+                             "feedback); got method='sgd'")
+        if method == "als":
+            params["steps"] = check_int(self.implicit_steps, "implicit_steps", minimum=1)
+        else:
+            params["lr"] = check_positive(self.learning_rate, "learning_rate")
+            params["batch"] = check_int(self.batch_size, "batch_size", minimum=1)
+        self._exponent = params["exponent"]
+        return params
+
+    def _init_factors(self, data, u, i, r, k: int, rng) -> Factors:
+        """Random initial vectors (zero for an entity without ratings); state reset."""
         n_users, n_items = data.n_users, data.n_items
-        self.global_mean_ = float(r.mean()) if self.biased else 0.0
+        init_std = float(self.init_std)
         P = rng.normal(0.0, init_std, (n_users, k))
         Q = rng.normal(0.0, init_std, (n_items, k))
         n_u = np.bincount(u, minlength=n_users).astype(np.float64)
         n_i = np.bincount(i, minlength=n_items).astype(np.float64)
         P[n_u == 0] = 0.0
         Q[n_i == 0] = 0.0
-        self.user_factors_, self.item_factors_ = P, Q
-        self.user_bias_ = np.zeros(n_users)
-        self.item_bias_ = np.zeros(n_items)
         self._n_u, self._n_i = n_u, n_i
-        self.implicit_factors_ = np.zeros((n_items, k))
-        self.user_implicit_ = np.zeros((n_users, k))
+        f = Factors(mu=float(r.mean()) if self.biased else 0.0, P=P, Q=Q,
+                    bu=np.zeros(n_users), bi=np.zeros(n_items), Y=np.zeros((n_items, k)),
+                    S=np.zeros((n_users, k)))
+        self._publish(f)
         self.loss_history_: list[float] = []
         self.train_rmse_history_: list[float] = []
         # set before training so that a callback can already predict
@@ -267,23 +307,36 @@ class MatrixFactorization(BaseEstimator):
         self._seen = None
         self._nb = None
         self.item_similarity_ = None
-        if self.implicit and method != "als":
-            raise ValueError("implicit=True needs method='als' (the SGD path has no implicit "
-                             "feedback); got method='sgd'")
-        if method == "als":
-            steps = check_int(self.implicit_steps, "implicit_steps", minimum=1)
-            # The ALS work is thousands of tiny (k+1)×(k+1) products and
-            # factorisations: threaded BLAS only adds synchronisation to them.
-            with one_blas_thread():
-                self._fit_als(u, i, r, reg, reg_bias, n_epochs, callback, steps)
-        else:
-            lr = check_positive(self.learning_rate, "learning_rate")
-            batch = check_int(self.batch_size, "batch_size", minimum=1)
-            self._fit_sgd(u, i, r, reg, reg_bias, n_epochs, lr, batch, rng, callback)
-        if n_neighbors > 0:
-            self._fit_neighbors(u, i, r, n_neighbors, shrink, nb_reg)
-        self.fit_time_ = time.perf_counter() - start
-        return self
+        return f
+
+    def _publish(self, f: Factors) -> None:
+        """Expose the engines' current parameters as the fitted attributes."""
+        self.global_mean_ = f.mu
+        self.user_factors_, self.item_factors_ = f.P, f.Q
+        self.user_bias_, self.item_bias_ = f.bu, f.bi
+        self.implicit_factors_, self.user_implicit_ = f.Y, f.S
+
+    def _als_epochs(self, f, u, i, r, params):
+        reg, reg_bias = params["reg"], params["reg_bias"]
+        implicit = Implicit(u, i, self._n_u, self._n_i) if self.implicit else None
+        return _als.epochs(f, u, i, r, diag_u=self._diag(self._n_u, reg, reg_bias),
+                           diag_i=self._diag(self._n_i, reg, reg_bias), biased=self.biased,
+                           n_epochs=params["n_epochs"], implicit=implicit,
+                           implicit_reg=reg * self._weights(self._n_i),
+                           implicit_steps=params["steps"])
+
+    def _sgd_epochs(self, f, u, i, r, params, rng):
+        return _sgd.epochs(f, u, i, r, weight_u=self._weights(self._n_u),
+                           weight_i=self._weights(self._n_i), reg=params["reg"],
+                           reg_bias=params["reg_bias"], learning_rate=params["lr"],
+                           batch_size=params["batch"], biased=self.biased,
+                           n_epochs=params["n_epochs"], rng=rng)
+
+    def _run(self, epochs, f, u, i, r, params, callback) -> None:
+        """Drive an engine's epochs: publish the parameters, record ``L``, call back."""
+        for epoch, sse in enumerate(epochs):
+            self._publish(f)
+            self._record(u, i, r, params["reg"], params["reg_bias"], epoch, callback, sse=sse)
 
     def _weights(self, counts: np.ndarray) -> np.ndarray:
         return np.where(counts > 0, np.maximum(counts, 1) ** self._exponent, 0.0)
@@ -295,72 +348,6 @@ class MatrixFactorization(BaseEstimator):
         if self.biased:
             diag = np.hstack([diag, np.full((len(counts), 1), reg_bias)])
         return diag
-
-    def _fit_als(self, u, i, r, reg, reg_bias, n_epochs, callback, steps) -> None:
-        k = self.user_factors_.shape[1]
-        d = k + 1 if self.biased else k
-        by_item = _als.group(i, u, len(self._n_i), len(self._n_u), d)
-        by_user = _als.group(u, i, len(self._n_u), len(self._n_i), d)
-        diag_i = self._diag(self._n_i, reg, reg_bias)
-        diag_u = self._diag(self._n_u, reg, reg_bias)
-        mu = self.global_mean_
-        implicit = _Implicit(u, i, self._n_u, self._n_i) if self.implicit else None
-        if implicit is not None:
-            self.implicit_factors_ = np.zeros_like(self.item_factors_)
-        for epoch in range(n_epochs):
-            # items given users, then (optionally) Y, then users given items: the
-            # user vectors are always the exact ridge solution for the final item
-            # vectors, which makes fold_in and explain exact.
-            P, bu, S = self.user_factors_, self.user_bias_, self.user_implicit_
-            U = P + S
-            if self.biased:
-                X, _ = _als.solve_side(by_item, np.hstack([U, np.ones((len(U), 1))]),
-                                       r - mu - bu[u], diag_i)
-                self.item_factors_, self.item_bias_ = X[:, :k], X[:, k]
-            else:
-                self.item_factors_, _ = _als.solve_side(by_item, U, r - mu, diag_i)
-            Q, bi = self.item_factors_, self.item_bias_
-            if implicit is not None:
-                resid = r - mu - np.einsum("nk,nk->n", U[u], Q[i])
-                if self.biased:
-                    resid -= bu[u] + bi[i]
-                self.implicit_factors_, self.user_implicit_ = implicit.step(
-                    self.implicit_factors_, Q, resid, reg * self._weights(self._n_i), steps)
-            S = self.user_implicit_
-            offset = np.einsum("nk,nk->n", S[u], Q[i]) if implicit is not None else 0.0
-            if self.biased:
-                X, rss = _als.solve_side(by_user, np.hstack([Q, np.ones((len(Q), 1))]),
-                                         r - mu - bi[i] - offset, diag_u)
-                self.user_factors_, self.user_bias_ = X[:, :k], X[:, k]
-            else:
-                self.user_factors_, rss = _als.solve_side(by_user, Q, r - mu - offset, diag_u)
-            # the users were solved last, so their residuals are the model's.
-            self._record(u, i, r, reg, reg_bias, epoch, callback, sse=float(rss.sum()))
-
-    def _fit_sgd(self, u, i, r, reg, reg_bias, n_epochs, lr, batch, rng, callback) -> None:
-        P, Q = self.user_factors_, self.item_factors_
-        bu, bi = self.user_bias_, self.item_bias_
-        mu = self.global_mean_
-        n = len(r)
-        wu = np.where(self._n_u > 0, 1.0 / np.maximum(self._n_u, 1), 0.0)
-        wi = np.where(self._n_i > 0, 1.0 / np.maximum(self._n_i, 1), 0.0)
-        # λ n^a ‖p_u‖² spread over u's n ratings: n^(a-1) per rating.
-        fac_u, fac_i = self._weights(self._n_u) * wu, self._weights(self._n_i) * wi
-        for epoch in range(n_epochs):
-            order = rng.permutation(n)
-            for s in range(0, n, batch):
-                idx = order[s:s + batch]
-                uu, ii, rr = u[idx], i[idx], r[idx]
-                pu, qi = P[uu], Q[ii]
-                err = rr - (mu + bu[uu] + bi[ii] + np.einsum("nk,nk->n", pu, qi))
-                gP = err[:, None] * qi - reg * fac_u[uu][:, None] * pu
-                gQ = err[:, None] * pu - reg * fac_i[ii][:, None] * qi
-                np.add.at(P, uu, lr * gP)
-                np.add.at(Q, ii, lr * gQ)
-                if self.biased:
-                    np.add.at(bu, uu, lr * (err - reg_bias * wu[uu] * bu[uu]))
-                    np.add.at(bi, ii, lr * (err - reg_bias * wi[ii] * bi[ii]))
-            self._record(u, i, r, reg, reg_bias, epoch, callback)
 
     def _record(self, u, i, r, reg, reg_bias, epoch, callback, sse=None) -> None:
         P, Q = self.user_factors_, self.item_factors_
@@ -381,60 +368,11 @@ class MatrixFactorization(BaseEstimator):
             callback(epoch, self.loss_history_[-1])
 
     # ---------------------------------------------------------- neighbours
-    def _fit_neighbors(self, u, i, r, k, shrink, lam) -> None:
-        """Residual item–item similarities: shrunk cosine of the training residuals."""
-        from scipy.sparse import csr_matrix
-
-        shape = (len(self._n_u), len(self._n_i))
-        e = (r - self._factor_codes(u, i)).astype(np.float32)
-        E = csr_matrix((e, (u, i)), shape=shape)
-        M = csr_matrix((np.ones(len(u), np.float32), (u, i)), shape=shape)
-        if shape[0] * shape[1] <= _DENSE_LIMIT:
-            # sparse × dense products are several times faster than sparse × sparse
-            Ed = np.zeros(shape, np.float32)
-            Ed[u, i] = e
-            G = np.asarray(E.T @ Ed)                  # Σ_u e_ui e_uj
-            Ed[u, i] = 1.0
-            C = np.asarray(M.T @ Ed)                  # co-rating counts n_ij
-        else:
-            G = (E.T @ E).toarray()
-            C = (M.T @ M).toarray()
-        norm = np.sqrt(np.diag(G))
-        S = G / np.maximum(np.outer(norm, norm), np.float32(1e-12))
-        S *= C / (C + np.float32(shrink)) if shrink > 0 else np.float32(1.0)
-        np.fill_diagonal(S, 0.0)
-        self.item_similarity_ = S.astype(np.float32, copy=False)
-        self._nb = (E, M, k, lam)
-
-    @staticmethod
-    def _neighbor_ratio(W: np.ndarray, E: np.ndarray, k: int, lam: float) -> np.ndarray:
-        """``Σ_{j∈N_k} s_ij e_j / (Σ_{j∈N_k} |s_ij| + λ)`` row by row.
-
-        ``W`` (rows, m) holds ``s_ij`` for the rated items ``j`` and 0 elsewhere;
-        ``N_k`` keeps each row's ``k`` largest ``|s_ij|`` (ties at the k-th kept).
-        """
-        A = np.abs(W)
-        if k < W.shape[1]:
-            kth = -np.partition(-A, k - 1, axis=1)[:, k - 1:k]
-            keep = A >= kth
-            W = np.where(keep, W, 0.0)
-            A = np.where(keep, A, 0.0)
-        return np.einsum("bj,bj->b", W, E) / (A.sum(axis=1) + lam)
-
     def _neighbor_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
         """The neighbourhood term for known (user, item) codes; 0 elsewhere."""
-        out = np.zeros(len(uc))
         if self._nb is None:
-            return out
-        E, M, k, lam = self._nb
-        S = self.item_similarity_
-        idx = np.flatnonzero((uc >= 0) & (ic >= 0))
-        step = max(1, (1 << 22) // max(S.shape[0], 1))
-        for s in range(0, len(idx), step):
-            b = idx[s:s + step]
-            W = S[ic[b]] * M[uc[b]].toarray()
-            out[b] = self._neighbor_ratio(W, E[uc[b]].toarray(), k, lam)
-        return out
+            return np.zeros(len(uc))
+        return self._nb.term(uc, ic)
 
     # ------------------------------------------------------------- predict
     def _raw_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
@@ -641,12 +579,21 @@ class MatrixFactorization(BaseEstimator):
         check_fitted(self, "user_factors_")
         return self._fold_in_codes(*self._resolve_new_ratings(ratings))
 
-    def _fold_in_codes(self, codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
+    def _user_system(self, codes: np.ndarray, values: np.ndarray) -> _UserSystem | None:
+        """One user's ridge normal equations against the fixed item vectors.
+
+        The user's unknowns ``x = (p, b)`` solve ``A x = Zᵀ y`` with the rows
+        ``z_j = (q_j, 1)`` of the rated items, ``A = ZᵀZ + D`` (the count-weighted
+        λ and λ_b on the diagonal, as in an ALS user step) and the targets
+        ``y_j = r_j − μ − b_j − q_j · s``, ``s = |R|^(-1/2) Σ_j y_j`` the implicit
+        part. ``fold_in`` solves it for ``x``; ``explain`` uses ``A⁻¹`` to split
+        ``z_i · x`` over the rated items. Items without training ratings are
+        dropped; ``None`` when none is left.
+        """
         known = self._n_i[codes] > 0
         codes, values = codes[known], values[known]
-        k = self.item_factors_.shape[1]
         if codes.size == 0:
-            return np.zeros(k), 0.0
+            return None
         Z = self.item_factors_[codes]
         s = self.implicit_factors_[codes].sum(axis=0) / np.sqrt(len(codes))
         y = values - self.global_mean_ - Z @ s
@@ -657,7 +604,16 @@ class MatrixFactorization(BaseEstimator):
                           float(self.reg_bias))[0]
         A = Z.T @ Z
         A[np.diag_indices_from(A)] += diag
-        x = cho_solve(cho_factor(A, lower=True), Z.T @ y)
+        return _UserSystem(codes=codes, values=values, Z=Z, y=y, implicit=s,
+                           factor=cho_factor(A, lower=True))
+
+    def _fold_in_codes(self, codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
+        system = self._user_system(codes, values)
+        k = self.item_factors_.shape[1]
+        if system is None:
+            return np.zeros(k), 0.0
+        x = cho_solve(system.factor, system.Z.T @ system.y)
+        s = system.implicit
         return (x[:k] + s, float(x[k])) if self.biased else (x + s, 0.0)
 
     def fold_in(self, ratings, n: int = 10, *, exclude_rated: bool = True) -> Recommendations:
@@ -694,13 +650,8 @@ class MatrixFactorization(BaseEstimator):
         """The neighbourhood term of every item for a folded-in user (residuals vs p, b)."""
         known = self._n_i[codes] > 0
         codes, values = codes[known], values[known]
-        n_items = len(self._n_i)
-        if codes.size == 0:
-            return np.zeros(n_items)
         resid = values - self._all_scores(p, b)[codes]
-        _, _, k, lam = self._nb
-        W = self.item_similarity_[:, codes].astype(np.float64)
-        return self._neighbor_ratio(W, np.broadcast_to(resid, W.shape), k, lam)
+        return self._nb.for_new_user(codes, resid)
 
     # -------------------------------------------------------------- explain
     def explain(self, user, item, *, top: int = 5) -> Explanation:
@@ -731,19 +682,13 @@ class MatrixFactorization(BaseEstimator):
         starts = self._seen[0]
         rows = order[starts[uc]:starts[uc + 1]]
         values = self.ratings_.ratings[rows].astype(np.float64)
-        Z = self.item_factors_[seen]
+        system = self._user_system(seen, values)
         zi = self.item_factors_[ic]
         implicit_part = self.implicit_factors_[seen] @ zi / np.sqrt(max(len(seen), 1))
-        y = values - self.global_mean_ - Z @ self.user_implicit_[uc]
         if self.biased:
-            Z = np.hstack([Z, np.ones((len(seen), 1))])
             zi = np.append(zi, 1.0)
-            y = y - self.item_bias_[seen]
-        diag = self._diag(np.array([float(len(seen))]), float(self.reg), float(self.reg_bias))[0]
-        A = Z.T @ Z
-        A[np.diag_indices_from(A)] += diag
-        weights = Z @ cho_solve(cho_factor(A, lower=True), zi)
-        contrib = weights * y + implicit_part
+        weights = system.Z @ cho_solve(system.factor, zi)
+        contrib = weights * system.y + implicit_part
         rank = np.argsort(-np.abs(contrib), kind="stable")[:top]
         data = self.ratings_
         listed = [(data.item_ids[seen[j]].item() if hasattr(data.item_ids[seen[j]], "item")
@@ -771,60 +716,13 @@ class MatrixFactorization(BaseEstimator):
         return self.item_factors_[self._item_code(item)]
 
 
+@dataclass(frozen=True)
+class _UserSystem:
+    """A user's ridge system (see ``MatrixFactorization._user_system``)."""
 
-class _Implicit:
-    r"""The ``Y`` step of implicit-feedback ALS: conjugate gradients on a quadratic.
-
-    With ``P, Q`` and the biases fixed, the objective in ``Y`` is
-    ``‖e − 𝒜(Y)‖² + Σ_j λ_j ‖y_j‖²`` where ``𝒜(Y)_{ui} = c_u q_i · Σ_{j∈R(u)} y_j``,
-    ``c_u = |R(u)|^{-1/2}`` and ``e`` the residual without the implicit term. It is
-    a convex quadratic, so conjugate gradients (matrix-free, warm-started from
-    the current ``Y``) lowers it at every iteration. ``𝒜`` and ``𝒜ᵀ`` are two
-    sparse products with the user × item incidence matrix ``N``.
-    """
-
-    def __init__(self, u, i, n_u, n_i):
-        from scipy.sparse import csr_matrix
-
-        shape = (len(n_u), len(n_i))
-        self.u, self.i = u, i
-        self.N = csr_matrix((np.ones(len(u)), (u, i)), shape=shape)
-        self.NT = self.N.T.tocsr()
-        self.c = np.where(n_u > 0, 1.0 / np.sqrt(np.maximum(n_u, 1)), 0.0)
-        self.shape = shape
-
-    def _apply(self, Y, Q):
-        """𝒜(Y) per rating, and the per-user sums t_u = c_u Σ_{j∈R(u)} y_j."""
-        t = self.c[:, None] * (self.N @ Y)
-        return np.einsum("nk,nk->n", t[self.u], Q[self.i]), t
-
-    def _adjoint(self, values, Q):
-        """𝒜ᵀ(values): Σ over users who rated j of c_u Σ_i values_ui q_i."""
-        from scipy.sparse import csr_matrix
-
-        V = csr_matrix((values, (self.u, self.i)), shape=self.shape)
-        return self.NT @ (self.c[:, None] * (V @ Q))
-
-    def step(self, Y, Q, resid, lam, steps):
-        """Minimise over Y; ``resid`` excludes the implicit term. Returns (Y, t)."""
-        pred, t = self._apply(Y, Q)
-        e = resid - pred                           # current residual with Y
-        g = self._adjoint(e, Q) - lam[:, None] * Y  # minus half the gradient
-        d = g.copy()
-        gg = float(np.vdot(g, g))
-        for _ in range(steps):
-            if gg <= 1e-30:
-                break
-            Ad, td = self._apply(d, Q)
-            curvature = float(Ad @ Ad) + float(np.vdot(d, lam[:, None] * d))
-            if curvature <= 0:
-                break
-            alpha = gg / curvature
-            Y = Y + alpha * d
-            t = t + alpha * td
-            e = e - alpha * Ad
-            g = g - alpha * (self._adjoint(Ad, Q) + lam[:, None] * d)
-            gg_new = float(np.vdot(g, g))
-            d = g + (gg_new / gg) * d
-            gg = gg_new
-        return Y, t
+    codes: np.ndarray
+    values: np.ndarray
+    Z: np.ndarray
+    y: np.ndarray
+    implicit: np.ndarray
+    factor: tuple
