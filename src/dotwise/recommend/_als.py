@@ -121,7 +121,10 @@ def solve_side(grouping: Grouping, Z: np.ndarray, targets: np.ndarray,
     eye = np.arange(d)
     # Gram matrices are formed in small cache-sized batches, then solved in
     # large stacks (one LAPACK call per stack) to amortise the call overhead.
-    stack = max(1, min(n_ent, _SOLVE_ELEMENTS // (d * d)))
+    # (a stack holds at least one whole batch: with thousands of factors the
+    # element budget alone would leave room for less than one)
+    largest = max((len(batch[0]) for batch in grouping.batches), default=1)
+    stack = max(1, min(n_ent, _SOLVE_ELEMENTS // (d * d)), largest)
     A_buf = np.empty((stack, d, d), dtype=Z.dtype)
     b_buf = np.empty((stack, d), dtype=Z.dtype)
     yy_buf = np.empty(stack, dtype=Z.dtype)

@@ -22,19 +22,23 @@ from scipy.sparse import csr_matrix
 
 __all__ = ["Neighborhood", "ratio"]
 
+# float32 elements of one (pairs, rated items) block in ``term`` (16 MiB)
+_BLOCK_ELEMENTS = 1 << 22
+
 
 def ratio(W: np.ndarray, E: np.ndarray, k: int, lam: float) -> np.ndarray:
-    """``Σ_{j∈N_k} s_ij e_j / (Σ_{j∈N_k} |s_ij| + λ)`` row by row.
+    """``Σ_{j∈N_k} s_ij e_j / (Σ_{j∈N_k} |s_ij| + λ)`` row by row (``W`` is overwritten).
 
     ``W`` (rows, m) holds ``s_ij`` for the rated items ``j`` and 0 elsewhere;
     ``N_k`` keeps each row's ``k`` largest ``|s_ij|`` (ties at the k-th kept).
     """
     A = np.abs(W)
-    if k < W.shape[1]:
-        kth = -np.partition(-A, k - 1, axis=1)[:, k - 1:k]
+    m = W.shape[1]
+    if k < m:
+        kth = np.partition(A, m - k, axis=1)[:, m - k:m - k + 1]   # k-th largest |s_ij|
         keep = A >= kth
-        W = np.where(keep, W, 0.0)
-        A = np.where(keep, A, 0.0)
+        W *= keep
+        A *= keep
     return np.einsum("bj,bj->b", W, E) / (A.sum(axis=1) + lam)
 
 
@@ -55,6 +59,9 @@ class Neighborhood:
         self.similarity = similarity
         self.E, self.M = E, M
         self.k, self.lam = k, lam
+        # the residual of each stored (user, item) of M, in M's (row-major) order
+        rows, cols = M.nonzero()
+        self._resid = np.asarray(E[rows, cols], dtype=np.float32).ravel()
 
     @classmethod
     def fit(cls, u: np.ndarray, i: np.ndarray, e: np.ndarray, shape: tuple[int, int], *,
@@ -84,16 +91,80 @@ class Neighborhood:
         return cls(S.astype(np.float32, copy=False), E, M, k, lam)
 
     def term(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
-        """The term for (user, item) code pairs; 0 where either code is ``-1`` (unknown)."""
+        """The term for (user, item) code pairs; 0 where either code is ``-1`` (unknown).
+
+        Each pair's neighbour search runs over the items its user rated only
+        (``|R(u)|`` similarities, not ``n_items``): pairs are sorted by their
+        user's rating count and taken in blocks padded to the block's longest
+        ``R(u)`` with zero similarities, which neither enter the top ``k``
+        before a real neighbour nor add to a sum.
+        """
+        uc, ic = np.asarray(uc, np.int64), np.asarray(ic, np.int64)
         out = np.zeros(len(uc))
-        S = self.similarity
         idx = np.flatnonzero((uc >= 0) & (ic >= 0))
-        step = max(1, (1 << 22) // max(S.shape[0], 1))
-        for s in range(0, len(idx), step):
-            b = idx[s:s + step]
-            W = S[ic[b]] * self.M[uc[b]].toarray()
-            out[b] = ratio(W, self.E[uc[b]].toarray(), self.k, self.lam)
+        if idx.size == 0 or self.M.nnz == 0:
+            return out
+        counts = np.diff(self.M.indptr)[uc[idx]]
+        order = np.argsort(counts, kind="stable")
+        idx, counts = idx[order], counts[order]
+        first = 0
+        while first < len(idx):
+            # counts ascend, so a block's widest row is its last: grow while it fits
+            last = min(len(idx), first + max(1, _BLOCK_ELEMENTS // max(int(counts[first]), 1)))
+            while last - first > 1 and (last - first) * max(int(counts[last - 1]), 1) \
+                    > _BLOCK_ELEMENTS:
+                last = first + max(1, (last - first) // 2)
+            b = idx[first:last]
+            cols, E, valid = self._rated(uc[b], pad=0)
+            W = self.similarity[ic[b][:, None], cols] * valid
+            out[b] = ratio(W, E, self.k, self.lam)
+            first = last
         return out
+
+    def for_users(self, users: np.ndarray) -> np.ndarray:
+        """The term of every item for each known user code: shape (len(users), n_items).
+
+        :meth:`term` over all (user, item) pairs, organised per user: the
+        similarities to the user's rated items are the columns ``S[:, R(u)]``,
+        gathered as contiguous rows of ``Sᵀ`` for a block of users with
+        similar ``|R(u)|`` (padding points at an extra zero row).
+        """
+        S, M = self.similarity, self.M
+        n_items = S.shape[0]
+        ST = np.zeros((n_items + 1, n_items), np.float32)
+        ST[:n_items] = S.T
+        users = np.asarray(users, np.int64)
+        out = np.zeros((len(users), n_items))
+        counts = np.diff(M.indptr)[users]
+        order = np.argsort(counts, kind="stable")
+        first = 0
+        while first < len(order):
+            per_user = n_items * max(int(counts[order[first]]), 1)
+            last = min(len(order), first + max(1, _BLOCK_ELEMENTS // per_user))
+            while last - first > 1 and (last - first) * n_items * max(
+                    int(counts[order[last - 1]]), 1) > _BLOCK_ELEMENTS:
+                last = first + max(1, (last - first) // 2)
+            block = order[first:last]
+            cols, resid, _ = self._rated(users[block], pad=n_items)
+            B, width = cols.shape
+            # W[b, i, l] = s(i, j_bl) for the user's l-th rated item j_bl, 0 in padding
+            W = ST[cols].transpose(0, 2, 1).reshape(B * n_items, width)
+            out[block] = ratio(W, np.repeat(resid, n_items, axis=0), self.k,
+                               self.lam).reshape(B, n_items)
+            first = last
+        return out
+
+    def _rated(self, users: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each user's rated items (padded with ``pad``), residuals (padded with 0), mask."""
+        indptr = self.M.indptr
+        counts = indptr[users + 1] - indptr[users]
+        slot = np.arange(max(int(counts.max()), 1))
+        valid = slot[None, :] < counts[:, None]
+        pos = np.where(valid, indptr[users][:, None] + slot[None, :], 0)
+        if self.M.nnz == 0:
+            return np.full(pos.shape, pad), np.zeros(pos.shape, np.float32), valid
+        return (np.where(valid, self.M.indices[pos], pad),
+                np.where(valid, self._resid[pos], np.float32(0)), valid)
 
     def for_new_user(self, codes: np.ndarray, resid: np.ndarray) -> np.ndarray:
         """The term of every item for a user who rated ``codes`` with residuals ``resid``."""

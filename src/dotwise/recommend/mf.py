@@ -59,11 +59,18 @@ from .._threads import one_blas_thread
 from .._validation import check_choice, check_fitted, check_int, check_positive
 from ..linalg.vectors import cosine_similarity
 from . import _als, _sgd
-from ._common import Factors, _lookup, as_training_ratings, id_codes
+from ._common import (
+    Factors,
+    _lookup,
+    as_training_ratings,
+    check_memory,
+    id_codes,
+    renamed_keywords,
+)
 from ._implicit import Implicit
 from ._neighbors import Neighborhood
 from .ratings import _key
-from .results import Explanation, Recommendations
+from .results import RankedItems, RatingExplanation
 
 __all__ = ["MatrixFactorization"]
 
@@ -236,6 +243,7 @@ class MatrixFactorization(BaseEstimator):
         """
         params = self._check_params()
         data = as_training_ratings(ratings)
+        self._check_memory(params, data.n_users, data.n_items)
         start = time.perf_counter()
         rng = np.random.default_rng(self.random_state)
         u = data.user_codes.astype(np.int64)
@@ -282,7 +290,33 @@ class MatrixFactorization(BaseEstimator):
             params["lr"] = check_positive(self.learning_rate, "learning_rate")
             params["batch"] = check_int(self.batch_size, "batch_size", minimum=1)
         self._exponent = params["exponent"]
+        # one (k+1)×(k+1) normal-equation matrix must fit whatever the data
+        self._check_memory(params, 0, 0)
         return params
+
+    def _check_memory(self, params: dict, n_users: int, n_items: int) -> None:
+        """Refuse sizes that cannot fit, with the estimate, before allocating anything.
+
+        float64 bytes: the vectors P, Q, Y, S and their per-epoch copies,
+        ``≈ 8·k·4·(n_users + n_items)``; the stacked (k+1)×(k+1) normal
+        equations (at least one, and their Cholesky factors); the neighbourhood
+        term's ``n_items × n_items`` float32 products (and the dense residual
+        matrix below ``_DENSE_LIMIT``).
+        """
+        k = params["k"]
+        d = k + 1
+        n = max(n_users, n_items, 1)
+        batch = min(_als._MAX_BATCH, max(1, _als._BATCH_ELEMENTS // d))
+        stack = max(1, min(n, _als._SOLVE_ELEMENTS // (d * d)), min(batch, n))
+        needed = 8.0 * k * 4 * (n_users + n_items) + 2 * 8.0 * stack * d * d
+        if params["neighbors"] > 0 and n_items:
+            needed += 4.0 * 4 * n_items * n_items
+            if n_users * n_items <= _DENSE_LIMIT:
+                needed += 4.0 * n_users * n_items
+        shape = f" for {n_users} users × {n_items} items" if n_users else ""
+        check_memory(needed, f"MatrixFactorization(n_factors={k}){shape}",
+                     "use fewer factors (8 to 256 are usual)"
+                     + (" or neighbors=0" if params["neighbors"] > 0 and n_items > 20000 else ""))
 
     def _init_factors(self, data, u, i, r, k: int, rng) -> Factors:
         """Random initial vectors (zero for an entity without ratings); state reset."""
@@ -375,12 +409,59 @@ class MatrixFactorization(BaseEstimator):
         return self._nb.term(uc, ic)
 
     # ------------------------------------------------------------- predict
-    def _raw_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
-        """Unclipped predictions for codes, neighbourhood term included."""
+    def score_codes(self, user_codes, item_codes) -> np.ndarray:
+        """Unclipped predicted ratings for (user code, item code) pairs.
+
+        The scoring entry point for code-level tools (``ranking_metrics``,
+        ``cross_validate``): codes index ``ratings_.user_ids`` /
+        ``ratings_.item_ids`` (a split's parts share them); ``-1`` marks an
+        unknown id, which falls back to the biases.
+
+        Parameters
+        ----------
+        user_codes, item_codes : array_like of int, shape (n,)
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            ``μ + b_u + b_i + p_u · q_i`` plus the neighbourhood term, not clipped.
+        """
+        check_fitted(self, "user_factors_")
+        uc, ic = np.asarray(user_codes, np.int64), np.asarray(item_codes, np.int64)
         pred = self._factor_codes(uc, ic)
         if getattr(self, "_nb", None) is not None:
-            pred = pred + self._neighbor_codes(np.asarray(uc), np.asarray(ic))
+            pred = pred + self._neighbor_codes(uc, ic)
         return pred
+
+    _raw_codes = score_codes  # the name evaluate used before score_codes was public
+
+    def score_users(self, user_codes) -> np.ndarray:
+        """Unclipped predicted ratings of every item for each user code: one row per user.
+
+        Equal to ``score_codes`` over all (user, item) pairs, computed as one
+        matrix product for the factors and, for the neighbourhood term, only
+        over each user's rated items (about ``n_items × |R(u)|`` work per user
+        instead of ``n_items²``).
+
+        Parameters
+        ----------
+        user_codes : array_like of int, shape (b,)
+            Known user codes (``0 <= code < n_users``).
+
+        Returns
+        -------
+        ndarray of shape (b, n_items)
+        """
+        check_fitted(self, "user_factors_")
+        uc = np.asarray(user_codes, np.int64)
+        U = self.user_factors_[uc] + self.user_implicit_[uc]
+        scores = self.global_mean_ + U @ self.item_factors_.T
+        if self.biased:
+            scores = scores + self.user_bias_[uc][:, None]
+            scores = scores + self.item_bias_[None, :]
+        if getattr(self, "_nb", None) is not None:
+            scores = scores + self._nb.for_users(uc)
+        return scores
 
     def _factor_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
         """Unclipped factor-model predictions for codes; ``-1`` (unknown) contributes zeros."""
@@ -394,9 +475,12 @@ class MatrixFactorization(BaseEstimator):
             pred = pred + np.where(known_i, self.item_bias_[ii], 0.0)
         return pred
 
-    def _predict_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
+    def predict_codes(self, user_codes, item_codes) -> np.ndarray:
+        """``score_codes`` clipped to ``rating_scale_``: ``predict`` for codes instead of ids."""
         lo, hi = self.rating_scale_
-        return np.clip(self._raw_codes(np.asarray(uc), np.asarray(ic)), lo, hi)
+        return np.clip(self.score_codes(user_codes, item_codes), lo, hi)
+
+    _predict_codes = predict_codes
 
     def predict(self, users, items) -> np.ndarray:
         """Predicted ratings for pairs of original ids, clipped to the rating scale.
@@ -415,7 +499,7 @@ class MatrixFactorization(BaseEstimator):
         """
         check_fitted(self, "user_factors_")
         uc, ic = id_codes(self.ratings_, users, items)
-        return self._predict_codes(uc, ic)
+        return self.predict_codes(uc, ic)
 
     # ----------------------------------------------------------- top-N
     def _user_code(self, user) -> int:
@@ -442,21 +526,21 @@ class MatrixFactorization(BaseEstimator):
         starts, items, _ = self._seen
         return items[starts[code]:starts[code + 1]]
 
-    def _top(self, scores: np.ndarray, exclude: np.ndarray, n: int, kind: str,
-             clip: bool = True, **extra) -> Recommendations:
+    def _top(self, scores: np.ndarray, exclude: np.ndarray, k: int, kind: str,
+             clip: bool = True, **extra) -> RankedItems:
         scores = scores.copy()
         scores[exclude] = -np.inf
         scores[self._n_i == 0] = -np.inf
-        n = min(n, int(np.isfinite(scores).sum()))
-        top = np.argpartition(-scores, n - 1)[:n] if n > 0 else np.array([], dtype=np.int64)
+        k = min(k, int(np.isfinite(scores).sum()))
+        top = np.argpartition(-scores, k - 1)[:k] if k > 0 else np.array([], dtype=np.int64)
         top = top[np.argsort(-scores[top], kind="stable")]
         shown = scores[top]
         if clip:
             shown = np.clip(shown, *self.rating_scale_)
         data = self.ratings_
-        return Recommendations(item_ids=data.item_ids[top],
-                               titles=[data.item_label(c) for c in top.tolist()],
-                               scores=shown, kind=kind, **extra)
+        return RankedItems(item_ids=data.item_ids[top],
+                           titles=[data.item_label(c) for c in top.tolist()],
+                           scores=shown, kind=kind, **extra)
 
     def _all_scores(self, p: np.ndarray, b: float) -> np.ndarray:
         scores = self.global_mean_ + self.item_factors_ @ p
@@ -464,29 +548,32 @@ class MatrixFactorization(BaseEstimator):
             scores = scores + b + self.item_bias_
         return scores
 
-    def recommend(self, user, n: int = 10, *, exclude_seen: bool = True) -> Recommendations:
-        """The ``n`` items with the highest predicted rating for a known user.
+    @renamed_keywords(n="k")
+    def recommend(self, user, k: int = 10, *, exclude_seen: bool = True) -> RankedItems:
+        """The ``k`` items with the highest predicted rating for a known user.
 
         Parameters
         ----------
         user : id
             An original user id from the training data.
-        n : int, default=10
+        k : int, default=10
+            How many items (fewer when fewer are left to rank). ``n=`` is the
+            old spelling (deprecated).
         exclude_seen : bool, default=True
             Leave out the items the user rated in the training data.
 
         Returns
         -------
-        Recommendations
+        RankedItems
             Ranked by the unclipped score; ``scores`` shows it clipped to the scale.
 
         Raises
         ------
         KeyError
-            Unknown user (the message suggests close ids).
+            Unknown user (the message gives the valid ids).
         """
         check_fitted(self, "user_factors_")
-        n = check_int(n, "n", minimum=1)
+        k = check_int(k, "k", minimum=1)
         code = self._user_code(user)
         scores = self._all_scores(self.user_factors_[code] + self.user_implicit_[code],
                                   self.user_bias_[code])
@@ -494,26 +581,33 @@ class MatrixFactorization(BaseEstimator):
             items = np.arange(len(scores))
             scores = scores + self._neighbor_codes(np.full(len(scores), code), items)
         exclude = self._seen_items(code) if exclude_seen else np.array([], dtype=np.int64)
-        return self._top(scores, exclude, n, "predicted rating")
+        return self._top(scores, exclude, k, "predicted rating")
 
-    def similar_items(self, item, n: int = 10, *, min_ratings: int = 1) -> Recommendations:
+    @renamed_keywords(n="k")
+    def similar_items(self, item, k: int = 10, *, min_ratings: int = 1) -> RankedItems:
         """Items whose factor vectors point the same way: cosine similarity of ``q_i``.
 
         Parameters
         ----------
         item : id or title
             An original item id, or a title when the data has titles.
-        n : int, default=10
+        k : int, default=10
+            How many items. ``n=`` is the old spelling (deprecated).
         min_ratings : int, default=1
             Ignore items with fewer training ratings (their vectors are mostly prior).
 
         Returns
         -------
-        Recommendations
+        RankedItems
             ``scores`` are cosines in [-1, 1] (``dotwise.linalg.cosine_similarity``).
+
+        Raises
+        ------
+        ValueError
+            The item has no training ratings, or ``min_ratings`` leaves no other item.
         """
         check_fitted(self, "user_factors_")
-        n = check_int(n, "n", minimum=1)
+        k = check_int(k, "k", minimum=1)
         min_ratings = check_int(min_ratings, "min_ratings", minimum=1)
         code = self._item_code(item)
         Q = self.item_factors_
@@ -521,9 +615,17 @@ class MatrixFactorization(BaseEstimator):
             raise ValueError(f"item {item!r} has no ratings in the training data, so no vector "
                              f"to compare")
         usable = (self._n_i >= min_ratings) & np.any(Q != 0, axis=1)
+        others = usable.copy()
+        others[code] = False
+        if not others.any():
+            most = int(np.sort(self._n_i)[-2]) if len(self._n_i) > 1 else 0
+            raise ValueError(
+                f"min_ratings={min_ratings} leaves no item to compare with: the other items "
+                f"have at most {most} training ratings; pass a min_ratings of at most "
+                f"{max(most, 1)}")
         scores = np.full(len(Q), -np.inf)
         scores[usable] = cosine_similarity(Q[code], Q[usable])
-        return self._top(scores, np.array([code]), n, "cosine similarity", clip=False)
+        return self._top(scores, np.array([code]), k, "cosine similarity", clip=False)
 
     # -------------------------------------------------------------- fold-in
     def _resolve_new_ratings(self, ratings) -> tuple[np.ndarray, np.ndarray]:
@@ -535,26 +637,23 @@ class MatrixFactorization(BaseEstimator):
             raise ValueError("ratings of the new user is empty: give at least one "
                              "(item, rating) pair")
         codes, values = [], []
-        lo, hi = self.rating_scale_
-        lookup = _lookup(self.ratings_, "_item_lookup", "item_ids")
+        data = self.ratings_
+        lookup = _lookup(data, "_item_lookup", "item_ids")
         for entry in pairs:
             if len(entry) != 2:
                 raise ValueError(f"each new rating must be an (item, rating) pair, got {entry!r}")
             item, value = entry
             code = lookup.get(_key(item))
             if code is None:
-                if isinstance(item, str) and self.ratings_.titles is not None:
-                    code = self.ratings_.find_item(item)
+                if isinstance(item, str) and data.titles is not None:
+                    code = data.find_item(item)
                 else:
-                    code = self.ratings_.item_code(item)  # raises with suggestions
-            value = float(value)
-            if not (lo <= value <= hi):
-                raise ValueError(f"rating {value:g} for {item!r} is outside the scale "
-                                 f"{lo:g}–{hi:g}")
+                    code = data.item_code(item)  # raises with suggestions
+            values.append(data.check_rating(value, data.item_label(code)))
             if code in codes:
-                raise ValueError(f"item {item!r} is rated twice in the new user's ratings")
+                raise ValueError(f"{data.item_label(code)!r} is rated twice in the new user's "
+                                 f"ratings; give each item once")
             codes.append(code)
-            values.append(value)
         return np.asarray(codes, dtype=np.int64), np.asarray(values)
 
     def fold_in_vector(self, ratings) -> tuple[np.ndarray, float]:
@@ -616,34 +715,38 @@ class MatrixFactorization(BaseEstimator):
         s = system.implicit
         return (x[:k] + s, float(x[k])) if self.biased else (x + s, 0.0)
 
-    def fold_in(self, ratings, n: int = 10, *, exclude_rated: bool = True) -> Recommendations:
+    @renamed_keywords(n="k", exclude_rated="exclude_seen")
+    def fold_in(self, ratings, k: int = 10, *, exclude_seen: bool = True) -> RankedItems:
         """Recommendations for a person who was not in the training data.
 
         Solves the person's ridge problem against the fixed item vectors (one
-        ``(k+1)×(k+1)`` Cholesky solve, well under a millisecond for k = 32) and
-        ranks every item by the predicted rating.
+        ``(k+1)×(k+1)`` Cholesky solve, well under a millisecond for 32
+        factors) and ranks every item by the predicted rating.
 
         Parameters
         ----------
         ratings : mapping item -> rating, or sequence of (item, rating)
             Items by original id or title; ratings on the model's scale.
-        n : int, default=10
-        exclude_rated : bool, default=True
+        k : int, default=10
+            How many items. ``n=`` is the old spelling (deprecated).
+        exclude_seen : bool, default=True
+            Leave out the items in ``ratings``. ``exclude_rated=`` is the old
+            spelling (deprecated).
 
         Returns
         -------
-        Recommendations
+        RankedItems
             With ``user_factors`` and ``user_bias`` set.
         """
-        n = check_int(n, "n", minimum=1)
+        k = check_int(k, "k", minimum=1)
         check_fitted(self, "user_factors_")
         codes, values = self._resolve_new_ratings(ratings)
         p, b = self._fold_in_codes(codes, values)
         scores = self._all_scores(p, b)
         if self._nb is not None:
             scores = scores + self._fold_in_neighbors(codes, values, p, b)
-        exclude = codes if exclude_rated else np.array([], dtype=np.int64)
-        return self._top(scores, exclude, n, "predicted rating",
+        exclude = codes if exclude_seen else np.array([], dtype=np.int64)
+        return self._top(scores, exclude, k, "predicted rating",
                          user_factors=p, user_bias=b)
 
     def _fold_in_neighbors(self, codes, values, p, b) -> np.ndarray:
@@ -654,27 +757,32 @@ class MatrixFactorization(BaseEstimator):
         return self._nb.for_new_user(codes, resid)
 
     # -------------------------------------------------------------- explain
-    def explain(self, user, item, *, top: int = 5) -> Explanation:
-        """Split one prediction into mean, biases and factor term, with the items behind it.
+    @renamed_keywords(top="k")
+    def explain(self, user, item, *, k: int = 5) -> RatingExplanation:
+        """Split one prediction into its parts, with the rated items behind the taste match.
 
-        With the item vectors fixed, the user's unknowns solve
-        ``A_u x_u = Σ_j z_j y_j`` (see the module notes), so
-        ``z_i · x_u = Σ_j (z_iᵀ A_u⁻¹ z_j) y_j``: each rated item ``j`` contributes
-        ``(z_iᵀ A_u⁻¹ z_j) y_j`` to ``b_u + p_u · q_i`` (exact for ALS fits). An
-        ``implicit`` model adds ``|R(u)|^(-1/2) q_i · y_j`` for each rated ``j``.
+        The parts add up: ``raw = global_mean + user_bias + item_bias + dot +
+        neighbors`` is the unclipped prediction and ``prediction`` is ``raw``
+        clipped to the scale (what ``predict`` returns). With the item vectors
+        fixed, the user's unknowns solve ``A_u x_u = Σ_j z_j y_j`` (see the
+        module notes), so ``z_i · x_u = Σ_j (z_iᵀ A_u⁻¹ z_j) y_j``: each rated
+        item ``j`` contributes ``(z_iᵀ A_u⁻¹ z_j) y_j`` to ``b_u + p_u · q_i``
+        (exact for ALS fits). An ``implicit`` model adds
+        ``|R(u)|^(-1/2) q_i · y_j`` for each rated ``j``.
 
         Parameters
         ----------
         user, item : id (item: id or title)
-        top : int, default=5
+        k : int, default=5
             How many of the user's rated items to list (largest pull first).
+            ``top=`` is the old spelling (deprecated).
 
         Returns
         -------
-        Explanation
+        RatingExplanation
         """
         check_fitted(self, "user_factors_")
-        top = check_int(top, "top", minimum=0)
+        k = check_int(k, "k", minimum=0)
         uc = self._user_code(user)
         ic = self._item_code(item)
         seen = self._seen_items(uc)
@@ -689,7 +797,7 @@ class MatrixFactorization(BaseEstimator):
             zi = np.append(zi, 1.0)
         weights = system.Z @ cho_solve(system.factor, zi)
         contrib = weights * system.y + implicit_part
-        rank = np.argsort(-np.abs(contrib), kind="stable")[:top]
+        rank = np.argsort(-np.abs(contrib), kind="stable")[:k]
         data = self.ratings_
         listed = [(data.item_ids[seen[j]].item() if hasattr(data.item_ids[seen[j]], "item")
                    else data.item_ids[seen[j]], data.item_label(int(seen[j])), float(values[j]),
@@ -699,9 +807,10 @@ class MatrixFactorization(BaseEstimator):
         dot = float((self.user_factors_[uc] + self.user_implicit_[uc]) @ self.item_factors_[ic])
         nb = float(self._neighbor_codes(np.array([uc]), np.array([ic]))[0])
         raw = self.global_mean_ + bu + bi + dot + nb
-        return Explanation(prediction=float(np.clip(raw, *self.rating_scale_)), raw=raw,
-                           global_mean=self.global_mean_, user_bias=bu, item_bias=bi, dot=dot,
-                           contributions=listed, neighbors=nb)
+        return RatingExplanation(prediction=float(np.clip(raw, *self.rating_scale_)), raw=raw,
+                                 global_mean=self.global_mean_, user_bias=bu, item_bias=bi,
+                                 dot=dot, contributions=listed, neighbors=nb,
+                                 rating_scale=self.rating_scale_)
 
     # ------------------------------------------------------------- helpers
     def user_vector(self, user) -> np.ndarray:

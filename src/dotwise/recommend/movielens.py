@@ -26,21 +26,46 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import DataFormatError, check_choice
-from .ratings import _DUPLICATES, Ratings, _build, _key
+from .ratings import _DUPLICATES, Ratings, _build, _key, check_scale
 
 __all__ = ["load_ratings"]
 
 # ------------------------------------------------------------------- readers
+# The numeric columns of a MovieLens ratings file: ids and timestamps are parsed
+# as integers (a float parse would merge 1.9 into 1 and 2**53 + 1 into 2**53).
+_FIELDS = (("user", np.int64, "user id"), ("item", np.int64, "item id"),
+           ("rating", np.float64, "rating"), ("timestamp", np.int64, "timestamp"))
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+def _read_text(path: Path, encoding: str, what: str) -> str:
+    """The whole file as text; undecodable bytes are a ``DataFormatError`` naming the line."""
+    data = path.read_bytes()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataFormatError(
+            f"{path}, line {line}: byte 0x{data[exc.start]:02x} is not valid {encoding} "
+            f"(expected {what} as {encoding} text); re-save the file as {encoding}"
+        ) from None
+
+
 def _read_numeric(path: Path, *, sep: str, ncols_min: int, skip_header: bool,
                   what: str, encoding: str = "latin-1") -> np.ndarray:
-    """Numeric table via NumPy's C parser; on failure, a line-by-line error message."""
-    text = path.read_text(encoding=encoding)
+    """Numeric table via NumPy's C parser; on failure, a line-by-line error message.
+
+    Returns a structured array with the fields ``user``, ``item`` (int64),
+    ``rating`` (float64) and, for ``ncols_min=4``, ``timestamp`` (int64).
+    """
+    text = _read_text(path, encoding, what)
     if sep == "::":
         text = text.replace("::", "\t")
         sep = "\t"
+    dtype = [(name, kind) for name, kind, _ in _FIELDS[:ncols_min]]
     try:
         rows = np.loadtxt(io.StringIO(text), delimiter=None if sep == " " else sep,
-                          dtype=np.float64, skiprows=1 if skip_header else 0, ndmin=2,
+                          dtype=dtype, skiprows=1 if skip_header else 0, ndmin=1,
                           usecols=range(ncols_min))
     except ValueError:
         _raise_line_error(text, sep, ncols_min, skip_header, path, what)
@@ -48,6 +73,28 @@ def _read_numeric(path: Path, *, sep: str, ncols_min: int, skip_header: bool,
     if rows.shape[0] == 0:
         raise DataFormatError(f"{path} contains no ratings (expected {what})")
     return rows
+
+
+def _cell_error(cell: str, kind, label: str) -> str | None:
+    """Why ``cell`` is not a valid value of the column, or ``None`` if it is."""
+    text = cell.strip()
+    if kind is np.float64:
+        try:
+            float(text)
+        except ValueError:
+            return f"{text!r} is not a number"
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            float(text)
+        except ValueError:
+            return f"{text!r} is not a number"
+        return f"{label} {text!r} is not an integer ({label}s are whole numbers)"
+    if not _INT64[0] <= value <= _INT64[1]:
+        return f"{label} {text!r} is outside the 64-bit integer range"
+    return None
 
 
 def _raise_line_error(text, sep, ncols, skip_header, path, what) -> None:
@@ -62,15 +109,26 @@ def _raise_line_error(text, sep, ncols, skip_header, path, what) -> None:
                 f"{path}, line {lineno}: expected at least {ncols} fields ({what}), "
                 f"got {len(cells)}: {line[:80]!r}"
             )
-        for cell in cells[:ncols]:
-            try:
-                float(cell)
-            except ValueError:
+        for cell, (_, kind, label) in zip(cells[:ncols], _FIELDS, strict=False):
+            problem = _cell_error(cell, kind, label)
+            if problem:
                 raise DataFormatError(
-                    f"{path}, line {lineno}: {cell.strip()!r} is not a number "
-                    f"(expected {what}): {line[:80]!r}"
-                ) from None
+                    f"{path}, line {lineno}: {problem} (expected {what}): {line[:80]!r}")
     raise DataFormatError(f"{path}: could not be read as {what}")
+
+
+def _csv_rows(path: Path, what: str):
+    """``(line number, row)`` of a UTF-8 CSV; decoding and csv errors name the line."""
+    reader = csv.reader(io.StringIO(_read_text(path, "utf-8", what), newline=""))
+    try:
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as exc:
+        limit = csv.field_size_limit()
+        detail = (f"a field is longer than {limit} characters" if "field larger" in str(exc)
+                  else str(exc))
+        raise DataFormatError(f"{path}, line {reader.line_num}: {detail} (expected {what})"
+                              ) from None
 
 
 def _read_u_item(path: Path) -> tuple[dict, dict]:
@@ -112,26 +170,21 @@ def _read_movies_dat(path: Path) -> tuple[dict, dict]:
 
 def _read_movies_csv(path: Path) -> tuple[dict, dict]:
     titles, genres = {}, {}
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            return titles, genres
-        for lineno, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) < 2:
-                raise DataFormatError(
-                    f"{path}, line {lineno}: expected 'movieId,title,genres', got {row!r}")
-            titles[_key(row[0])] = row[1]
-            genres[_key(row[0])] = tuple(row[2].split("|")) if len(row) > 2 else ()
+    for lineno, row in _csv_rows(path, "'movieId,title,genres'"):
+        if lineno == 1 or not row:
+            continue   # the header, blank lines
+        if len(row) < 2:
+            raise DataFormatError(
+                f"{path}, line {lineno}: expected 'movieId,title,genres', got {row!r}")
+        titles[_key(row[0])] = row[1]
+        genres[_key(row[0])] = tuple(row[2].split("|")) if len(row) > 2 else ()
     return titles, genres
 
 
 def _from_numeric(rows: np.ndarray, path: Path, *, titles, genres, rating_scale, duplicates,
                   header_lines: int) -> Ratings:
-    ts = rows[:, 3].astype(np.int64) if rows.shape[1] > 3 else None
-    return _build(rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64), rows[:, 2], ts,
+    ts = rows["timestamp"] if "timestamp" in rows.dtype.names else None
+    return _build(rows["user"], rows["item"], rows["rating"], ts,
                   titles=titles, genres=genres, rating_scale=rating_scale,
                   duplicates=duplicates, source=str(path),
                   line_of=lambda k: k + 1 + header_lines)
@@ -171,66 +224,70 @@ def _load_movielens(path: Path, rating_scale, duplicates, *, sep: str, sidecar: 
 
 def _load_csv(path: Path, rating_scale, duplicates, user_col, item_col, rating_col,
               timestamp_col) -> Ratings:
-    with open(path, encoding="utf-8") as fh:
-        first = [h.strip().lower() for h in fh.readline().split(",")]
-    if (first[:3] == ["userid", "movieid", "rating"]
+    what = "a ratings CSV with a header row"
+    rows = _csv_rows(path, what)
+    first_row = next(rows, None)
+    if first_row is None:
+        raise DataFormatError(f"{path} is empty (expected a CSV with a header row)")
+    header = [h.strip() for h in first_row[1]]
+    lowered = [h.lower() for h in header]
+    if (lowered[:3] == ["userid", "movieid", "rating"]
             and all(c is None for c in (user_col, item_col, rating_col, timestamp_col))):
         # the MovieLens CSV editions (up to 25M lines): NumPy's C parser
-        ncols = 4 if first[3:4] == ["timestamp"] else 3
-        rows = _read_numeric(path, sep=",", ncols_min=ncols, skip_header=True,
-                             what="'userId,movieId,rating,timestamp'", encoding="utf-8")
+        rows.close()
+        ncols = 4 if lowered[3:4] == ["timestamp"] else 3
+        table = _read_numeric(path, sep=",", ncols_min=ncols, skip_header=True,
+                              what="'userId,movieId,rating,timestamp'", encoding="utf-8")
         titles = genres = None
         if path.with_name("movies.csv").exists():
             titles, genres = _read_movies_csv(path.with_name("movies.csv"))
-        return _from_numeric(rows, path, titles=titles, genres=genres,
+        return _from_numeric(table, path, titles=titles, genres=genres,
                              rating_scale=rating_scale, duplicates=duplicates, header_lines=1)
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise DataFormatError(f"{path} is empty (expected a CSV with a header row)")
-        header = [h.strip() for h in header]
-        lowered = [h.lower() for h in header]
 
-        def column(name, defaults, required=True):
-            wanted = [name] if name else list(defaults)
-            for w in wanted:
-                if w.lower() in lowered:
-                    return lowered.index(w.lower())
-            if required:
-                raise DataFormatError(
-                    f"{path}: no column named {' or '.join(repr(w) for w in wanted)} in the "
-                    f"header {header}; name the columns with user_col=, item_col=, rating_col="
-                )
-            return None
+    def column(name, defaults, required=True):
+        wanted = [name] if name else list(defaults)
+        for w in wanted:
+            if w.lower() in lowered:
+                return lowered.index(w.lower())
+        if required:
+            raise DataFormatError(
+                f"{path}: no column named {' or '.join(repr(w) for w in wanted)} in the "
+                f"header {header}; name the columns with user_col=, item_col=, rating_col="
+            )
+        return None
 
-        cu = column(user_col, ("userId", "user_id", "user"))
-        ci = column(item_col, ("movieId", "movie_id", "itemId", "item_id", "item", "movie"))
-        cr = column(rating_col, ("rating", "score"))
-        ct = column(timestamp_col, ("timestamp", "time"), required=timestamp_col is not None)
-        users, items, values, stamps = [], [], [], []
-        for lineno, row in enumerate(reader, start=2):
-            if not row or all(not c.strip() for c in row):
-                continue
-            need = max(c for c in (cu, ci, cr, ct) if c is not None)
-            if len(row) <= need:
-                raise DataFormatError(
-                    f"{path}, line {lineno}: expected {len(header)} fields like the header, "
-                    f"got {len(row)}: {row!r}")
+    cu = column(user_col, ("userId", "user_id", "user"))
+    ci = column(item_col, ("movieId", "movie_id", "itemId", "item_id", "item", "movie"))
+    cr = column(rating_col, ("rating", "score"))
+    ct = column(timestamp_col, ("timestamp", "time"), required=timestamp_col is not None)
+    need = max(c for c in (cu, ci, cr, ct) if c is not None)
+    users, items, values, stamps, lines = [], [], [], [], []
+    for lineno, row in rows:
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) <= need:
+            raise DataFormatError(
+                f"{path}, line {lineno}: expected {len(header)} fields like the header, "
+                f"got {len(row)}: {row!r}")
+        try:
+            values.append(float(row[cr]))
+        except ValueError:
+            raise DataFormatError(
+                f"{path}, line {lineno}: rating {row[cr]!r} is not a number") from None
+        users.append(row[cu].strip())
+        items.append(row[ci].strip())
+        lines.append(lineno)
+        if ct is not None:
             try:
-                values.append(float(row[cr]))
-            except ValueError:
+                stamp = int(float(row[ct]))
+            except (ValueError, OverflowError):
                 raise DataFormatError(
-                    f"{path}, line {lineno}: rating {row[cr]!r} is not a number") from None
-            users.append(row[cu].strip())
-            items.append(row[ci].strip())
-            if ct is not None:
-                try:
-                    stamps.append(int(float(row[ct])))
-                except ValueError:
-                    raise DataFormatError(
-                        f"{path}, line {lineno}: timestamp {row[ct]!r} is not a number"
-                    ) from None
+                    f"{path}, line {lineno}: timestamp {row[ct]!r} is not a finite number"
+                ) from None
+            if not _INT64[0] <= stamp <= _INT64[1]:
+                raise DataFormatError(f"{path}, line {lineno}: timestamp {row[ct]!r} is outside "
+                                      f"the 64-bit integer range")
+            stamps.append(stamp)
     if not values:
         raise DataFormatError(f"{path} contains a header but no ratings")
     users_arr, items_arr = _maybe_int(users), _maybe_int(items)
@@ -238,15 +295,17 @@ def _load_csv(path: Path, rating_scale, duplicates, user_col, item_col, rating_c
     movies = path.with_name("movies.csv")
     if movies.exists() and movies != path:
         titles, genres = _read_movies_csv(movies)
-    return _build(users_arr, items_arr, np.asarray(values), np.asarray(stamps) if stamps else None,
+    return _build(users_arr, items_arr, np.asarray(values),
+                  np.asarray(stamps, dtype=np.int64) if stamps else None,
                   titles=titles, genres=genres, rating_scale=rating_scale,
-                  duplicates=duplicates, source=str(path), line_of=lambda k: k + 2)
+                  duplicates=duplicates, source=str(path), line_of=lambda k: lines[k])
 
 
 def _maybe_int(values: list[str]) -> np.ndarray:
+    """Integer ids when every one is an int64 integer, else the ids as strings."""
     try:
         return np.asarray([int(v) for v in values], dtype=np.int64)
-    except ValueError:
+    except (ValueError, OverflowError):
         return np.asarray(values)
 
 
@@ -285,6 +344,7 @@ def load_ratings(path: str | os.PathLike, *, user_col: str | None = None,
         scale, or a duplicate pair.
     """
     check_choice(duplicates, "duplicates", _DUPLICATES)
+    rating_scale = check_scale(rating_scale)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(

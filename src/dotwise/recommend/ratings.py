@@ -103,6 +103,7 @@ class Ratings:
             Empty input, a rating outside ``rating_scale``, non-finite ratings,
             or a duplicate pair under ``duplicates="error"``.
         """
+        rating_scale = check_scale(rating_scale)
         users = np.asarray(users)
         items = np.asarray(items)
         values = as_float_array(ratings, "ratings", ndim=1, allow_empty=True)
@@ -190,7 +191,8 @@ class Ratings:
             setattr(self, f"_{kind}_lookup", lookup)
         code = lookup.get(_key(original))
         if code is None:
-            raise KeyError(_unknown_message(kind, original, [str(v) for v in ids[:50000]]))
+            raise KeyError(_unknown_message(kind, original, [str(v) for v in ids[:50000]],
+                                            id_range=_id_range(kind, ids)))
         return code
 
     def find_item(self, query) -> int:
@@ -231,6 +233,26 @@ class Ratings:
                                             case_insensitive=True))
         return self.item_code(query)
 
+    def check_rating(self, value, label: str) -> float:
+        """``value`` as a float on this set's scale, or ``ValueError`` naming the item ``label``.
+
+        >>> r = Ratings.from_arrays([1, 2], [7, 7], [1, 5], titles={7: "Heat (1995)"})
+        >>> r.check_rating(9, "Heat (1995)")
+        Traceback (most recent call last):
+        ...
+        ValueError: rating 9 for 'Heat (1995)' is outside the scale 1–5 (ratings run from 1 to 5)
+        """
+        lo, hi = self.rating_scale
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"rating for {label!r} must be a number on the scale {lo:g}–{hi:g}, "
+                             f"got {value!r}") from None
+        if not lo <= number <= hi:   # also catches NaN
+            raise ValueError(f"rating {number:g} for {label!r} is outside the scale {lo:g}–{hi:g} "
+                             f"(ratings run from {lo:g} to {hi:g})")
+        return number
+
     def item_label(self, code: int) -> str:
         """A printable name for an item code: its title, else its id."""
         if self.titles is not None and self.titles[code]:
@@ -254,7 +276,7 @@ def _key(value) -> Any:
 
 
 def _unknown_message(kind: str, value, candidates: Sequence[str], *,
-                     case_insensitive: bool = False) -> str:
+                     case_insensitive: bool = False, id_range: str = "") -> str:
     text = str(value)
     if case_insensitive:
         lowered = {c.lower(): c for c in candidates}
@@ -266,19 +288,60 @@ def _unknown_message(kind: str, value, candidates: Sequence[str], *,
         close = difflib.get_close_matches(text, list(candidates), n=5, cutoff=0.5)
     message = f"unknown {kind} {value!r}"
     if close:
-        return message + "; did you mean: " + ", ".join(repr(c) for c in close) + "?"
-    return message + f" (there are {len(candidates)} {kind}s; check the spelling or the data set)"
+        return message + "; did you mean: " + ", ".join(repr(c) for c in close) + "?" + id_range
+    return message + (id_range or f" (there are {len(candidates)} {kind}s; check the spelling "
+                                  f"or the data set)")
+
+
+def _id_range(kind: str, ids: np.ndarray) -> str:
+    """`` (valid user ids: the integers 1–943, 943 of them)`` for integer ids, else ``""``."""
+    if ids.dtype.kind not in "iu" or ids.size == 0:
+        return ""
+    lo, hi = int(ids[0]), int(ids[-1])   # sorted by np.unique
+    gaps = "" if hi - lo + 1 == ids.size else ", not every number in between"
+    return f" (valid {kind} ids: the integers {lo}–{hi}, {ids.size} of them{gaps})"
 
 
 # ------------------------------------------------------------------ building
-def _encode(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+# float ids that are whole numbers become int64 ids only where floats still hold
+# every integer exactly (|x| <= 2**53): above that, two ids could be one float.
+_EXACT_FLOAT_INT = float(2 ** 53)
+
+
+def _encode(ids: np.ndarray, name: str, where) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique ids and the code of each entry; NaN or infinite ids are refused."""
     if ids.dtype.kind == "f":
-        if np.all(np.isfinite(ids)) and np.all(ids == np.round(ids)):
+        bad = np.flatnonzero(~np.isfinite(ids))
+        if bad.size:
+            raise DataFormatError(f"{name} id {ids[bad[0]]} is not a finite number"
+                                  f"{where(int(bad[0]))}; ids must be integers or strings")
+        if np.all(ids == np.round(ids)) and np.all(np.abs(ids) <= _EXACT_FLOAT_INT):
             ids = ids.astype(np.int64)
     elif ids.dtype.kind == "O":
         ids = ids.astype(str)
     uniq, codes = np.unique(ids, return_inverse=True)
     return uniq, codes.astype(np.int32).ravel()
+
+
+def check_scale(rating_scale) -> tuple[float, float] | None:
+    """``rating_scale`` as ``(low, high)`` floats with low < high (``None`` passes through)."""
+    if rating_scale is None:
+        return None
+    if isinstance(rating_scale, (str, bytes)) or not hasattr(rating_scale, "__len__"):
+        raise TypeError(f"rating_scale must be a (low, high) pair of numbers such as (1, 5), "
+                        f"got {rating_scale!r}")
+    if len(rating_scale) != 2:
+        raise ValueError(f"rating_scale must be a (low, high) pair of numbers such as (1, 5), "
+                         f"got {len(rating_scale)} values: {rating_scale!r}")
+    try:
+        lo, hi = (float(v) for v in rating_scale)
+    except (TypeError, ValueError):
+        raise TypeError(f"rating_scale must be a (low, high) pair of numbers such as (1, 5), "
+                        f"got {rating_scale!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"rating_scale must be (low, high) with finite low < high, "
+                         f"got {rating_scale!r}")
+    return lo, hi
 
 
 def _build(users, items, values, ts, *, titles, genres, rating_scale, duplicates, source,
@@ -289,12 +352,19 @@ def _build(users, items, values, ts, *, titles, genres, rating_scale, duplicates
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         raise DataFormatError(f"rating {values[bad[0]]} is not a finite number{where(bad[0])}")
+    # ratings are stored as float32: check again after the cast (1e39 would become inf)
+    with np.errstate(over="ignore"):
+        stored = np.asarray(values, dtype=np.float32)
+    bad = np.flatnonzero(~np.isfinite(stored))
+    if bad.size:
+        raise DataFormatError(
+            f"rating {values[bad[0]]:g} is too large to store{where(int(bad[0]))}: ratings are "
+            f"kept as float32, whose largest value is {float(np.finfo(np.float32).max):.3g}")
+    rating_scale = check_scale(rating_scale)
     if rating_scale is None:
         rating_scale = (float(values.min()), float(values.max()))
     else:
-        lo, hi = (float(v) for v in rating_scale)
-        if not lo < hi:
-            raise ValueError(f"rating_scale must be (low, high) with low < high, got {rating_scale}")
+        lo, hi = rating_scale
         out = np.flatnonzero((values < lo) | (values > hi))
         if out.size:
             k = int(out[0])
@@ -303,8 +373,8 @@ def _build(users, items, values, ts, *, titles, genres, rating_scale, duplicates
                 f"{out.size} rating(s) are out of range — fix the data or pass rating_scale="
             )
         rating_scale = (lo, hi)
-    user_ids, ucodes = _encode(users)
-    item_ids, icodes = _encode(items)
+    user_ids, ucodes = _encode(users, "user", where)
+    item_ids, icodes = _encode(items, "item", where)
     pair = ucodes.astype(np.int64) * len(item_ids) + icodes
     order = np.argsort(pair, kind="stable")
     dup = np.flatnonzero(pair[order][1:] == pair[order][:-1])
