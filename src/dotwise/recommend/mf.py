@@ -48,28 +48,31 @@ systems", IEEE Computer 42(8), 2009.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator
 
 from .._threads import one_blas_thread
-from .._validation import check_choice, check_fitted, check_int, check_positive
+from .._validation import check_fitted, check_int
 from ..linalg.vectors import cosine_similarity
 from . import _als, _sgd
 from ._common import (
     Factors,
-    _lookup,
     as_training_ratings,
-    check_memory,
     id_codes,
     renamed_keywords,
 )
 from ._implicit import Implicit
 from ._neighbors import Neighborhood
-from .ratings import _key
+from ._params import (
+    check_params,
+    check_size,
+    objective,
+    penalty_diag,
+    penalty_weights,
+)
+from ._user import UserSystem, resolve_ratings
 from .results import RankedItems, RatingExplanation
 
 __all__ = ["MatrixFactorization"]
@@ -241,9 +244,10 @@ class MatrixFactorization(BaseEstimator):
         ValueError
             ``n_factors`` < 1, a negative or zero regulariser for ALS, an empty set.
         """
-        params = self._check_params()
+        params = check_params(self)
+        self._exponent = params["exponent"]
         data = as_training_ratings(ratings)
-        self._check_memory(params, data.n_users, data.n_items)
+        check_size(params, data.n_users, data.n_items, dense_limit=_DENSE_LIMIT)
         start = time.perf_counter()
         rng = np.random.default_rng(self.random_state)
         u = data.user_codes.astype(np.int64)
@@ -265,58 +269,6 @@ class MatrixFactorization(BaseEstimator):
             self.item_similarity_ = self._nb.similarity
         self.fit_time_ = time.perf_counter() - start
         return self
-
-    def _check_params(self) -> dict:
-        """Every hyper-parameter validated, before any data is touched."""
-        method = check_choice(self.method, "method", ("als", "sgd"))
-        params = {
-            "k": check_int(self.n_factors, "n_factors", minimum=1), "method": method,
-            "n_epochs": check_int(self.n_epochs, "n_epochs", minimum=1),
-            "reg": check_positive(self.reg, "reg", allow_zero=method != "als"),
-            "reg_bias": check_positive(self.reg_bias, "reg_bias", allow_zero=True),
-            "exponent": check_positive(self.reg_exponent, "reg_exponent", allow_zero=True),
-            "init_std": check_positive(self.init_std, "init_std", allow_zero=True),
-            "neighbors": check_int(self.neighbors, "neighbors", minimum=0),
-            "shrink": check_positive(self.neighbor_shrinkage, "neighbor_shrinkage",
-                                     allow_zero=True),
-            "nb_reg": check_positive(self.neighbor_reg, "neighbor_reg", allow_zero=True),
-        }
-        if self.implicit and method != "als":
-            raise ValueError("implicit=True needs method='als' (the SGD path has no implicit "
-                             "feedback); got method='sgd'")
-        if method == "als":
-            params["steps"] = check_int(self.implicit_steps, "implicit_steps", minimum=1)
-        else:
-            params["lr"] = check_positive(self.learning_rate, "learning_rate")
-            params["batch"] = check_int(self.batch_size, "batch_size", minimum=1)
-        self._exponent = params["exponent"]
-        # one (k+1)×(k+1) normal-equation matrix must fit whatever the data
-        self._check_memory(params, 0, 0)
-        return params
-
-    def _check_memory(self, params: dict, n_users: int, n_items: int) -> None:
-        """Refuse sizes that cannot fit, with the estimate, before allocating anything.
-
-        float64 bytes: the vectors P, Q, Y, S and their per-epoch copies,
-        ``≈ 8·k·4·(n_users + n_items)``; the stacked (k+1)×(k+1) normal
-        equations (at least one, and their Cholesky factors); the neighbourhood
-        term's ``n_items × n_items`` float32 products (and the dense residual
-        matrix below ``_DENSE_LIMIT``).
-        """
-        k = params["k"]
-        d = k + 1
-        n = max(n_users, n_items, 1)
-        batch = min(_als._MAX_BATCH, max(1, _als._BATCH_ELEMENTS // d))
-        stack = max(1, min(n, _als._SOLVE_ELEMENTS // (d * d)), min(batch, n))
-        needed = 8.0 * k * 4 * (n_users + n_items) + 2 * 8.0 * stack * d * d
-        if params["neighbors"] > 0 and n_items:
-            needed += 4.0 * 4 * n_items * n_items
-            if n_users * n_items <= _DENSE_LIMIT:
-                needed += 4.0 * n_users * n_items
-        shape = f" for {n_users} users × {n_items} items" if n_users else ""
-        check_memory(needed, f"MatrixFactorization(n_factors={k}){shape}",
-                     "use fewer factors (8 to 256 are usual)"
-                     + (" or neighbors=0" if params["neighbors"] > 0 and n_items > 20000 else ""))
 
     def _init_factors(self, data, u, i, r, k: int, rng) -> Factors:
         """Random initial vectors (zero for an entity without ratings); state reset."""
@@ -370,36 +322,22 @@ class MatrixFactorization(BaseEstimator):
         """Drive an engine's epochs: publish the parameters, record ``L``, call back."""
         for epoch, sse in enumerate(epochs):
             self._publish(f)
-            self._record(u, i, r, params["reg"], params["reg_bias"], epoch, callback, sse=sse)
+            if sse is None:
+                resid = r - self._factor_codes(u, i)
+                sse = float(resid @ resid)
+            loss = objective(f, sse, self._n_u, self._n_i, exponent=self._exponent,
+                             reg=params["reg"], reg_bias=params["reg_bias"], biased=self.biased)
+            self.loss_history_.append(loss / len(r))
+            self.train_rmse_history_.append(float(np.sqrt(sse / len(r))))
+            if callback is not None:
+                callback(epoch, self.loss_history_[-1])
 
     def _weights(self, counts: np.ndarray) -> np.ndarray:
-        return np.where(counts > 0, np.maximum(counts, 1) ** self._exponent, 0.0)
+        return penalty_weights(counts, self._exponent)
 
     def _diag(self, counts: np.ndarray, reg: float, reg_bias: float) -> np.ndarray:
-        """Per-entity regulariser diagonal, shape (n, k [+ 1 for the bias])."""
-        k = self.user_factors_.shape[1]
-        diag = np.repeat((reg * self._weights(counts))[:, None], k, axis=1)
-        if self.biased:
-            diag = np.hstack([diag, np.full((len(counts), 1), reg_bias)])
-        return diag
-
-    def _record(self, u, i, r, reg, reg_bias, epoch, callback, sse=None) -> None:
-        P, Q = self.user_factors_, self.item_factors_
-        if sse is None:
-            resid = r - self._factor_codes(u, i)
-            sse = float(resid @ resid)
-        wu, wi = self._weights(self._n_u), self._weights(self._n_i)
-        loss = sse + reg * (wu @ np.einsum("uk,uk->u", P, P)
-                                      + wi @ np.einsum("ik,ik->i", Q, Q))
-        Y = self.implicit_factors_
-        loss += reg * (wi @ np.einsum("ik,ik->i", Y, Y))
-        if self.biased:
-            loss += reg_bias * (self.user_bias_ @ self.user_bias_
-                                + self.item_bias_ @ self.item_bias_)
-        self.loss_history_.append(float(loss) / len(r))
-        self.train_rmse_history_.append(float(np.sqrt(sse / len(r))))
-        if callback is not None:
-            callback(epoch, self.loss_history_[-1])
+        return penalty_diag(counts, self.item_factors_.shape[1], reg, reg_bias,
+                            self._exponent, self.biased)
 
     # ---------------------------------------------------------- neighbours
     def _neighbor_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
@@ -628,34 +566,6 @@ class MatrixFactorization(BaseEstimator):
         return self._top(scores, np.array([code]), k, "cosine similarity", clip=False)
 
     # -------------------------------------------------------------- fold-in
-    def _resolve_new_ratings(self, ratings) -> tuple[np.ndarray, np.ndarray]:
-        if isinstance(ratings, Mapping):
-            pairs = list(ratings.items())
-        else:
-            pairs = list(ratings)
-        if not pairs:
-            raise ValueError("ratings of the new user is empty: give at least one "
-                             "(item, rating) pair")
-        codes, values = [], []
-        data = self.ratings_
-        lookup = _lookup(data, "_item_lookup", "item_ids")
-        for entry in pairs:
-            if len(entry) != 2:
-                raise ValueError(f"each new rating must be an (item, rating) pair, got {entry!r}")
-            item, value = entry
-            code = lookup.get(_key(item))
-            if code is None:
-                if isinstance(item, str) and data.titles is not None:
-                    code = data.find_item(item)
-                else:
-                    code = data.item_code(item)  # raises with suggestions
-            values.append(data.check_rating(value, data.item_label(code)))
-            if code in codes:
-                raise ValueError(f"{data.item_label(code)!r} is rated twice in the new user's "
-                                 f"ratings; give each item once")
-            codes.append(code)
-        return np.asarray(codes, dtype=np.int64), np.asarray(values)
-
     def fold_in_vector(self, ratings) -> tuple[np.ndarray, float]:
         """The vector and bias of a new user from their ratings: one ridge solve.
 
@@ -676,44 +586,26 @@ class MatrixFactorization(BaseEstimator):
             The user bias (0 for ``biased=False``).
         """
         check_fitted(self, "user_factors_")
-        return self._fold_in_codes(*self._resolve_new_ratings(ratings))
+        return self._fold_in_codes(*resolve_ratings(self.ratings_, ratings))
 
-    def _user_system(self, codes: np.ndarray, values: np.ndarray) -> _UserSystem | None:
-        """One user's ridge normal equations against the fixed item vectors.
-
-        The user's unknowns ``x = (p, b)`` solve ``A x = Zᵀ y`` with the rows
-        ``z_j = (q_j, 1)`` of the rated items, ``A = ZᵀZ + D`` (the count-weighted
-        λ and λ_b on the diagonal, as in an ALS user step) and the targets
-        ``y_j = r_j − μ − b_j − q_j · s``, ``s = |R|^(-1/2) Σ_j y_j`` the implicit
-        part. ``fold_in`` solves it for ``x``; ``explain`` uses ``A⁻¹`` to split
-        ``z_i · x`` over the rated items. Items without training ratings are
-        dropped; ``None`` when none is left.
-        """
+    def _user_system(self, codes: np.ndarray, values: np.ndarray) -> UserSystem | None:
+        """One user's ridge system (see ``_user``); items without training ratings dropped."""
         known = self._n_i[codes] > 0
         codes, values = codes[known], values[known]
         if codes.size == 0:
             return None
-        Z = self.item_factors_[codes]
-        s = self.implicit_factors_[codes].sum(axis=0) / np.sqrt(len(codes))
-        y = values - self.global_mean_ - Z @ s
-        if self.biased:
-            Z = np.hstack([Z, np.ones((len(codes), 1))])
-            y = y - self.item_bias_[codes]
         diag = self._diag(np.array([float(len(codes))]), float(self.reg),
                           float(self.reg_bias))[0]
-        A = Z.T @ Z
-        A[np.diag_indices_from(A)] += diag
-        return _UserSystem(codes=codes, values=values, Z=Z, y=y, implicit=s,
-                           factor=cho_factor(A, lower=True))
+        return UserSystem.build(codes, values, item_factors=self.item_factors_,
+                                item_bias=self.item_bias_,
+                                implicit_factors=self.implicit_factors_,
+                                mean=self.global_mean_, diag=diag, biased=self.biased)
 
     def _fold_in_codes(self, codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
         system = self._user_system(codes, values)
-        k = self.item_factors_.shape[1]
         if system is None:
-            return np.zeros(k), 0.0
-        x = cho_solve(system.factor, system.Z.T @ system.y)
-        s = system.implicit
-        return (x[:k] + s, float(x[k])) if self.biased else (x + s, 0.0)
+            return np.zeros(self.item_factors_.shape[1]), 0.0
+        return system.solve()
 
     @renamed_keywords(n="k", exclude_rated="exclude_seen")
     def fold_in(self, ratings, k: int = 10, *, exclude_seen: bool = True) -> RankedItems:
@@ -740,7 +632,7 @@ class MatrixFactorization(BaseEstimator):
         """
         k = check_int(k, "k", minimum=1)
         check_fitted(self, "user_factors_")
-        codes, values = self._resolve_new_ratings(ratings)
+        codes, values = resolve_ratings(self.ratings_, ratings)
         p, b = self._fold_in_codes(codes, values)
         scores = self._all_scores(p, b)
         if self._nb is not None:
@@ -790,13 +682,9 @@ class MatrixFactorization(BaseEstimator):
         starts = self._seen[0]
         rows = order[starts[uc]:starts[uc + 1]]
         values = self.ratings_.ratings[rows].astype(np.float64)
-        system = self._user_system(seen, values)
-        zi = self.item_factors_[ic]
-        implicit_part = self.implicit_factors_[seen] @ zi / np.sqrt(max(len(seen), 1))
-        if self.biased:
-            zi = np.append(zi, 1.0)
-        weights = system.Z @ cho_solve(system.factor, zi)
-        contrib = weights * system.y + implicit_part
+        q = self.item_factors_[ic]
+        implicit_part = self.implicit_factors_[seen] @ q / np.sqrt(max(len(seen), 1))
+        contrib = self._user_system(seen, values).pulls(q) + implicit_part
         rank = np.argsort(-np.abs(contrib), kind="stable")[:k]
         data = self.ratings_
         listed = [(data.item_ids[seen[j]].item() if hasattr(data.item_ids[seen[j]], "item")
@@ -824,14 +712,3 @@ class MatrixFactorization(BaseEstimator):
         check_fitted(self, "user_factors_")
         return self.item_factors_[self._item_code(item)]
 
-
-@dataclass(frozen=True)
-class _UserSystem:
-    """A user's ridge system (see ``MatrixFactorization._user_system``)."""
-
-    codes: np.ndarray
-    values: np.ndarray
-    Z: np.ndarray
-    y: np.ndarray
-    implicit: np.ndarray
-    factor: tuple
