@@ -389,6 +389,17 @@ class MatrixFactorization(BaseEstimator):
         Returns
         -------
         ndarray of shape (b, n_items)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dotwise.recommend import MatrixFactorization, Ratings
+        >>> data = Ratings.from_arrays([1, 1, 2, 2, 3], [7, 8, 7, 9, 8], [5, 3, 4, 2, 1])
+        >>> model = MatrixFactorization(2, neighbors=2, random_state=0).fit(data)
+        >>> rows = model.score_users([0, 2])
+        >>> pairs = model.score_codes([0, 0, 0, 2, 2, 2], [0, 1, 2, 0, 1, 2]).reshape(2, 3)
+        >>> rows.shape, bool(np.allclose(rows, pairs, atol=1e-6))
+        ((2, 3), True)
         """
         check_fitted(self, "user_factors_")
         uc = np.asarray(user_codes, np.int64)
@@ -414,7 +425,16 @@ class MatrixFactorization(BaseEstimator):
         return pred
 
     def predict_codes(self, user_codes, item_codes) -> np.ndarray:
-        """``score_codes`` clipped to ``rating_scale_``: ``predict`` for codes instead of ids."""
+        """``score_codes`` clipped to ``rating_scale_``: ``predict`` for codes instead of ids.
+
+        Parameters
+        ----------
+        user_codes, item_codes : array_like of int, shape (n,)
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         lo, hi = self.rating_scale_
         return np.clip(self.score_codes(user_codes, item_codes), lo, hi)
 
