@@ -340,8 +340,27 @@ def load_ratings(path: str | os.PathLike, *, user_col: str | None = None,
     FileNotFoundError
         ``path`` does not exist, or a folder holds no ratings file.
     DataFormatError
-        A malformed line (its number is in the message), a rating outside the
-        scale, or a duplicate pair.
+        A malformed line (its number is in the message): a non-integer or
+        out-of-range id or timestamp in a MovieLens file, a rating that is not
+        a number, outside the scale or too large for float32, a duplicate pair,
+        bytes that are not UTF-8 in a CSV, or a CSV field longer than the csv
+        module's limit (131 072 characters).
+    TypeError, ValueError
+        ``rating_scale`` is not a ``(low, high)`` pair of numbers with low < high.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "u.data").write_text("1\\t10\\t5\\t881250949\\n2\\t10\\t3\\t891717742\\n")
+    >>> load_ratings(folder).user_ids
+    array([1, 2])
+    >>> _ = (folder / "u.data").write_text("1.5\\t10\\t5\\t881250949\\n")
+    >>> load_ratings(folder)
+    Traceback (most recent call last):
+    ...
+    dotwise._validation.DataFormatError: ...u.data, line 1: user id '1.5' is not an integer ...
+    >>> import shutil; shutil.rmtree(folder)
     """
     check_choice(duplicates, "duplicates", _DUPLICATES)
     rating_scale = check_scale(rating_scale)

@@ -100,8 +100,13 @@ class Ratings:
         ShapeError
             The arrays have different lengths, or are not 1-D.
         ValueError
-            Empty input, a rating outside ``rating_scale``, non-finite ratings,
-            or a duplicate pair under ``duplicates="error"``.
+            Empty input, or ``rating_scale`` not ``(low, high)`` with low < high.
+        DataFormatError
+            A rating outside ``rating_scale``, non-finite or too large for
+            float32; a NaN or infinite id; a duplicate pair under
+            ``duplicates="error"``.
+        TypeError
+            ``rating_scale`` is not a pair of numbers (``"15"``, say).
         """
         rating_scale = check_scale(rating_scale)
         users = np.asarray(users)
