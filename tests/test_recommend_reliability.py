@@ -9,6 +9,7 @@ with a ``DeprecationWarning``, names distinct from dotwise.search's).
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import warnings
@@ -265,6 +266,22 @@ def test_cli_options_checked_before_training(ml100k_dir, args, message):  # noqa
     assert message in result.output and "trained" not in result.output
 
 
+def test_cli_advice_names_cli_options(tmp_path):
+    d = tmp_path / "dup"
+    d.mkdir()
+    (d / "u.data").write_text("1\t1\t4\t1\n2\t1\t5\t2\n1\t1\t2\t3\n2\t2\t3\t4\n")
+    result = invoke("top", d, "--user", "1", "-f", "2")
+    assert result.exit_code == 2
+    assert "Pass --duplicates last to keep the latest or --duplicates mean" in result.output
+    assert "duplicates='" not in result.output
+    fixed = invoke("top", d, "--user", "1", "-f", "2", "--duplicates", "last")
+    assert fixed.exit_code == 0, fixed.output
+    (d / "u.data").write_text("1\t1\t4\t1\n2\t1\t9\t2\n")
+    result = invoke("top", d, "--user", "1")
+    assert result.exit_code == 2 and "outside the declared scale 1–5" in result.output
+    assert "rating_scale=" not in result.output
+
+
 def test_cli_k_and_its_old_spelling(ml100k_dir):  # noqa: F811
     new = invoke("top", ml100k_dir, "--user", "3", "-k", "3", "--factors", "3")
     old = invoke("top", ml100k_dir, "--user", "3", "-n", "3", "-f", "3")
@@ -445,3 +462,41 @@ def test_no_private_scoring_names_across_modules():
     source = Path(rec.__file__).with_name("evaluate.py").read_text(encoding="utf-8")
     calls = re.findall(r"(?:model|fitted)\._\w+", source)
     assert calls == ["model._raw_codes"], calls  # only the deprecated fallback, with a warning
+
+
+# --------------------------------------------------- the CLI never crashes
+_VALUES = ["0", "-1", "1", "3", "1000000000", "1e5", "nan", "x", "", "Movie 2 (1992)",
+           "Movie 2 (1992)=4", "Movie 2 (1992)=9", "=3", "3"]
+_OPTIONS = {"top": ["--user", "-k", "-n", "--factors", "--epochs", "--method", "--seed"],
+            "similar": ["--movie", "-k", "--min-ratings", "--factors", "--epochs"],
+            "new": ["--rate", "-k", "--factors", "--method"],
+            "evaluate": ["--folds", "-k", "--factors", "--epochs", "--method"]}
+
+
+@pytest.fixture(scope="module")
+def fuzz_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("fuzz") / "ml-100k"
+    d.mkdir()
+    rng = np.random.default_rng(1)
+    pairs = sorted({(int(rng.integers(1, 9)), int(rng.integers(1, 7))) for _ in range(40)})
+    (d / "u.data").write_text("".join(f"{u}\t{i}\t{1 + (u * i) % 5}\t{n}\n"
+                                      for n, (u, i) in enumerate(pairs)))
+    (d / "u.item").write_text("".join(f"{i}|Movie {i} (199{i})|x||u|0\n" for i in range(1, 7)))
+    return d
+
+
+@pytest.mark.slow
+@settings(max_examples=int(os.environ.get("DOTWISE_FUZZ_EXAMPLES", "25")), deadline=None)
+@given(command=st.sampled_from(sorted(_OPTIONS)), data=st.data())
+def test_cli_fuzz_never_shows_a_traceback(fuzz_dir, command, data):
+    names = data.draw(st.lists(st.sampled_from(_OPTIONS[command]), max_size=3, unique=True))
+    args = [command, str(fuzz_dir)]
+    for name in names:
+        args += [name, data.draw(st.sampled_from(_VALUES))]
+    if command == "evaluate" and "--epochs" not in names:
+        args += ["--epochs", "1"]
+    result = runner.invoke(get_app(), ["recommend", *args])
+    assert result.exit_code in (0, 2), (args, result.output, result.exception)
+    assert "Traceback" not in result.output, (args, result.output)
+    if result.exit_code == 2 and result.output.strip():
+        assert "error" in result.output.lower() or "Usage" in result.output, result.output

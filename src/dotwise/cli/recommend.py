@@ -34,11 +34,25 @@ def _model_options(factors: int, method: str, epochs: int | None, seed: int):
     return MatrixFactorization(**kwargs)
 
 
-def _load(path: Path):
+def _duplicates_option():
+    return typer.Option("error", "--duplicates",
+                        help="A repeated (user, movie) pair: 'error', 'last' (keep the latest) "
+                             "or 'mean' (average them).")
+
+
+def _load(path: Path, duplicates: str = "error"):
+    """The ratings at ``path``; the loader's Python advice is given as CLI options."""
+    from dotwise import DataFormatError
     from dotwise.recommend import load_ratings
 
     with console.status(f"loading {path} …"):
-        return load_ratings(path)
+        try:
+            return load_ratings(path, duplicates=duplicates)
+        except DataFormatError as exc:
+            message = str(exc).replace("Pass duplicates='last'", "Pass --duplicates last")
+            message = message.replace("duplicates='mean'", "--duplicates mean")
+            message = message.replace(" or pass rating_scale=", "")
+            raise DataFormatError(message) from None
 
 
 def _train(data, factors: int, method: str, epochs: int | None, seed: int):
@@ -92,6 +106,7 @@ def evaluate(
     method: str = typer.Option("als", "--method", help="'als' (default) or 'sgd'."),
     epochs: int = typer.Option(None, "--epochs", help="Training epochs (default: the model's)."),
     seed: int = typer.Option(0, "--seed", help="Seed for the folds and the initial factors."),
+    duplicates: str = _duplicates_option(),
     top_k: int = typer.Option(10, "--top-k", "-k", help="k of precision@k / recall@k / NDCG@k."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline",
                                   help="Also evaluate the bias-only baseline."),
@@ -103,13 +118,12 @@ def evaluate(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from dotwise.recommend import BaselinePredictor, cross_validate, load_ratings
+    from dotwise.recommend import BaselinePredictor, cross_validate
 
     _common_options(factors, method, top_k)
     if folds < 2:
         fail(f"--folds must be >= 2, got {folds}")
-    with console.status(f"loading {path} …"):
-        data = load_ratings(path)
+    data = _load(path, duplicates)
     console.print(f"[dim]{data!r}[/dim]", highlight=False)
     models = {f"MF {method.upper()} k={factors}": _model_options(factors, method, epochs, seed)}
     if baseline:
@@ -155,6 +169,7 @@ def top(
     method: str = typer.Option("als", "--method"),
     epochs: int = typer.Option(None, "--epochs"),
     seed: int = typer.Option(0, "--seed"),
+    duplicates: str = _duplicates_option(),
     include_seen: bool = typer.Option(False, "--include-seen",
                                       help="Also list movies the user already rated."),
     explain: bool = typer.Option(False, "--explain",
@@ -165,7 +180,7 @@ def top(
     Example: [bold]dotwise recommend top data/ml-100k --user 196 -k 10 --explain[/bold]
     """
     _common_options(factors, method, k)
-    data = _load(path)
+    data = _load(path, duplicates)
     data.user_code(user)  # an unknown user fails here, before training
     model = _train(data, factors, method, epochs, seed)
     recs = model.recommend(user, k, exclude_seen=not include_seen)
@@ -226,6 +241,7 @@ def similar(
     method: str = typer.Option("als", "--method"),
     epochs: int = typer.Option(None, "--epochs"),
     seed: int = typer.Option(0, "--seed"),
+    duplicates: str = _duplicates_option(),
 ) -> None:
     """Movies whose learned taste vectors point the same way (cosine similarity).
 
@@ -234,7 +250,7 @@ def similar(
     _common_options(factors, method, k)
     if min_ratings < 1:
         fail(f"--min-ratings must be >= 1, got {min_ratings}")
-    data = _load(path)
+    data = _load(path, duplicates)
     code = data.find_item(movie) if data.titles is not None else data.item_code(movie)
     model = _train(data, factors, method, epochs, seed)
     recs = model.similar_items(data.item_ids[code].item(), k, min_ratings=min_ratings)
@@ -252,6 +268,7 @@ def new(
     method: str = typer.Option("als", "--method"),
     epochs: int = typer.Option(None, "--epochs"),
     seed: int = typer.Option(0, "--seed"),
+    duplicates: str = _duplicates_option(),
 ) -> None:
     """Recommendations for a new person from a few ratings, without retraining (fold-in).
 
@@ -271,7 +288,7 @@ def new(
         except ValueError:
             fail(f"--rate {entry!r}: {stars!r} is not a number of stars")
         parsed.append((title.strip(), value))
-    data = _load(path)
+    data = _load(path, duplicates)
     ratings = []
     for title, value in parsed:   # every title and star count checked before training
         code = data.find_item(title) if data.titles is not None else data.item_code(title)
