@@ -169,8 +169,9 @@ class MatrixFactorization(BaseEstimator):
     validation split, where the term lowers RMSE by about 0.003 and k from 20
     to 80 are within 0.0005 of each other. It costs one ``n_items × n_items``
     float32 matrix (90 MiB for 5 000 items) and about a quarter of the ALS fit
-    time on MovieLens 100k; prediction of large batches is chunked and
-    vectorised (about ``n_items`` work per predicted pair). ``recommend``,
+    time on MovieLens 100k; prediction is blocked and vectorised, about
+    ``|R(u)|`` work per predicted pair (the user's rated items), and
+    ``score_users`` scores every item of many users at once. ``recommend``,
     ``fold_in`` (against the new user's residuals) and ``explain`` (the
     ``neighbors`` field) include it; ``similar_items`` and the ``explain``
     contributions use the factors only. With ``neighbors=0`` the model is the
