@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["fit_als", "partition_ranges"]
+__all__ = ["cluster_epochs", "partition_ranges"]
 
 
 def partition_ranges(counts: np.ndarray, n_parts: int) -> list[tuple[int, int]]:
@@ -131,25 +131,29 @@ def _half_step(client, parts: list, Z: np.ndarray, other_bias: np.ndarray | None
     return X, rss
 
 
-def fit_als(model, u: np.ndarray, i: np.ndarray, r: np.ndarray, reg: float, reg_bias: float,
-            n_epochs: int, callback, client, n_partitions: int | None = None) -> None:
-    """Run the ALS epochs of ``model`` on ``client``'s workers (state set as in memory).
+def cluster_epochs(f, u: np.ndarray, i: np.ndarray, r: np.ndarray, *, diag_u: np.ndarray,
+                   diag_i: np.ndarray, biased: bool, n_epochs: int, client,
+                   n_partitions: int | None = None):
+    """The ALS epochs of :func:`dotwise.recommend._als.epochs`, run on ``client``'s workers.
 
-    Called by :meth:`MatrixFactorization.fit <dotwise.recommend.MatrixFactorization.fit>`
-    with ``client=`` after it has validated the parameters and initialised the
-    factors; the caller then finishes the fit (neighbourhood term, timing) as
-    in memory.
+    The same contract as the in-memory engine: ``f`` (a
+    :class:`~dotwise.recommend._common.Factors`) is updated in place, items given the
+    users then users given the items, and each epoch yields the users' residual sum of
+    squares; :meth:`MatrixFactorization.fit <dotwise.recommend.MatrixFactorization.fit>`
+    (``client=``) drives it exactly like the in-memory generator, so validation,
+    initialisation, the objective, the neighbourhood term and ``loss_history_`` are the
+    in-memory code itself.
 
     Parameters
     ----------
-    model : MatrixFactorization
-        Initialised: ``user_factors_``, ``item_factors_``, biases, counts.
+    f : Factors
     u, i : ndarray of int64, shape (n_ratings,)
         User and item codes.
     r : ndarray of float64, shape (n_ratings,)
-    reg, reg_bias : float
+    diag_u, diag_i : ndarray of shape (n_users, d), (n_items, d)
+        The regulariser diagonals (``d = k + 1`` with the bias column).
+    biased : bool
     n_epochs : int
-    callback : callable(epoch, loss) or None
     client : distributed.Client
     n_partitions : int, optional
         Partitions per side; default: one per worker.
@@ -157,51 +161,41 @@ def fit_als(model, u: np.ndarray, i: np.ndarray, r: np.ndarray, reg: float, reg_
     Raises
     ------
     ValueError
-        ``implicit=True`` (its conjugate-gradient step couples all users; it
-        has no distributed version) or a client without workers.
+        A client without workers.
     TypeError
         ``client`` is not a ``distributed.Client``.
     """
     if not (hasattr(client, "scatter") and hasattr(client, "map")
             and hasattr(client, "scheduler_info")):
         raise TypeError(f"client must be a distributed.Client, got {type(client).__name__}")
-    if model.implicit:
-        raise ValueError("implicit=True has no distributed version (its conjugate-gradient "
-                         "step couples every user); fit it without client=, or set "
-                         "implicit=False")
     workers = sorted(client.scheduler_info()["workers"])
     if not workers:
         raise ValueError("the cluster has no workers: start some (or wait for them) before "
                          "fitting")
     n_parts = len(workers) if n_partitions is None else int(n_partitions)
-    k = model.user_factors_.shape[1]
-    biased = model.biased
+    k = f.P.shape[1]
     d = k + 1 if biased else k
-    n_u, n_i = model._n_u, model._n_i
-    mu = model.global_mean_
-    diag_u = model._diag(n_u, reg, reg_bias)
-    diag_i = model._diag(n_i, reg, reg_bias)
-    by_item = _scatter_side(client, workers, i, u, r, n_i, len(n_u), diag_i, d, mu, n_parts)
-    by_user = _scatter_side(client, workers, u, i, r, n_u, len(n_i), diag_u, d, mu, n_parts)
+    n_users, n_items = len(f.P), len(f.Q)
+    n_u = np.bincount(u, minlength=n_users)
+    n_i = np.bincount(i, minlength=n_items)
+    mu = f.mu
+    by_item = _scatter_side(client, workers, i, u, r, n_i, n_users, diag_i, d, mu, n_parts)
+    by_user = _scatter_side(client, workers, u, i, r, n_u, n_items, diag_u, d, mu, n_parts)
     try:
-        for epoch in range(n_epochs):
-            # items given users, then users given items — the in-memory order
-            U = model.user_factors_ + model.user_implicit_
+        for _ in range(n_epochs):
+            U = f.P + f.S
             Zu = np.hstack([U, np.ones((len(U), 1))]) if biased else U
-            X, _ = _half_step(client, by_item, Zu, model.user_bias_ if biased else None,
-                              len(n_i), d)
+            X, _ = _half_step(client, by_item, Zu, f.bu if biased else None, n_items, d)
             if biased:
-                model.item_factors_, model.item_bias_ = X[:, :k], X[:, k]
+                f.Q, f.bi = X[:, :k], X[:, k]
             else:
-                model.item_factors_ = X
-            Q = model.item_factors_
-            Zi = np.hstack([Q, np.ones((len(Q), 1))]) if biased else Q
-            X, rss = _half_step(client, by_user, Zi, model.item_bias_ if biased else None,
-                                len(n_u), d)
+                f.Q = X
+            Zi = np.hstack([f.Q, np.ones((len(f.Q), 1))]) if biased else f.Q
+            X, rss = _half_step(client, by_user, Zi, f.bi if biased else None, n_users, d)
             if biased:
-                model.user_factors_, model.user_bias_ = X[:, :k], X[:, k]
+                f.P, f.bu = X[:, :k], X[:, k]
             else:
-                model.user_factors_ = X
-            model._record(u, i, r, reg, reg_bias, epoch, callback, sse=float(rss.sum()))
+                f.P = X
+            yield float(rss.sum())
     finally:
         client.cancel(by_item + by_user)

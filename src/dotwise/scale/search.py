@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import ShapeError, as_float_array, check_choice, check_int, describe
+from .._validation import ShapeError, as_float_array, check_choice, check_int, check_k, describe
 from . import zarr_io
 
 __all__ = ["ShardedIndex", "exact_search", "is_sharded", "shard_index"]
@@ -70,14 +70,6 @@ def is_sharded(x: Any) -> bool:
 
 
 # ----------------------------------------------------------------- checks
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be a positive integer, got {describe(k)}")
-    if k <= 0:
-        raise ValueError(f"k must be a positive integer (the number of matches wanted), got {k}")
-    return int(k)
-
-
 def _check_filter(filter: Any) -> Any:
     """A predicate is kept; a collection of ids becomes a sorted int64 array."""
     if filter is None or callable(filter):
@@ -388,7 +380,7 @@ def exact_search(collection: Any, queries: Any, k: int = 10, metric: str = "cosi
     [[20, 30, 10]]
     """
     metric = check_choice(metric, "metric", METRICS)
-    k = _check_k(k)
+    k = check_k(k)
     split_every = check_int(split_every, "split_every", minimum=2)
     filter = _check_filter(filter)
     if zarr_io.is_zarr_path(collection):
@@ -493,7 +485,7 @@ class ShardedIndex:
 
         Parameters and result as in :func:`exact_search` (``filter`` over ids).
         """
-        k = _check_k(k)
+        k = check_k(k)
         split_every = check_int(split_every, "split_every", minimum=2)
         filter = _check_filter(filter)
         Q, single = _prepare_queries(queries, self.dim, self.vectors.dtype)
