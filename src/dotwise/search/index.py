@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import ShapeError, as_float_array, check_choice, check_int, check_k, describe
 from .._kernels import norm_unchecked as _norm
+from .._validation import ShapeError, as_float_array, check_choice, check_int, check_k, describe
 from ._kernel import topk_blocked
 from ._query import (
     FilterLike,
