@@ -130,7 +130,6 @@ def solve_on_cluster(a_file: Path, b_file: Path | None, b_spec: str | None,
                      scheduler: str | None, *, method: str, rcond: float | None,
                      progress: bool):
     """``dotwise.lstsq`` on Dask arrays read from disk; returns ``(result, A.shape)``."""
-    from .linalg import _column_index
 
     require_scale("a zarr input" if scheduler is None else "--scheduler")
     import dotwise as dw
@@ -142,7 +141,7 @@ def solve_on_cluster(a_file: Path, b_file: Path | None, b_spec: str | None,
     if A.ndim != 2:
         raise ValueError(f"A: {a_file} holds a {A.ndim}-D array of shape {A.shape}; expected "
                          f"a matrix (m × n)")
-    column = _column_index(b_spec)
+    column = column_index(b_spec)
     if column is not None:
         if A.shape[1] < 2 or not -A.shape[1] <= column < A.shape[1]:
             raise ValueError(f"--b {b_spec}: A has {A.shape[1]} columns, so the column must be "
@@ -164,3 +163,13 @@ def solve_on_cluster(a_file: Path, b_file: Path | None, b_spec: str | None,
                           highlight=False)
         res = dw.lstsq(A, b, method=method, rcond=rcond)
     return res, A.shape
+
+
+def column_index(spec: str | None) -> int | None:
+    """``--b`` as an integer column index, or ``None`` when it is a path."""
+    if spec is None:
+        return None
+    try:
+        return int(spec)
+    except ValueError:
+        return None

@@ -156,7 +156,9 @@ def _in_memory_system(a_file: Path, b_file: Path | None, b_spec: str | None):
     A = load_matrix(a_file, "A")
     if A.ndim == 1:
         A = A[:, None]
-    column = _column_index(b_spec)
+    from ._cluster import column_index
+
+    column = column_index(b_spec)
     if column is not None:
         if not -A.shape[1] <= column < A.shape[1] or A.shape[1] < 2:
             raise ValueError(f"--b {b_spec}: A has {A.shape[1]} columns, so the column must be "
@@ -167,16 +169,6 @@ def _in_memory_system(a_file: Path, b_file: Path | None, b_spec: str | None):
     if b.ndim == 2 and b.shape[1] == 1:
         b = b[:, 0]
     return A, b
-
-
-def _column_index(spec: str | None) -> int | None:
-    """``--b`` as an integer column index, or ``None`` when it is a path."""
-    if spec is None:
-        return None
-    try:
-        return int(spec)
-    except ValueError:
-        return None
 
 
 def _finite_or_str(v: float):

@@ -138,7 +138,9 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
     rcond : float, optional
         Default ``eps * max(m, n)``, as in memory.
     check_finite : bool, default=True
-        Each block is checked for NaN/Inf on its worker, in the same pass.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
     client : distributed.Client, optional
         Default: the active client, else Dask's local scheduler.
 
@@ -230,6 +232,9 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True, client: Any = None) -> 
     b : dask.array.Array or ndarray of shape (m,) or (m, k)
     alpha : float or array_like of shape (k,), default=1.0
     check_finite : bool, default=True
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
     client : distributed.Client, optional
 
     Returns

@@ -132,7 +132,14 @@ def tsqr_graph(A, B=None, *, weights=None, shift=None, dtype=None, check_finite=
     """The delayed R factor of ``[A − shift_A, B − shift_B]`` (rows scaled by √weights).
 
     ``A`` must be chunked along rows only and ``B`` / ``weights`` (Dask arrays or
-    ``None``) must have the same row chunks; see :func:`tsqr`.
+    ``None``) must have the same row chunks; see :func:`tsqr` for every parameter.
+
+    Parameters
+    ----------
+    check_finite : bool, default=True
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
     """
     from dask import delayed
 
@@ -174,7 +181,9 @@ def tsqr(A, b=None, *, check_finite: bool = True, split_every: int = 8,
     b : dask.array.Array or ndarray of shape (m,) or (m, k), optional
         Rechunked to ``A``'s row chunks when they differ.
     check_finite : bool, default=True
-        Check each block for NaN/Inf on its worker (same pass) and name the first one.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
     split_every : int, default=8
         How many R factors each node of the tree stacks.
     client : distributed.Client, optional
