@@ -228,7 +228,8 @@ def test_check_finite_is_documented_with_the_same_sentence_everywhere() -> None:
 # ------------------------------------------- private names across packages (issue 15)
 #: Top-level private modules that are shared infrastructure: any package may import their
 #: public names. What one package may take from another's privates goes through _kernels.
-SHARED_INFRASTRUCTURE = {"_kernels", "_validation", "_io", "_threads", "_native", "_dirswap"}
+SHARED_INFRASTRUCTURE = {"_kernels", "_validation", "_io", "_threads", "_native", "_dirswap",
+                         "_dask", "_loops"}
 
 
 def _private_crossings(root: Path) -> list[str]:

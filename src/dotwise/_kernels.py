@@ -20,6 +20,18 @@ name                   what it is                                      used by
                        ``(x, axis=-1)``, ``axis`` already normalised   search.text
 ``norm_unchecked``     :func:`dotwise.linalg.norm` over the last axis  search
                        without checks, overflow/underflow-safe
+``default_rcond``,     the rank rules of :mod:`dotwise.linalg`         scale (TSQR)
+``rank_tol``,          (``rcond``, rank tolerance, condition from
+``resolve_rcond``,     singular values)
+``svd_cond``
+``triangular_cond``,   least squares' pieces after a QR: the           scale (TSQR)
+``pinv_solve``,        triangle's condition estimate, the SVD solve
+``lstsq_result``,      of a small R, the result record, the advice
+``singular_advice``,   for a singular A, a LAPACK routine lookup
+``lapack_function``
+``als_group``,         the batched per-entity ridge solves of ALS      scale (ALS)
+``als_solve_side``     (:mod:`dotwise.recommend._als`; lazy)
+``pca_flip_signs``     PCA's sign convention for components (lazy)     scale (PCA)
 =====================  ==============================================  ===============
 
 The other private modules at the top of the package are shared infrastructure that
@@ -40,7 +52,33 @@ array([5.00000000e+000, 1.41421356e+200])
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
+from .linalg._common import default_rcond, rank_tol, resolve_rcond, svd_cond
+from .linalg.lstsq import _get as lapack_function
+from .linalg.lstsq import _pinv as pinv_solve
+from .linalg.lstsq import _result as lstsq_result
+from .linalg.lstsq import _singular_advice as singular_advice
+from .linalg.lstsq import _tri_cond as triangular_cond
 from .linalg.special import _softmax as softmax_unchecked
 from .linalg.vectors import _norm as norm_unchecked
 
-__all__ = ["norm_unchecked", "softmax_unchecked"]
+#: Twins in packages above linalg, imported on first use (so that importing this module —
+#: attention does — never pulls in the recommender or scikit-learn).
+_LAZY = {
+    "als_group": ("dotwise.recommend._als", "group"),
+    "als_solve_side": ("dotwise.recommend._als", "solve_side"),
+    "pca_flip_signs": ("dotwise.models.pca", "_flip_signs"),
+}
+
+__all__ = ["default_rcond", "lapack_function", "lstsq_result", "norm_unchecked",
+           "pinv_solve", "rank_tol", "resolve_rcond", "singular_advice", "softmax_unchecked",
+           "svd_cond", "triangular_cond", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

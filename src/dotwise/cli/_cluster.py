@@ -22,13 +22,11 @@ _EXTRA = "install dotwise[scale] (pip install 'dotwise[scale]')"
 
 def require_scale(what: str) -> None:
     """Exit with a one-line error (code 2) when Dask, distributed or zarr is missing."""
-    from rich.markup import escape
-
     from ._common import fail
 
     missing = [m for m in ("dask", "distributed", "zarr") if importlib.util.find_spec(m) is None]
-    if missing:  # escaped: "[scale]" is text, not Rich markup
-        fail(escape(f"{what} needs {', '.join(missing)}: {_EXTRA}"))
+    if missing:  # fail() escapes markup: "[scale]" prints as text
+        fail(f"{what} needs {', '.join(missing)}: {_EXTRA}")
 
 
 @contextlib.contextmanager
@@ -133,7 +131,7 @@ def solve_on_cluster(a_file: Path, b_file: Path | None, b_spec: str | None,
 
     require_scale("a zarr input" if scheduler is None else "--scheduler")
     import dotwise as dw
-    from dotwise.scale._dask import show_progress
+    from dotwise._dask import show_progress
 
     A = open_array(a_file, "A")
     if A.ndim == 1:

@@ -39,6 +39,7 @@ import numpy as np
 import scipy.linalg
 from scipy.linalg import blas, lapack
 
+from .._dask import is_dask_array
 from .._validation import (
     FloatRangeError,
     ShapeError,
@@ -47,7 +48,6 @@ from .._validation import (
     describe,
     warn_ill_conditioned,
 )
-from ..scale._dask import is_dask_array
 from ._common import default_rcond, power_of_two_scale, rank_tol, resolve_rcond, svd_cond
 
 __all__ = ["ILL_CONDITIONED", "METHODS", "LstsqResult", "lstsq", "ridge"]

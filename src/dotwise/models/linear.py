@@ -26,9 +26,9 @@ import scipy.linalg
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from .._dask import is_dask_array
 from .._validation import check_choice, check_fitted, check_positive
 from ..linalg import lstsq, ridge
-from ..scale._dask import is_dask_array
 
 __all__ = ["LinearRegression", "Ridge"]
 

@@ -18,9 +18,9 @@ from scipy.linalg.blas import get_blas_funcs
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import validate_data
 
+from .._dask import is_dask_array
 from .._validation import check_choice, check_fitted, describe
 from ..linalg import randomized_svd
-from ..scale._dask import is_dask_array
 
 __all__ = ["PCA"]
 

@@ -1,7 +1,7 @@
 """Scale-out: the same dotwise calls on Dask arrays and a ``distributed`` cluster.
 
 Nothing here is imported by ``import dotwise``: the in-memory functions check
-their input with :func:`dotwise.scale._dask.is_dask_array` (which never imports
+their input with :func:`dotwise._dask.is_dask_array` (which never imports
 Dask) and hand Dask arrays to the submodules below, which import Dask when they
 run. Install the extra with ``pip install 'dotwise[scale]'``.
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._dask import get_client, is_dask_array
+from .._dask import get_client, is_dask_array
 
 _SUBMODULES = ("tsqr", "linalg", "models", "search", "als", "zarr_io")
 

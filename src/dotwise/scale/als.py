@@ -78,10 +78,10 @@ class _Part:
 
 def _make_part(payload: dict[str, Any]) -> _Part:
     """Group a partition's ratings into the in-memory solver's batches (on its worker)."""
-    from ..recommend import _als
+    from .. import _kernels
 
     entity = payload["entity"]
-    grouping = _als.group(entity, payload["other"], payload["n_entities"], payload["n_other"],
+    grouping = _kernels.als_group(entity, payload["other"], payload["n_entities"], payload["n_other"],
                           payload["d"])
     return _Part(payload["lo"], grouping, payload["other"], payload["ratings"],
                  payload["diag"], payload["mu"])
@@ -90,15 +90,15 @@ def _make_part(payload: dict[str, Any]) -> _Part:
 def _solve_part(part: _Part, fixed: tuple[np.ndarray, np.ndarray | None]
                 ) -> tuple[int, np.ndarray, np.ndarray]:
     """One half-step for one partition: the in-memory batched ridge solves."""
+    from .. import _kernels
     from .._threads import one_blas_thread
-    from ..recommend import _als
 
     Z, other_bias = fixed
     targets = part.ratings - part.mu
     if other_bias is not None:
         targets = targets - other_bias[part.other]
     with one_blas_thread():
-        X, rss = _als.solve_side(part.grouping, Z, targets, part.diag)
+        X, rss = _kernels.als_solve_side(part.grouping, Z, targets, part.diag)
     return part.lo, X, rss
 
 

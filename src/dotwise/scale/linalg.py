@@ -26,18 +26,14 @@ from typing import Any
 
 import numpy as np
 
+from .._dask import check_row_chunks, compute, require_dask
+from .._kernels import default_rcond, rank_tol, resolve_rcond, svd_cond
+from .._kernels import lapack_function as _get
+from .._kernels import lstsq_result as _result
+from .._kernels import pinv_solve as _pinv
+from .._kernels import triangular_cond as _tri_cond
 from .._validation import ShapeError, as_float_array, check_choice, describe
-from ..linalg._common import default_rcond, rank_tol, resolve_rcond, svd_cond
-from ..linalg.lstsq import (
-    ILL_CONDITIONED,
-    METHODS,
-    LstsqResult,
-    _get,
-    _pinv,
-    _result,
-    _tri_cond,
-)
-from ._dask import check_row_chunks, compute, require_dask
+from ..linalg.lstsq import ILL_CONDITIONED, METHODS, LstsqResult
 from .tsqr import TSQRFactors, align_rows, split_factors, tsqr_graph
 
 __all__ = ["lstsq", "ridge", "solve_factors", "warn_conditioning"]
@@ -95,7 +91,7 @@ def solve_factors(f: TSQRFactors, method: str, rcond: float, shape: tuple[int, i
         if method == "qr":
             from types import SimpleNamespace
 
-            from ..linalg.lstsq import _singular_advice
+            from .._kernels import singular_advice as _singular_advice
 
             advice = _singular_advice(SimpleNamespace(shape=tuple(shape)), "qr", cond)
             raise np.linalg.LinAlgError(advice)

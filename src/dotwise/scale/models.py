@@ -31,8 +31,8 @@ import warnings
 import numpy as np
 import scipy.linalg
 
+from .._dask import check_row_chunks, compute, require_dask
 from .._validation import ShapeError, check_choice, check_fitted
-from ._dask import check_row_chunks, compute, require_dask
 from .linalg import ridge_from_factors, solve_factors, warn_conditioning
 from .tsqr import align_rows, split_factors, tsqr_graph
 
@@ -226,7 +226,7 @@ _SOLVERS = ("auto", "full", "covariance_eigh", "randomized")
 
 def fit_pca(est, X):
     """``PCA.fit`` for a Dask ``X``: see the module docstring for the solvers."""
-    from ..models.pca import _flip_signs
+    from .._kernels import pca_flip_signs as _flip_signs
 
     require_dask("PCA.fit on a Dask array")
     solver = check_choice(est.svd_solver, "svd_solver", _SOLVERS)

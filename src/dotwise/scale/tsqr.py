@@ -30,7 +30,7 @@ import numpy as np
 import scipy.linalg
 import scipy.linalg.lapack
 
-from ._dask import compute
+from .._dask import compute
 
 __all__ = ["TSQRFactors", "tree_reduce", "tsqr"]
 
@@ -202,7 +202,7 @@ def tsqr(A, b=None, *, check_finite: bool = True, split_every: int = 8,
     >>> bool(np.allclose(f.R.T @ f.R, A.T @ A))   # RᵀR = AᵀA
     True
     """
-    from ._dask import check_row_chunks, require_dask
+    from .._dask import check_row_chunks, require_dask
 
     da = require_dask("tsqr")
     check_row_chunks(A, "A")

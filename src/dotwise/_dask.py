@@ -140,7 +140,7 @@ def check_row_chunks(A: Any, name: str = "A", *, what: str = "TSQR") -> None:
     Each row block must hold every column (``A.numblocks[1] == 1``) and the chunk
     sizes must be known. The message says how to rechunk.
     """
-    from .._validation import ShapeError
+    from ._validation import ShapeError
 
     if A.ndim != 2:
         raise ShapeError(f"{name} must be a 2-D Dask array, got {A.ndim}-D with shape {A.shape}")
