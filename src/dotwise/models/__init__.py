@@ -5,9 +5,15 @@
 * :class:`Ridge` — L2-penalised least squares with leverage and effective
   degrees of freedom.
 * :class:`PCA` — principal component analysis (exact, covariance or randomized SVD).
+* :class:`KMeans` — k-means clustering, distances as one GEMM per pass.
+* :func:`segment` — standardise, (PCA,) k-means and describe each segment in words;
+  :func:`customer_table` makes a seeded synthetic customer table to try it on.
 """
 
 from .linear import LinearRegression, Ridge
+from .kmeans import KMeans
 from .pca import PCA
+from .segment import Segmentation, customer_table, segment
 
-__all__ = ["PCA", "LinearRegression", "Ridge"]
+__all__ = ["PCA", "KMeans", "LinearRegression", "Ridge", "Segmentation", "customer_table",
+           "segment"]
