@@ -10,8 +10,8 @@
   :func:`customer_table` makes a seeded synthetic customer table to try it on.
 """
 
-from .linear import LinearRegression, Ridge
 from .kmeans import KMeans
+from .linear import LinearRegression, Ridge
 from .pca import PCA
 from .segment import Segmentation, customer_table, segment
 

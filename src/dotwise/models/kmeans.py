@@ -221,7 +221,7 @@ default="k-means++"
         if isinstance(n_init, str):
             if n_init != "auto":
                 raise ValueError(f"n_init must be a positive integer or 'auto', got {n_init!r}")
-            n_init = 10 if init == "random" else 1
+            n_init = 10 if isinstance(init, str) and init == "random" else 1
         elif isinstance(n_init, bool) or not isinstance(n_init, numbers.Integral):
             raise TypeError(f"n_init must be a positive integer or 'auto', got {describe(n_init)}")
         elif n_init < 1:
