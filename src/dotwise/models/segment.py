@@ -201,9 +201,9 @@ class Segmentation:
             lines.append(f"  {p.description}")
         return "\n".join(lines)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary (no per-row data except the labels)."""
-        return {
+    def to_dict(self, *, labels: bool = True) -> dict[str, Any]:
+        """A JSON-ready summary; the per-row ``labels`` only when asked (they can be long)."""
+        out = {
             "features": list(self.feature_names), "k": self.k, "n_rows": int(len(self.labels)),
             "pca": self.n_pca, "inertia": self.inertia,
             "map_variance": [float(v) for v in self.map_variance],
@@ -211,8 +211,10 @@ class Segmentation:
                           "name": p.name, "description": p.description,
                           "distinctive": p.distinctive, "means": p.means, "z": p.z}
                          for p in self.profiles],
-            "labels": self.labels.tolist(),
         }
+        if labels:
+            out["labels"] = self.labels.tolist()
+        return out
 
     def plot_map(self, ax=None, *, title: str | None = None):
         """Draw the 2-D PCA map, one colour per segment; returns the matplotlib figure."""
@@ -265,7 +267,7 @@ def _as_matrix(data, features):
         columns = list(data.keys() if isinstance(data, Mapping) else data.columns)
         if features is None:
             features = [c for c in columns
-                        if np.asarray(data[c]).dtype.kind in "fiu" and c != "customer_id"]
+                        if np.asarray(data[c]).dtype.kind in "fiu" and not _is_id(c)]
             if not features:
                 raise ValueError("data has no numeric columns to segment on; pass features")
         else:
@@ -292,6 +294,13 @@ def _as_matrix(data, features):
         raise ShapeError(f"features must name the {X.shape[1]} columns of data, got "
                          f"{len(features)} names")
     return X, features
+
+
+def _is_id(name) -> bool:
+    """A column that names rows rather than measuring them: ``id``, ``customer_id``, ``userId``."""
+    text = str(name).strip()
+    low = text.lower()
+    return low == "id" or low.endswith(("_id", " id", "-id")) or text.endswith("Id")
 
 
 def _feature_list(features) -> list[str]:
@@ -345,8 +354,8 @@ def segment(data, features=None, *, k: int = 5, pca: int | None = None,
     data : mapping of str to 1-D array, pandas DataFrame, or array-like of shape (n, p)
         The table. For a mapping or DataFrame, ``features`` picks columns by name.
     features : list of str or comma-separated str, optional
-        The columns to segment on. Default: every numeric column (a column
-        called ``customer_id`` is left out); for an array, names for its columns.
+        The columns to segment on. Default: every numeric column except
+        identifiers (``id``, ``…_id``, ``…Id``); for an array, names for its columns.
     k : int, default=5
         Number of segments (2 <= k <= n_rows).
     pca : int, optional
