@@ -217,14 +217,21 @@ class Segmentation:
         return out
 
     def plot_map(self, ax=None, *, title: str | None = None):
-        """Draw the 2-D PCA map, one colour per segment; returns the matplotlib figure."""
-        import matplotlib.pyplot as plt
+        """Draw the 2-D PCA map, one colour per segment; returns the matplotlib figure.
+
+        Without ``ax`` a new :class:`matplotlib.figure.Figure` is made (no pyplot
+        state is touched, so this is safe in scripts, servers and notebooks alike).
+        """
+        import matplotlib
 
         if ax is None:
-            fig, ax = plt.subplots(figsize=(7.5, 5.5))
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=(7.5, 5.5))
+            ax = fig.subplots()
         else:
             fig = ax.figure
-        cmap = plt.get_cmap("tab10" if self.k <= 10 else "tab20")
+        cmap = matplotlib.colormaps["tab10" if self.k <= 10 else "tab20"]
         for p in self.profiles:
             pts = self.map[self.labels == p.segment]
             ax.scatter(pts[:, 0], pts[:, 1], s=7, alpha=0.55, color=cmap(p.segment % cmap.N),
@@ -244,20 +251,11 @@ class Segmentation:
     def save_map(self, path: str | os.PathLike, *, title: str | None = None,
                  dpi: int = 110) -> None:
         """Write the map as a PNG, atomically (the old file stays until the new one is whole)."""
-        import matplotlib
-
-        if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-            matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         from .._io import atomic_open
 
         fig = self.plot_map(title=title)
-        try:
-            with atomic_open(path, "wb") as fh:
-                fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight")
-        finally:
-            plt.close(fig)
+        with atomic_open(path, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight")
 
 
 # ------------------------------------------------------------------------ workflow
