@@ -18,6 +18,12 @@ setup(
             sources=["src/dotwise/_dwconv.c"],
             extra_compile_args=_FLAGS,
             optional=True,
-        )
+        ),
+        Extension(  # the fused assignment step of dotwise.models.KMeans
+            "dotwise._dwkmeans",
+            sources=["src/dotwise/_dwkmeans.c"],
+            extra_compile_args=_FLAGS,
+            optional=True,
+        ),
     ]
 )

@@ -19,7 +19,9 @@ the labels (``m × k``) transposed, times the block.
 from __future__ import annotations
 
 import numbers
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse
@@ -34,6 +36,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from .._validation import check_fitted, describe
+from . import _kmeans_kernel as _kernel
 
 __all__ = ["KMeans", "squared_distances"]
 
@@ -233,7 +236,10 @@ default="k-means++"
             n_init = 1
         block = self.block_size
         if block is None:
-            block = max(256, _BLOCK_BYTES // (np.dtype(dtype).itemsize * max(k, 1)))
+            # bounded memory, and a few blocks per worker thread so that they can share
+            cap = _BLOCK_BYTES // (np.dtype(dtype).itemsize * max(k, 1))
+            share = -(-n_samples // (4 * _n_threads()))
+            block = max(256, min(cap, max(share, 4096)))
         elif isinstance(block, bool) or not isinstance(block, numbers.Integral) or block < 1:
             raise ValueError(f"block_size must be a positive integer or None, got "
                              f"{describe(block)}")
@@ -405,29 +411,82 @@ def _assign_matrix(X, C):
     return D
 
 
+def _n_threads() -> int:
+    """Worker threads for the block passes: ``DOTWISE_NUM_THREADS`` or the CPU count (max 8)."""
+    env = os.environ.get("DOTWISE_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _map_blocks(fn, slices):
+    """``[fn(sl) for sl in slices]``, on a thread pool when there are threads and blocks to
+    share (NumPy, BLAS and SciPy's sparse products release the GIL); BLAS then runs on one
+    thread so that the two layers of threads do not fight over the cores."""
+    global _pool
+    workers = min(_n_threads(), len(slices))
+    if workers <= 1:
+        return [fn(sl) for sl in slices]
+    if _pool is None or _pool._max_workers < workers:
+        _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dotwise-kmeans")
+    from .._threads import one_blas_thread
+
+    with one_blas_thread():
+        return list(_pool.map(fn, slices))
+
+
 def _assign(data, C, *, with_sums):
-    """One pass over the blocks: labels, each sample's squared distance, and (optionally)
-    the per-cluster sums of the samples with their counts in the last column."""
+    """One pass over the blocks: each sample's label and, with ``with_sums``, the sums of
+    the samples of every cluster with their counts in the last column (``(k, p + 1)``);
+    without, each sample's squared distance to its centre instead."""
     Ca = _augmented_centres(C)
     k = C.shape[0]
     labels = np.empty(data.n, dtype=np.int32)
-    mind = np.empty(data.n, dtype=C.dtype)
-    sums = np.zeros((k, data.p + 1), dtype=np.float64) if with_sums else None
-    for sl in data.slices:
+    mind = None if with_sums else np.empty(data.n, dtype=C.dtype)
+
+    fused = _kernel.supports(C.dtype)
+
+    def block(sl):
         Xb = data.Xa[sl]
         D = Xb @ Ca.T                                   # the one GEMM of this block
+        if fused:                                       # argmin and Σx in one compiled pass
+            part = np.zeros((k, data.p + 1)) if with_sums else None
+            _kernel.assign(D, Xb, labels[sl], part, None if with_sums else mind[sl],
+                           None if with_sums else data.sq[sl])
+            return part
         lab = D.argmin(axis=1)
         labels[sl] = lab
-        mind[sl] = np.take_along_axis(D, lab[:, None], axis=1)[:, 0]
-        if with_sums:
-            m = Xb.shape[0]
-            onehot = scipy.sparse.csr_matrix(
-                (np.ones(m, dtype=Xb.dtype), lab.astype(np.int32, copy=False),
-                 np.arange(m + 1, dtype=np.int32)), shape=(m, k))
-            sums += onehot.T @ Xb                       # (k, p + 1): Σx and the count
-    mind += data.sq
-    np.maximum(mind, 0.0, out=mind)
-    return labels, mind, sums
+        if not with_sums:
+            best = np.take_along_axis(D, lab[:, None], axis=1)[:, 0]
+            best += data.sq[sl]
+            mind[sl] = np.maximum(best, 0.0)
+            return None
+        m = Xb.shape[0]
+        onehot = scipy.sparse.csr_matrix(
+            (np.ones(m, dtype=Xb.dtype), lab.astype(np.int32, copy=False),
+             np.arange(m + 1, dtype=np.int32)), shape=(m, k))
+        return onehot.T @ Xb                            # (k, p + 1): Σx and the count
+
+    parts = _map_blocks(block, data.slices)
+    if not with_sums:
+        return labels, mind, None
+    sums = np.zeros((k, data.p + 1), dtype=np.float64)
+    for part in parts:
+        sums += part
+    return labels, None, sums
+
+
+def _inertia_from_sums(C, sums, sq_total):
+    """Σᵢ ‖xᵢ − c_ℓᵢ‖² = Σ‖x‖² + Σⱼ (nⱼ‖cⱼ‖² − 2 cⱼ·Sⱼ), from the cluster sums Sⱼ and
+    counts nⱼ of the pass that assigned the labels — no per-sample work."""
+    C64 = C.astype(np.float64, copy=False)
+    counts = sums[:, -1]
+    value = sq_total + float(counts @ np.einsum("ij,ij->i", C64, C64)) \
+        - 2.0 * float(np.einsum("ij,ij->", C64, sums[:, :-1]))
+    return max(value, 0.0)
 
 
 def _lloyd(data, C, max_iter, tol):
@@ -438,25 +497,37 @@ def _lloyd(data, C, max_iter, tol):
     """
     history = []
     labels_old = None
+    sq_total = float(data.sq.sum(dtype=np.float64))
+    exact = False
+    n_iter = 0
     for it in range(1, max_iter + 1):
-        labels, mind, sums = _assign(data, C, with_sums=True)
-        history.append(float(mind.sum(dtype=np.float64)))
+        n_iter = it
+        labels, _, sums = _assign(data, C, with_sums=True)
+        history.append(_inertia_from_sums(C, sums, sq_total))
         if labels_old is not None and np.array_equal(labels, labels_old):
             # the centres are already the means of these labels: converged exactly
-            return C, labels, history[-1], it, history
+            exact = True
+            break
         counts = sums[:, -1]
         C_new = np.empty_like(C)
         filled = counts > 0
         C_new[filled] = (sums[filled, :-1] / counts[filled, None]).astype(C.dtype, copy=False)
         if not np.all(filled):
+            mind = _assign(data, C, with_sums=False)[1]
             _relocate_empty(C_new, ~filled, mind, data)
         shift = float(np.sum((C_new - C) ** 2))
         C, labels_old = C_new, labels
         if shift <= tol:
             break
+    if exact and C.dtype == np.float64:
+        return C, labels, history[-1], n_iter, history
+    # a last assignment with the final centres: labels and the inertia to report (also
+    # for float32, whose cluster sums are too coarse for the expanded inertia formula)
     labels, mind, _ = _assign(data, C, with_sums=False)
-    history.append(float(mind.sum(dtype=np.float64)))
-    return C, labels, history[-1], it, history
+    inertia = float(mind.sum(dtype=np.float64))
+    if not exact:
+        history.append(inertia)
+    return C, labels, inertia, n_iter, history
 
 
 def _relocate_empty(C, empty, mind, data):
@@ -468,15 +539,19 @@ def _relocate_empty(C, empty, mind, data):
 
 
 def _kmeans_plusplus(data, k, rng):
-    """Greedy k-means++ seeding on the centred data; returns ``(k, p)`` centres."""
+    """Greedy k-means++ seeding on the centred data; returns ``(k, p)`` centres.
+
+    The candidates' distances are computed as a ``(trials, n)`` matrix — one GEMM,
+    ``[−2P, ‖p‖²] [X, 1]ᵀ`` — so that every later step runs along contiguous rows.
+    """
     n = data.n
     Xc = data.Xc
     trials = 2 + int(np.log(k))
     C = np.empty((k, data.p), dtype=Xc.dtype)
     first = rng.randint(n)
     C[0] = Xc[first]
-    closest = _sq_to(data, Xc[first:first + 1])[:, 0]
-    potential = float(closest.sum())
+    closest = _sq_to(data, Xc[first:first + 1])[0]
+    potential = float(closest.sum(dtype=np.float64))
     for c in range(1, k):
         if potential <= 0:                      # every sample sits on a centre already
             cand = rng.choice(n, size=trials, replace=True)
@@ -484,20 +559,20 @@ def _kmeans_plusplus(data, k, rng):
             u = rng.uniform(size=trials) * potential
             cand = np.searchsorted(np.cumsum(closest, dtype=np.float64), u)
             np.clip(cand, None, n - 1, out=cand)
-        D = _sq_to(data, Xc[cand])              # (n, trials), one GEMM
-        np.minimum(D, closest[:, None], out=D)
-        pots = D.sum(axis=0, dtype=np.float64)
+        D = _sq_to(data, Xc[cand])              # (trials, n), one GEMM
+        np.minimum(D, closest[None, :], out=D)
+        pots = D.sum(axis=1, dtype=np.float64)
         best = int(np.argmin(pots))
         C[c] = Xc[cand[best]]
-        closest = np.ascontiguousarray(D[:, best])
+        closest = D[best]
         potential = float(pots[best])
     return C
 
 
 def _sq_to(data, points):
-    """Squared distances of every sample to ``points`` (m, p), by blocks of GEMMs."""
+    """Squared distances of ``points`` (m, p) to every sample, as an ``(m, n)`` matrix."""
     Pa = _augmented_centres(points)
-    out = data.Xa @ Pa.T
-    out += data.sq[:, None]
+    out = Pa @ data.Xa.T
+    out += data.sq[None, :]
     np.maximum(out, 0.0, out=out)
     return out
