@@ -8,13 +8,15 @@ scikit-learn's (the two libraries draw different random seedings from the same s
 so they may stop in different local minima; the 1 % rule says the answers are
 equally good).
 
-Data (seeded): 100 000 × 32 Gaussian blobs, float64 and float32 — well separated
-(k = the number of blobs, few iterations) and overlapping (20 blobs, k = 8 or 16:
-many iterations).
+Data (seeded): 100 000 × 32 Gaussian blobs, k = 16 — separated (16 blobs, a few
+iterations: seeding and set-up dominate), overlapping (32 blobs, ~40 iterations), and
+a "same start" row where both begin from the same k-means++ centres with
+``n_init=1``, so only Lloyd's loops are timed and the answers must coincide; float64,
+and float32 for the first and last.
 
 Usage::
 
-    python benchmarks/bench_kmeans.py            # full run, 1 and 2 threads (~2 minutes)
+    python benchmarks/bench_kmeans.py            # full run, 1 and 2 threads (about 2 minutes)
     python benchmarks/bench_kmeans.py --quick    # seconds; results/kmeans.quick.json
 """
 
@@ -45,35 +47,44 @@ def run(args, threads: int) -> list[dict]:
         n, p, repeat = 5000, 8, 3
     else:
         n, p, repeat = 100_000, 32, args.repeat or 5
+    # (label, blobs, std, k, n_init, shared_init): shared_init starts both from the same
+    # k-means++ centres (scikit-learn's kmeans_plusplus), so Lloyd's loops alone are timed
+    # and the two answers must agree exactly
     cases = [
-        ("separated", 8, 8, 1.0, 1),
-        ("overlapping", 20, 8, 4.0, 3),
-        ("overlapping", 20, 16, 4.0, 3),
+        ("separated", 16, 4.0, 16, 3, False),
+        ("overlapping", 32, 5.0, 16, 3, False),
+        ("same start, Lloyd only", 16, 6.0, 16, 1, True),
     ]
+    if args.quick:
+        cases = [("separated", 8, 1.0, 8, 1, False), ("same start, Lloyd only", 8, 4.0, 8, 1,
+                                                      True)]
     rows = []
     for dtype in (np.float64, np.float32):
-        for label, centers, k, std, n_init in cases:
-            if args.quick and (k == 16 or dtype == np.float32 and label != "separated"):
+        for label, centers, std, k, n_init, shared in cases:
+            if dtype == np.float32 and label == "overlapping":
                 continue
             X = blobs(n, p, centers, std, dtype)
             case = (f"{n}×{p} {np.dtype(dtype).name}, {label} ({centers} blobs), k={k}, "
                     f"n_init={n_init}")
             row = {"case": case, "peer": "scikit-learn KMeans",
-                   "mode": "lloyd, k-means++, same k/n_init/tol/seed",
+                   "mode": "lloyd, " + ("same initial centres" if shared else
+                                        "k-means++, same k/n_init/tol/seed"),
                    "shape": f"{n}×{p}", "dtype": np.dtype(dtype).name, "k": k,
                    "n_init": n_init}
             if sk is None:
                 rows.append({**row, "ratio": None, "valid": False, "note": "not installed"})
                 continue
             from sklearn.cluster import KMeans as SkKMeans
+            from sklearn.cluster import kmeans_plusplus
 
             import dotwise as dw
 
+            init = kmeans_plusplus(X, k, random_state=0)[0] if shared else "k-means++"
             contenders = {
-                h.DOTWISE: lambda X=X, k=k, n_init=n_init: dw.KMeans(
-                    k, n_init=n_init, random_state=0).fit(X),
-                "scikit-learn": lambda X=X, k=k, n_init=n_init: SkKMeans(
-                    k, n_init=n_init, random_state=0, algorithm="lloyd").fit(X),
+                h.DOTWISE: lambda X=X, k=k, n_init=n_init, init=init: dw.KMeans(
+                    k, init=init, n_init=n_init, random_state=0).fit(X),
+                "scikit-learn": lambda X=X, k=k, n_init=n_init, init=init: SkKMeans(
+                    k, init=init, n_init=n_init, random_state=0, algorithm="lloyd").fit(X),
             }
             inertia: dict[str, float] = {}
             iters: dict[str, int] = {}
@@ -96,7 +107,8 @@ def run(args, threads: int) -> list[dict]:
                          "valid": rel <= 1.01})
             print(f"  [{threads} thr] {case}: dotwise {h.fmt_time(ours.median)} sklearn "
                   f"{h.fmt_time(peer.median)} ratio {h.fmt_ratio(rows[-1]['ratio'])} "
-                  f"inertia ratio {rel:.4f}", flush=True)
+                  f"inertia ratio {rel:.4f}, iterations {iters[h.DOTWISE]} / "
+                  f"{iters['scikit-learn']}", flush=True)
     return rows
 
 

@@ -141,3 +141,21 @@ def test_errors_name_the_argument():
         KMeans(2, random_state=0).fit(X).predict(X[:, :2])
     with pytest.raises(dw.ShapeError, match="same number of columns"):
         squared_distances(X, np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_numpy_and_threaded_paths_agree(monkeypatch, dtype):
+    from dotwise.models import _kmeans_kernel
+
+    X = make_blobs(3000, 6, centers=5, cluster_std=2.0, random_state=10)[0].astype(dtype)
+    runs = []
+    for lib, threads in ((_kmeans_kernel.LIB, "1"), (None, "1"), (_kmeans_kernel.LIB, "2"),
+                         (None, "2")):
+        monkeypatch.setattr(_kmeans_kernel, "LIB", lib)
+        monkeypatch.setenv("DOTWISE_NUM_THREADS", threads)
+        runs.append(KMeans(5, n_init=2, random_state=0, block_size=500).fit(X))
+    for other in runs[1:]:
+        np.testing.assert_array_equal(other.labels_, runs[0].labels_)
+        np.testing.assert_allclose(other.cluster_centers_, runs[0].cluster_centers_,
+                                   rtol=1e-5 if dtype == np.float32 else 1e-12)
+        assert other.inertia_ == pytest.approx(runs[0].inertia_, rel=1e-5)
