@@ -159,3 +159,11 @@ def test_compiled_numpy_and_threaded_paths_agree(monkeypatch, dtype):
         np.testing.assert_allclose(other.cluster_centers_, runs[0].cluster_centers_,
                                    rtol=1e-5 if dtype == np.float32 else 1e-12)
         assert other.inertia_ == pytest.approx(runs[0].inertia_, rel=1e-5)
+
+
+def test_far_from_the_origin_float32_predict_matches_the_fit():
+    X, truth = make_blobs(2000, 4, centers=4, cluster_std=0.5, random_state=12)
+    X = (X + 1e4).astype(np.float32)            # ‖x‖² ≈ 4e8: the expansion needs centring
+    km = KMeans(4, random_state=0).fit(X)
+    assert adjusted_rand_score(km.labels_, truth) == 1.0
+    np.testing.assert_array_equal(km.predict(X), km.labels_)

@@ -321,8 +321,15 @@ default="k-means++"
         check_fitted(self, "cluster_centers_")
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False, order="C")
 
-    def _distances(self, X, squared):
+    def _shifted(self, X):
+        """``X`` and the centres moved by the centres' mean (distances do not change, and
+        the expansion ‖x‖² − 2x·c + ‖c‖² stays accurate for data far from the origin)."""
         C = self.cluster_centers_.astype(X.dtype, copy=False)
+        shift = C.mean(axis=0)
+        return X - shift, C - shift
+
+    def _distances(self, X, squared):
+        X, C = self._shifted(X)
         D = _assign_matrix(X, C)
         D += np.einsum("ij,ij->i", X, X)[:, None]
         np.maximum(D, 0.0, out=D)
@@ -339,8 +346,7 @@ default="k-means++"
         -------
         labels : ndarray of shape (n_samples,), int
         """
-        X = self._validated(X)
-        C = self.cluster_centers_.astype(X.dtype, copy=False)
+        X, C = self._shifted(self._validated(X))
         return _assign_matrix(X, C).argmin(axis=1).astype(self.labels_.dtype, copy=False)
 
     def transform(self, X):
