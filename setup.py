@@ -19,9 +19,9 @@ setup(
             extra_compile_args=_FLAGS,
             optional=True,
         ),
-        Extension(  # the fused assignment step of dotwise.models.KMeans
-            "dotwise._dwkmeans",
-            sources=["src/dotwise/_dwkmeans.c"],
+        Extension(  # small fused loops: k-means assignment, 2-D affine transforms
+            "dotwise._dwloops",
+            sources=["src/dotwise/_dwloops.c"],
             extra_compile_args=_FLAGS,
             optional=True,
         ),

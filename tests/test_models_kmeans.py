@@ -145,13 +145,13 @@ def test_errors_name_the_argument():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_compiled_numpy_and_threaded_paths_agree(monkeypatch, dtype):
-    from dotwise.models import _kmeans_kernel
+    from dotwise import _loops
 
     X = make_blobs(3000, 6, centers=5, cluster_std=2.0, random_state=10)[0].astype(dtype)
     runs = []
-    for lib, threads in ((_kmeans_kernel.LIB, "1"), (None, "1"), (_kmeans_kernel.LIB, "2"),
+    for lib, threads in ((_loops.LIB, "1"), (None, "1"), (_loops.LIB, "2"),
                          (None, "2")):
-        monkeypatch.setattr(_kmeans_kernel, "LIB", lib)
+        monkeypatch.setattr(_loops, "LIB", lib)
         monkeypatch.setenv("DOTWISE_NUM_THREADS", threads)
         runs.append(KMeans(5, n_init=2, random_state=0, block_size=500).fit(X))
     for other in runs[1:]:

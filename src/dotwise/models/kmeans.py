@@ -35,8 +35,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
+from .. import _loops
 from .._validation import check_fitted, describe
-from . import _kmeans_kernel as _kernel
 
 __all__ = ["KMeans", "squared_distances"]
 
@@ -453,14 +453,14 @@ def _assign(data, C, *, with_sums):
     labels = np.empty(data.n, dtype=np.int32)
     mind = None if with_sums else np.empty(data.n, dtype=C.dtype)
 
-    fused = _kernel.supports(C.dtype)
+    fused = _loops.supports(C.dtype)
 
     def block(sl):
         Xb = data.Xa[sl]
         D = Xb @ Ca.T                                   # the one GEMM of this block
         if fused:                                       # argmin and Σx in one compiled pass
             part = np.zeros((k, data.p + 1)) if with_sums else None
-            _kernel.assign(D, Xb, labels[sl], part, None if with_sums else mind[sl],
+            _loops.km_assign(D, Xb, labels[sl], part, None if with_sums else mind[sl],
                            None if with_sums else data.sq[sl])
             return part
         lab = D.argmin(axis=1)
