@@ -159,3 +159,21 @@ def test_errors_name_the_argument():
 def test_exported_from_the_package():
     assert dw.rotation is t2.rotation and dw.compose is t2.compose
     assert dw.apply_transform is t2.apply and dw.invert_transform is t2.inverse
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_and_numpy_apply_agree(monkeypatch, dtype):
+    from dotwise import _loops
+
+    pts = np.random.default_rng(3).uniform(-50, 50, (5000, 2)).astype(dtype)
+    M = t2.compose(t2.translation(2.0, -7.0), t2.rotation(33.0), t2.shear(0.4, -0.2))
+    fast = t2.apply(pts, M)
+    monkeypatch.setattr(_loops, "LIB", None)
+    slow = t2.apply(pts, M)
+    assert fast.dtype == slow.dtype == dtype
+    reference = pts.astype(np.float64) @ M[:2, :2].T + M[:2, 2]
+    tol = 1e-12 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(fast, reference, rtol=tol, atol=tol * 50)
+    np.testing.assert_allclose(slow, reference, rtol=tol, atol=tol * 50)
+    strided = np.asfortranarray(pts)            # not C-contiguous: the NumPy path
+    np.testing.assert_allclose(t2.apply(strided, M), slow, rtol=tol, atol=tol * 50)
