@@ -167,3 +167,21 @@ def test_far_from_the_origin_float32_predict_matches_the_fit():
     km = KMeans(4, random_state=0).fit(X)
     assert adjusted_rand_score(km.labels_, truth) == 1.0
     np.testing.assert_array_equal(km.predict(X), km.labels_)
+
+
+def test_kmeans_steps_follow_lloyd_and_match_the_estimator():
+    from dotwise.models.kmeans import kmeans_steps
+
+    X, _ = make_blobs(1500, 3, centers=6, cluster_std=2.5, random_state=13)
+    init = X[:6].copy()
+    steps = kmeans_steps(X, 6, init=init, max_iter=100)
+    inertias = np.array([s.inertia for s in steps])
+    assert np.all(np.diff(inertias) <= 1e-9 * inertias[0])
+    np.testing.assert_array_equal(steps[-1].labels, steps[-2].labels)   # a fixed point
+    for s in steps:                                    # labels are the nearest centres
+        np.testing.assert_array_equal(s.labels, cdist(X, s.centers).argmin(axis=1))
+    km = KMeans(6, init=init, tol=0.0, max_iter=100).fit(X)
+    np.testing.assert_allclose(steps[-1].centers, km.cluster_centers_, rtol=1e-10)
+    assert steps[-1].inertia == pytest.approx(km.inertia_, rel=1e-10)
+    with pytest.raises(ValueError, match="k must be <= 1500"):
+        kmeans_steps(X, 2000)

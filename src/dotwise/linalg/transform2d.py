@@ -425,8 +425,10 @@ def inverse(M, *, name: str = "M") -> np.ndarray:
     scale = float(np.max(np.abs(A if affine else M))) or 1.0
     dim = 2 if affine else 3
     if abs(det) <= 1e3 * np.finfo(np.float64).eps * scale**dim:
+        rows = "; ".join(", ".join(f"{v:.4g}" for v in row) for row in M)
         raise np.linalg.LinAlgError(
-            f"{name} is singular (determinant {det:.3g}): it flattens the plane onto a line "
+            f"{name} = [{rows}] is singular (determinant {det:.3g}): it flattens the plane "
+            f"onto a line "
             f"or a point, so it cannot be inverted; check for a zero scale factor or a "
             f"shear with kx·ky = 1"
         )

@@ -22,6 +22,7 @@ import numbers
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
@@ -38,7 +39,7 @@ from sklearn.utils.validation import validate_data
 from .. import _loops
 from .._validation import check_fitted, describe
 
-__all__ = ["KMeans", "squared_distances"]
+__all__ = ["KMeans", "LloydStep", "kmeans_steps", "squared_distances"]
 
 _BLOCK_BYTES = 16 * 2**20  # the (block × k) distance matrix stays below this
 
@@ -80,6 +81,92 @@ def squared_distances(X, C):
     D += np.einsum("ij,ij->i", C, C)[None, :]
     np.maximum(D, 0.0, out=D)
     return D
+
+
+@dataclass(frozen=True)
+class LloydStep:
+    """One iteration of :func:`kmeans_steps`.
+
+    Attributes
+    ----------
+    centers : ndarray of shape (k, n_features)
+        The centres the samples were assigned to in this step.
+    labels : ndarray of shape (n_samples,)
+        Each sample's nearest centre.
+    inertia : float
+        :math:`\\sum_i \\lVert x_i - c_{\\ell_i} \\rVert^2` for these centres and labels.
+    """
+
+    centers: np.ndarray
+    labels: np.ndarray
+    inertia: float
+
+
+def kmeans_steps(X, k: int, *, init="k-means++", max_iter: int = 20,
+                 random_state=None) -> list[LloydStep]:
+    """Lloyd's algorithm one step at a time, for watching it converge (demos, teaching).
+
+    Step 0 holds the seeding; each later step moves every centre to the mean of its
+    samples and re-assigns them. Stops when no label changes (the last step is then a
+    fixed point) or after ``max_iter`` updates.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    k : int
+    init : {"k-means++", "random"} or array-like of shape (k, n_features)
+    max_iter : int, default=20
+    random_state : int, RandomState, Generator or None
+
+    Returns
+    -------
+    list of LloydStep
+        Inertia never increases from one step to the next.
+
+    Examples
+    --------
+    A bad start stops in a local minimum — inertia 16, where splitting left from
+    right would give 1:
+
+    >>> X = [[0.0, 0.0], [0.0, 1.0], [4.0, 0.0], [4.0, 1.0]]
+    >>> steps = kmeans_steps(X, 2, init=[[0.0, 0.0], [0.0, 1.0]])
+    >>> [s.inertia for s in steps], steps[-1].centers.tolist()
+    ([32.0, 16.0], [[2.0, 0.0], [2.0, 1.0]])
+    >>> [s.inertia for s in kmeans_steps(X, 2, init=[[0.0, 0.0], [4.0, 0.0]])]
+    [2.0, 1.0]
+    """
+    from .._validation import as_float_array, check_int
+
+    X = as_float_array(X, "X", ndim=2)
+    k = check_int(k, "k", minimum=1, maximum=X.shape[0])
+    max_iter = check_int(max_iter, "max_iter", minimum=0)
+    model = KMeans(k, init=init, n_init=1, random_state=random_state)
+    _, centres0, _, block = model._check_params(X.shape[0], X.shape[1], X.dtype)
+    mean = X.mean(axis=0)
+    data = _Data(np.ascontiguousarray(X), mean, block)
+    rng = check_random_state(random_state)
+    if centres0 is not None:
+        C = centres0 - mean
+    elif init == "random":
+        C = data.Xc[rng.choice(data.n, size=k, replace=False)].copy()
+    else:
+        C = _kmeans_plusplus(data, k, rng)
+    steps = []
+    for _ in range(max_iter + 1):
+        labels, mind, _ = _assign(data, C, with_sums=False)
+        steps.append(LloydStep(C + mean, labels, float(mind.sum(dtype=np.float64))))
+        if len(steps) > 1 and np.array_equal(labels, steps[-2].labels):
+            break
+        counts = np.bincount(labels, minlength=k)
+        C_new = np.column_stack([np.bincount(labels, weights=data.Xc[:, j], minlength=k)
+                                 for j in range(data.p)])
+        filled = counts > 0
+        C_new[filled] /= counts[filled, None]
+        C_new = C_new.astype(C.dtype, copy=False)
+        if not np.all(filled):
+            _relocate_empty(C_new, ~filled, mind, data)
+        C = C_new
+    return steps
 
 
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
