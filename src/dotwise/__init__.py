@@ -53,10 +53,23 @@ _LAZY: dict[str, str] = {
     "orthogonality_loss": "dotwise.linalg",
     "inspect": "dotwise.linalg",
     "MatrixReport": "dotwise.linalg",
+    # 2-D transformations (homogeneous 3×3 matrices)
+    "rotation": "dotwise.linalg",
+    "scaling": "dotwise.linalg",
+    "shear": "dotwise.linalg",
+    "reflection": "dotwise.linalg",
+    "translation": "dotwise.linalg",
+    "compose": "dotwise.linalg",
+    "compose_steps": "dotwise.linalg",
+    "apply_transform": "dotwise.linalg",
+    "invert_transform": "dotwise.linalg",
     # estimators
     "LinearRegression": "dotwise.models",
     "Ridge": "dotwise.models",
     "PCA": "dotwise.models",
+    "KMeans": "dotwise.models",
+    "segment": "dotwise.models",
+    "customer_table": "dotwise.models",
     # attention
     "scaled_dot_product_attention": "dotwise.attention",
     "MultiHeadAttention": "dotwise.attention",

@@ -17,6 +17,18 @@ from .subspaces import (
     project,
     projection_matrix,
 )
+from .transform2d import (
+    ComposeStep,
+    compose,
+    compose_steps,
+    reflection,
+    rotation,
+    scaling,
+    shear,
+    translation,
+)
+from .transform2d import apply as apply_transform
+from .transform2d import inverse as invert_transform
 from .vectors import (
     angle,
     cosine_matrix,
@@ -29,18 +41,23 @@ from .vectors import (
 )
 
 __all__ = [
+    "ComposeStep",
     "LstsqResult",
     "MatrixReport",
     "ProjectionReport",
     "angle",
+    "apply_transform",
     "check_projection",
     "complement_projection",
+    "compose",
+    "compose_steps",
     "cosine_matrix",
     "cosine_similarity",
     "dot",
     "gram_schmidt",
     "householder_qr",
     "inspect",
+    "invert_transform",
     "logsumexp",
     "lstsq",
     "norm",
@@ -50,8 +67,13 @@ __all__ = [
     "projection_matrix",
     "random_with_condition",
     "randomized_svd",
+    "reflection",
     "ridge",
+    "rotation",
     "scalar_projection",
+    "scaling",
+    "shear",
     "softmax",
+    "translation",
     "vector_projection",
 ]
