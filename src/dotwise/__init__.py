@@ -15,6 +15,7 @@ import importlib
 from typing import Any
 
 from ._validation import (
+    ConvergenceWarning,
     DataFormatError,
     IllConditionedWarning,
     ShapeError,
@@ -52,6 +53,11 @@ _LAZY: dict[str, str] = {
     "orthogonality_loss": "dotwise.linalg",
     "inspect": "dotwise.linalg",
     "MatrixReport": "dotwise.linalg",
+    # eigenvalues
+    "eigendecomposition": "dotwise.linalg",
+    "power_iteration": "dotwise.linalg",
+    "EigenResult": "dotwise.linalg",
+    "PowerIterationResult": "dotwise.linalg",
     # estimators
     "LinearRegression": "dotwise.models",
     "Ridge": "dotwise.models",
@@ -99,6 +105,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ConvergenceWarning",
     "DataFormatError",
     "IllConditionedWarning",
     "LstsqResult",

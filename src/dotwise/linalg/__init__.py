@@ -4,9 +4,16 @@ Nothing in here imports an application (search, attention, recommend, image,
 models) or a face (cli, playground, tour).
 """
 
+from .eigen import EigenResult, PowerIterationResult, eigendecomposition, power_iteration
 from .inspect import MatrixReport, inspect
 from .lstsq import LstsqResult, lstsq, ridge
-from .orthogonal import gram_schmidt, householder_qr, orthogonality_loss
+from .orthogonal import (
+    GramSchmidtStep,
+    Projection,
+    gram_schmidt,
+    householder_qr,
+    orthogonality_loss,
+)
 from .special import logsumexp, softmax
 from .subspaces import (
     ProjectionReport,
@@ -27,8 +34,12 @@ from .vectors import (
 )
 
 __all__ = [
+    "EigenResult",
+    "GramSchmidtStep",
     "LstsqResult",
     "MatrixReport",
+    "PowerIterationResult",
+    "Projection",
     "ProjectionReport",
     "angle",
     "check_projection",
@@ -36,6 +47,7 @@ __all__ = [
     "cosine_matrix",
     "cosine_similarity",
     "dot",
+    "eigendecomposition",
     "gram_schmidt",
     "householder_qr",
     "inspect",
@@ -44,6 +56,7 @@ __all__ = [
     "norm",
     "normalize",
     "orthogonality_loss",
+    "power_iteration",
     "project",
     "projection_matrix",
     "ridge",

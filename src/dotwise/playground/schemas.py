@@ -194,13 +194,14 @@ class SearchRequest(_Strict):
         return self
 
 
-ImageName = Literal["astronaut", "camera", "coffee", "chelsea", "china", "flower"]
+#: The sample photos (``_photos.IMAGE_NAMES``): china and flower ship with scikit-learn.
+ImageName = Literal["china", "flower", "astronaut", "camera", "coffee", "chelsea"]
 
 
 class SvdRequest(_Strict):
     """A sample photo (by name, never a path) compressed at the given rank."""
 
-    image: ImageName = "astronaut"
+    image: ImageName = "china"
     rank: int = Field(default=20, ge=1, le=MAX_IMAGE_SIDE)
     max_side: int = Field(default=256, ge=MIN_IMAGE_SIDE, le=MAX_IMAGE_SIDE)
 
@@ -215,6 +216,6 @@ class FilterStep(_Strict):
 class FiltersRequest(_Strict):
     """A sample photo and a pipeline of filters applied to it, fused."""
 
-    image: ImageName = "astronaut"
+    image: ImageName = "china"
     steps: list[FilterStep] = Field(min_length=0, max_length=MAX_FILTER_STEPS)
     max_side: int = Field(default=256, ge=MIN_IMAGE_SIDE, le=MAX_IMAGE_SIDE)
