@@ -14,8 +14,8 @@ LABELS = {"classical": "classical GS", "modified": "modified GS",
 
 def graded(n: int, cond: float, rng: np.random.Generator) -> np.ndarray:
     """A (2n × n) matrix with singular values graded from 1 to 1/cond."""
-    U, _ = np.linalg.qr(rng.standard_normal((2 * n, n)))
-    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    U, _ = dw.householder_qr(rng.standard_normal((2 * n, n)))
+    V, _ = dw.householder_qr(rng.standard_normal((n, n)))
     return (U * np.logspace(0, -np.log10(cond), n)) @ V.T
 
 
@@ -45,7 +45,7 @@ def run(ctx: TourContext) -> None:
     hil = []
     for n in (4, 6, 8, 10):
         H = hilbert(n)
-        k = np.linalg.cond(H)
+        k = dw.inspect(H, eigen=False).cond
         row = [n, k]
         for meth in METHODS:
             row.append(dw.orthogonality_loss(dw.gram_schmidt(H, meth)[0]))
@@ -61,7 +61,7 @@ def run(ctx: TourContext) -> None:
     except np.linalg.LinAlgError as exc:
         message = str(exc).split(";")[0]
     Q_drop, _ = dw.gram_schmidt(H, "reorthogonalized", on_dependent="drop")
-    ctx.text(f"Hilbert(13) has condition ≈ {np.linalg.cond(H):.0e}, beyond 1/ε: numerically "
+    ctx.text(f"Hilbert(13) has condition ≈ {dw.inspect(H, eigen=False).cond:.0e}, beyond 1/ε: numerically "
              f"its columns are dependent. gram_schmidt refuses rather than return NaN — "
              f"“{message}” — and with on_dependent='drop' CGS2 keeps {Q_drop.shape[1]} of 13 "
              f"directions.")
