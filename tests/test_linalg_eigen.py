@@ -225,3 +225,16 @@ def test_inspect_carries_the_eigendecomposition():
     assert dw.inspect(np.ones((3, 2))).eigen is None
     assert dw.inspect(np.eye(2), eigen=False).eigen is None
     assert dw.inspect([[1.0, 2.0], [2.0, 4.0]]).cond == np.inf  # singular: ∞
+
+
+def test_iterates_trace_the_path_to_the_eigenvector():
+    A = np.array([[2.0, 1.0], [1.0, 3.0]])
+    r = power_iteration(A, x0=[1.0, 0.0], return_iterates=True, max_iter=200)
+    (path,) = r.iterates
+    assert path.shape == (r.iterations[0] + 1, 2)
+    np.testing.assert_allclose(path[0], [1.0, 0.0])
+    np.testing.assert_allclose(np.linalg.norm(path, axis=1), 1.0)
+    step = A @ path[0]
+    np.testing.assert_allclose(path[1], step / np.linalg.norm(step))  # x₁ = A x₀ / ‖A x₀‖
+    assert abs(path[-1] @ r.vector) == pytest.approx(1.0)
+    assert power_iteration(A, random_state=0).iterates is None

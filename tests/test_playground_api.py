@@ -22,12 +22,13 @@ pytest.importorskip("httpx", reason="FastAPI's TestClient needs httpx")
 
 from fastapi.testclient import TestClient
 
+import dotwise as dw
 from dotwise.playground import _json, _photos, create_app
 from dotwise.playground.routes import demo_list, discover
 from dotwise.playground.schemas import LIMITS, MAX_BODY_BYTES
 
 STATIC = Path(_json.__file__).parent / "static"
-DEMOS = ("vectors", "matrix", "gram", "lstsq", "attention", "search", "svd", "filters")
+DEMOS = ("vectors", "matrix", "eigen", "gram", "lstsq", "attention", "search", "svd", "filters")
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +87,12 @@ def test_every_routes_module_follows_the_plugin_contract():
 def test_every_url_of_the_api_answers(client):
     """The URLs the page and users know, from before the split into one module per demo."""
     gets = ["/api/limits", "/api/status", "/api/demos", "/api/images", "/api/filters",
-            "/api/matrix/presets?n=2", "/api/digits/map"]
+            "/api/matrix/presets?n=2", "/api/eigen/presets?n=3", "/api/digits/map"]
     for path in gets:
         assert client.get(path).status_code == 200, path
     posts = {"/api/vectors": {"u": [1, 0], "v": [1, 1]},
              "/api/matrix": {"matrix": [[1, 0], [0, 1]]},
+             "/api/eigen": {"matrix": [[2, 1], [1, 2]]},
              "/api/gram-schmidt": {"vectors": [[1, 0, 0]]}, "/api/gram-schmidt/loss": {"n": 3},
              "/api/lstsq": {"points": [[0, 0], [1, 1]]},
              "/api/attention": {"tokens": ["a", "b"]}, "/api/search": {"index": 1, "k": 1},
@@ -287,6 +289,47 @@ def test_singular_matrices_flatten_space(client, A, onto):
 ])
 def test_matrix_bad_input(client, body, match):
     post_422(client, "/api/matrix", body, match)
+
+
+# ----------------------------------------------------------------------------- eigen
+@pytest.mark.parametrize("A", [[[2, 1], [1, 2]], [[2, 1], [0.5, 1.5]], [[1, 1], [0, 1]],
+                               [[0, -1], [1, 0]], [[2, 1, 0], [1, 2, 1], [0, 1, 2]]])
+def test_eigen_matches_numpy_and_power_iteration_walks_as_the_formula_says(client, A):
+    r = post_ok(client, "/api/eigen", {"matrix": A, "steps": 6})
+    M = np.array(A, float)
+    n = len(M)
+    lam = np.linalg.eig(M)[0]
+    for pair in r["eigen"]:  # every real pair is a true eigenpair
+        v = np.array(pair["vector"])
+        np.testing.assert_allclose(M @ v, pair["value"] * v, atol=1e-9)
+        assert np.min(np.abs(lam - pair["value"])) < 1e-9
+    np.testing.assert_allclose(r["eigen_images"], [p["value"] * np.array(p["vector"])
+                                                   for p in r["eigen"]], atol=1e-12)
+    assert r["symmetric"] == bool(np.allclose(M, M.T))
+    assert r["defective"] == (A == [[1, 1], [0, 1]])
+    assert len(r["complex_eigenvalues"]) == int(np.sum(np.abs(lam.imag) > 1e-12))
+    circle, ellipse = np.array(r["circle"]), np.array(r["ellipse"])
+    np.testing.assert_allclose(ellipse, circle @ M.T, atol=1e-12)          # A · circle
+    np.testing.assert_allclose(np.linalg.norm(circle, axis=-1), 1.0, atol=1e-12)
+    X = np.array(r["iterates"])
+    assert X.shape == (r["iterations"] + 1, n)
+    for a, b in zip(X[:-1], X[1:], strict=True):                            # x ← Ax / ‖Ax‖
+        np.testing.assert_allclose(b, M @ a / np.linalg.norm(M @ a), atol=1e-12)
+    np.testing.assert_allclose(r["quotients"], [x @ M @ x for x in X[1:]], atol=1e-12)
+    mags = np.sort(np.abs(lam))[::-1]
+    assert r["ratio"] == pytest.approx(mags[1] / mags[0])
+
+
+def test_eigen_python_box_and_bad_input(client):
+    r = post_ok(client, "/api/eigen", {"matrix": [[3, 1], [1, 1]], "steps": 4, "x0": [0, 1]})
+    with pytest.warns(dw.ConvergenceWarning):  # 4 steps is not convergence, and it says so
+        ns = _run(r["python"].replace("print(e)", "str(e)"))
+    np.testing.assert_allclose(ns["p"].iterates[0], r["iterates"], atol=1e-14)
+    post_422(client, "/api/eigen", {"matrix": [[1, 0], [0, 1]], "x0": [1, 0, 0]},
+             "x0 must have 2 entries")
+    post_422(client, "/api/eigen", {"matrix": [[1, 0], [0, 1]], "x0": [0, 0]}, "zero vector")
+    post_422(client, "/api/eigen", {"matrix": [[1, 0], [0, 1]], "steps": 61},
+             "steps: .*less than or equal to 60")
 
 
 # ----------------------------------------------------------------------------- 3 Gram–Schmidt

@@ -37,7 +37,7 @@ if not CHROMIUM.exists():
 # dotwise's own modules are imported plainly: if one fails to import, these tests fail.
 from dotwise.playground import _photos, create_app  # noqa: E402
 
-DEMOS = ["vectors", "matrix", "gram", "lstsq", "attention", "search", "svd", "filters"]
+DEMOS = ["vectors", "matrix", "eigen", "gram", "lstsq", "attention", "search", "svd", "filters"]
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -262,6 +262,31 @@ def test_matrix_preset_and_edit(pg, artifacts_dir):
     pg.wait("matrix", before)
     assert close(pg.number("#mat-det"), 1.0)
     pg.shot(artifacts_dir, "matrix-3d")
+    assert pg.errors == []
+
+
+def test_eigen_power_iteration_steps_towards_the_dominant_vector(pg, artifacts_dir):
+    pg.open("eigen")
+    A = np.array([[2.0, 1.0], [1.0, 2.0]])
+    before = pg.seq("eigen")
+    pg.page.click("#eig-step")  # 8 → 9 steps
+    pg.wait("eigen", before)
+    with pytest.warns(dw.ConvergenceWarning):  # 9 steps stop short of 1e-12, as on the page
+        res = dw.power_iteration(A, x0=[1.0, 0.3], max_iter=9, tol=1e-12, return_iterates=True)
+    assert "k = 9" in pg.text("#eig-xk")
+    assert close(pg.number("#eig-quotient"), float(res.history[0][-1]))
+    assert close(pg.number("#eig-residual"), float(res.residual_history[0][-1]))
+    assert "symmetric" in pg.text("#eig-kind")
+    before = pg.seq("eigen")
+    pg.page.select_option("#eig-preset", "shear (defective)")
+    pg.wait("eigen", before)
+    assert "defective" in pg.text("#eig-kind")
+    pg.shot(artifacts_dir, "eigen-shear")
+    before = pg.seq("eigen")
+    pg.page.select_option("#eig-n", "3")
+    pg.wait("eigen", before)
+    assert len(pg.text("#eig-pairs").splitlines()) == 3
+    pg.shot(artifacts_dir, "eigen-3d")
     assert pg.errors == []
 
 

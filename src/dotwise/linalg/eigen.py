@@ -331,6 +331,9 @@ class PowerIterationResult:
         dominant pair it shrinks like :math:`|\lambda_2 / \lambda_1|^k`).
     shift : float or None
         The shift σ of shift-and-invert iteration, ``None`` for plain power iteration.
+    iterates : tuple of ndarray or None
+        With ``return_iterates=True``, per pair the unit vectors ``x_0, x_1, …`` as rows of
+        an array of shape (iterations + 1, n) — the path towards the eigenvector.
     """
 
     values: np.ndarray
@@ -340,6 +343,7 @@ class PowerIterationResult:
     history: tuple[np.ndarray, ...]
     residual_history: tuple[np.ndarray, ...]
     shift: float | None = None
+    iterates: tuple[np.ndarray, ...] | None = None
 
     @property
     def value(self) -> float:
@@ -373,7 +377,7 @@ def _start_vector(x0, n: int, random_state) -> np.ndarray:
 
 
 def power_iteration(A, k: int = 1, *, shift: float | None = None, x0=None, tol: float = 1e-10,
-                    max_iter: int = 1000, random_state=None,
+                    max_iter: int = 1000, random_state=None, return_iterates: bool = False,
                     check_finite: bool = True) -> PowerIterationResult:
     r"""Dominant eigenpair(s) of ``A`` by power iteration (or the one nearest ``shift``).
 
@@ -403,6 +407,8 @@ def power_iteration(A, k: int = 1, *, shift: float | None = None, x0=None, tol: 
         Iterations allowed per pair.
     random_state : int, numpy.random.Generator or None, default=None
         Seed of the start vector(s).
+    return_iterates : bool, default=False
+        Keep every unit iterate :math:`x_k` (``result.iterates``), e.g. to draw the path.
     check_finite : bool, default=True
         Scan the input for NaN and infinity first and name the first one found
         (one fast pass). ``False`` skips the scan: a non-finite value then
@@ -459,13 +465,14 @@ def power_iteration(A, k: int = 1, *, shift: float | None = None, x0=None, tol: 
             return A @ x
     rng = np.random.default_rng(random_state)
     found: list[np.ndarray] = []
-    values, iters, conv, hist, rhist = [], [], [], [], []
+    values, iters, conv, hist, rhist, paths = [], [], [], [], [], []
     for p in range(k):
         x = _start_vector(x0 if p == 0 else None, n, rng)
         Q = np.stack(found, axis=1) if found else None
         if Q is not None:
             x -= Q @ (Q.T @ x)
         x /= np.linalg.norm(x)
+        path = [x.copy()] if return_iterates else None
         lam, ok, quotients, residuals = 0.0, False, [], []
         for _ in range(max_iter):
             y = step(x)
@@ -478,6 +485,8 @@ def power_iteration(A, k: int = 1, *, shift: float | None = None, x0=None, tol: 
                 residuals.append(0.0)
                 break
             x = y / ny
+            if path is not None:
+                path.append(x.copy())
             Ax = A @ x
             lam = float(x @ Ax)
             res = float(np.linalg.norm(Ax - lam * x))
@@ -499,8 +508,11 @@ def power_iteration(A, k: int = 1, *, shift: float | None = None, x0=None, tol: 
         conv.append(ok)
         hist.append(np.asarray(quotients))
         rhist.append(np.asarray(residuals))
+        if path is not None:
+            paths.append(np.asarray(path))
     return PowerIterationResult(np.asarray(values), np.stack(found, axis=1), tuple(iters),
-                                tuple(conv), tuple(hist), tuple(rhist), shift)
+                                tuple(conv), tuple(hist), tuple(rhist), shift,
+                                tuple(paths) if return_iterates else None)
 
 
 def _shift_invert_step(A: np.ndarray, shift: float):
