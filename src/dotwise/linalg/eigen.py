@@ -194,18 +194,22 @@ def _defective_clusters(A: np.ndarray, values: np.ndarray, scale: float) -> list
     """Eigenvalue clusters whose geometric multiplicity is below their size.
 
     Two eigenvalues belong to one cluster when they differ by at most
-    ``√ε · ‖A‖₂ · n`` — how far rounding splits a 2×2 Jordan block. The geometric
+    ``√ε · ‖A‖_F · n`` — about how far rounding splits a 2×2 Jordan block. The geometric
     multiplicity of a cluster with mean μ is ``n − rank(A − μI)``, rank counted with
     the same tolerance.
     """
     n = A.shape[0]
     delta = math.sqrt(np.finfo(np.float64).eps) * max(scale, np.finfo(np.float64).tiny) * n
-    left = list(range(n))
+    close = np.abs(values[:, None] - values[None, :]) <= delta
+    if np.count_nonzero(close) == n:  # every eigenvalue on its own: nothing to test
+        return []
+    unassigned = np.ones(n, dtype=bool)
     missing: list[complex] = []
-    while left:
-        i = left.pop(0)
-        members = [i] + [j for j in left if abs(values[j] - values[i]) <= delta]
-        left = [j for j in left if j not in members]
+    for i in range(n):
+        if not unassigned[i]:
+            continue
+        members = np.flatnonzero(close[i] & unassigned)
+        unassigned[members] = False
         if len(members) == 1:
             continue
         mu = complex(np.mean(values[members]))
@@ -253,7 +257,7 @@ def eigendecomposition(A, *, check_finite: bool = True) -> EigenResult:
     -----
     Defectiveness is decided in floating point, where an exact Jordan block and
     a matrix with two eigenvalues :math:`10^{-9}` apart are neighbours: the
-    cluster tolerance is :math:`\sqrt{\varepsilon}\,\lVert A\rVert_2\,n` (the
+    cluster tolerance is :math:`\sqrt{\varepsilon}\,\lVert A\rVert_F\,n` (the
     splitting of a 2×2 Jordan block by rounding). Larger Jordan blocks of a
     non-triangular matrix can split beyond it; ``cond_V`` then shows how close
     to dependent the eigenvectors are. Cost :math:`O(n^3)`.
@@ -295,15 +299,14 @@ def eigendecomposition(A, *, check_finite: bool = True) -> EigenResult:
     residuals = np.linalg.norm(A @ V - V * values, axis=0)
     s = scipy.linalg.svdvals(V)
     cond_V = float(s[0] / s[-1]) if s[-1] > 0 else math.inf
-    scale = float(scipy.linalg.svdvals(A)[0])
-    missing = _defective_clusters(A, values.astype(complex), scale)
+    missing = _defective_clusters(A, values.astype(complex), norm_f)
     diagonalizable = not missing and cond_V * eps < 1
     if not diagonalizable and not missing:  # dependent vectors though the values look apart
         missing = [complex(values[int(np.argmin(np.abs(scipy.linalg.svd(V)[2][-1])))])]
     recon = None
     if diagonalizable:
         VL = V * values  # V Λ; then (V Λ) V⁻¹ by a solve, never an explicit inverse
-        rebuilt = scipy.linalg.solve(V.T, VL.T).T
+        rebuilt = np.linalg.solve(V.T, VL.T).T
         recon = _fro(A - rebuilt) / denom
     return EigenResult(values, V, residuals, False, bool(diagonalizable), cond_V, None, recon,
                        tuple(missing))
@@ -460,9 +463,6 @@ def power_iteration(A, k: int = 1, *, shift: float | None = None, x0=None, tol: 
         if not math.isfinite(shift):
             raise ValueError(f"shift must be finite, got {shift}")
         step = _shift_invert_step(A, shift)
-    else:
-        def step(x: np.ndarray) -> np.ndarray:
-            return A @ x
     rng = np.random.default_rng(random_state)
     found: list[np.ndarray] = []
     values, iters, conv, hist, rhist, paths = [], [], [], [], [], []
@@ -474,8 +474,9 @@ def power_iteration(A, k: int = 1, *, shift: float | None = None, x0=None, tol: 
         x /= np.linalg.norm(x)
         path = [x.copy()] if return_iterates else None
         lam, ok, quotients, residuals = 0.0, False, [], []
+        Ax = A @ x
         for _ in range(max_iter):
-            y = step(x)
+            y = Ax.copy() if shift is None else step(x)  # plain: A x is already at hand
             if Q is not None:
                 y -= Q @ (Q.T @ y)
             ny = float(np.linalg.norm(y))
@@ -487,7 +488,7 @@ def power_iteration(A, k: int = 1, *, shift: float | None = None, x0=None, tol: 
             x = y / ny
             if path is not None:
                 path.append(x.copy())
-            Ax = A @ x
+            Ax = A @ x  # one product per step: the residual of x and the next step
             lam = float(x @ Ax)
             res = float(np.linalg.norm(Ax - lam * x))
             quotients.append(lam)
