@@ -62,7 +62,8 @@ def hilbert(n: int) -> np.ndarray:
              summary="Loss of orthogonality of each method on a Hilbert matrix")
 @as_json
 async def gram_schmidt_loss(req: GramSchmidtLossRequest) -> dict[str, Any]:
-    """Answer: ``cond`` of the n×n Hilbert matrix (``dw.inspect``) and per method its
+    """Answer: ``cond`` and ``rank`` of the n×n Hilbert matrix (``dw.inspect``: cond is
+    ``"inf"`` once rounding makes it numerically singular, rank < n) and per method its
     orthogonality ``loss`` (or the ``error`` the library raised)."""
     H = hilbert(req.n)
     rows = []
@@ -77,9 +78,10 @@ async def gram_schmidt_loss(req: GramSchmidtLossRequest) -> dict[str, Any]:
                              "error": None})
             except (ValueError, np.linalg.LinAlgError) as exc:
                 rows.append({"method": method, "loss": None, "error": str(exc)})
-        cond = dw.inspect(H, eigen=False).cond
+        report = dw.inspect(H, eigen=False)
     return {
-        "n": req.n, "cond": jnum(cond), "methods": rows, "warnings": warns,
+        "n": req.n, "cond": jnum(report.cond), "rank": report.rank, "methods": rows,
+        "warnings": warns,
         "python": (
             "import scipy.linalg, dotwise as dw\n"
             f"H = scipy.linalg.hilbert({req.n})\n"

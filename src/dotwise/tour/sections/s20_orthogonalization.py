@@ -61,8 +61,9 @@ def run(ctx: TourContext) -> None:
     except np.linalg.LinAlgError as exc:
         message = str(exc).split(";")[0]
     Q_drop, _ = dw.gram_schmidt(H, "reorthogonalized", on_dependent="drop")
-    ctx.text(f"Hilbert(13) has condition ≈ {dw.inspect(H, eigen=False).cond:.0e}, beyond 1/ε: numerically "
-             f"its columns are dependent. gram_schmidt refuses rather than return NaN — "
+    rank13 = dw.inspect(H, eigen=False).rank
+    ctx.text(f"Hilbert(13) has σ_max/σ_min beyond 1/ε: numerically it has rank {rank13} of 13 "
+             f"(condition ∞ in dw.inspect), its columns dependent. gram_schmidt refuses rather than return NaN — "
              f"“{message}” — and with on_dependent='drop' CGS2 keeps {Q_drop.shape[1]} of 13 "
              f"directions.")
     ctx.check("dependent columns raise a clear error; 'drop' returns an orthonormal basis",

@@ -102,7 +102,8 @@ function initGram(section) {
   const lossGd = $("#gs-loss-plot"), nEl = $("#gs-n");
   const updateLoss = runner(section, async () => {
     const r = await api("gram-schmidt/loss", { n: Number(nEl.value) });
-    setText("gs-n-label", `n = ${r.n}, cond(H) = ${fmt(r.cond)}`);
+    setText("gs-n-label", `n = ${r.n}, cond(H) = ${fmt(r.cond)}` +
+      (r.rank < r.n ? ` (numerically singular: rank ${r.rank} of ${r.n})` : ""));
     $("#gs-loss-table").innerHTML = r.methods.map((m) =>
       `<tr><th>${m.method}</th><td id="gs-loss-${m.method}">${m.loss === null ? m.error : fmt(m.loss)}</td></tr>`).join("");
     setPython(section, r.python, ".python-loss");
