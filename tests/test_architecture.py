@@ -282,3 +282,59 @@ def test_the_private_name_checker_catches_a_crossing(tmp_path: Path) -> None:
     (root / "dotwise" / "beta" / "bad2.py").write_text("from dotwise.alpha._engine import run\n")
     found = _private_crossings(root)
     assert len(found) == 2 and all("bad" in f for f in found), found
+
+# --------------------------------------------------------------------------- faces call the library
+#: Names of numpy.linalg / scipy.linalg a face may still use: error types, no computation.
+FACE_LINALG_ALLOWED = {"LinAlgError", "LinAlgWarning"}
+_LINALG_MODULES = {"numpy.linalg", "scipy.linalg"}
+
+
+def _linalg_calls(tree: ast.AST) -> list[tuple[int, str]]:
+    """Where a module uses numpy.linalg or scipy.linalg: imports and attribute chains.
+
+    Follows the import aliases (``import numpy as np``, ``from scipy import linalg as sl``,
+    ``from numpy.linalg import norm``) so ``np.linalg.norm(x)`` and ``sl.svd(x)`` are found.
+    """
+    roots: dict[str, str] = {}  # local name -> module it stands for
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name in _LINALG_MODULES or a.name.startswith(("numpy.linalg.", "scipy.linalg.")):
+                    found.append((node.lineno, f"import {a.name}"))
+                roots[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                if full in _LINALG_MODULES:
+                    found.append((node.lineno, f"from {node.module} import {a.name}"))
+                elif node.module in _LINALG_MODULES and a.name not in FACE_LINALG_ALLOWED:
+                    found.append((node.lineno, f"from {node.module} import {a.name}"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) \
+                and isinstance(node.value.value, ast.Name):
+            module = roots.get(node.value.value.id)
+            if module in ("numpy", "scipy") and node.value.attr == "linalg" \
+                    and node.attr not in FACE_LINALG_ALLOWED:
+                found.append((node.lineno, f"{module}.linalg.{node.attr}"))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("path", [p for p in _modules() if p.relative_to(SRC).parts[0] in FACES],
+                         ids=lambda p: str(p.relative_to(SRC)))
+def test_faces_do_not_call_numpy_or_scipy_linalg(path: Path) -> None:
+    """A face (cli/, playground/, tour/) asks the library; if it needs maths, dotwise grows it."""
+    bad = _linalg_calls(ast.parse(path.read_text(encoding="utf-8")))
+    assert not bad, (f"{path.relative_to(SRC)} computes linear algebra itself: {bad}; call "
+                     f"dotwise (or add what is missing to dotwise.linalg) instead")
+
+
+def test_the_linalg_scan_catches_every_spelling() -> None:
+    code = ("import numpy as np\nimport scipy.linalg\nfrom scipy import linalg as sl\n"
+            "from numpy.linalg import norm\nimport numpy.linalg\n"
+            "np.linalg.eig(A)\nscipy.linalg.hilbert(3)\n"
+            "try:\n    pass\nexcept np.linalg.LinAlgError:\n    pass\n")
+    found = [what for _, what in _linalg_calls(ast.parse(code))]
+    assert found == ["import scipy.linalg", "from scipy import linalg",
+                     "from numpy.linalg import norm", "import numpy.linalg",
+                     "numpy.linalg.eig", "scipy.linalg.hilbert"]

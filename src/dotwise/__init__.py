@@ -15,6 +15,7 @@ import importlib
 from typing import Any
 
 from ._validation import (
+    ConvergenceWarning,
     DataFormatError,
     FloatRangeError,
     IllConditionedWarning,
@@ -63,6 +64,11 @@ _LAZY: dict[str, str] = {
     "compose_steps": "dotwise.linalg",
     "apply_transform": "dotwise.linalg",
     "invert_transform": "dotwise.linalg",
+    # eigenvalues
+    "eigendecomposition": "dotwise.linalg",
+    "power_iteration": "dotwise.linalg",
+    "EigenResult": "dotwise.linalg",
+    "PowerIterationResult": "dotwise.linalg",
     # estimators
     "LinearRegression": "dotwise.models",
     "Ridge": "dotwise.models",
@@ -113,6 +119,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ConvergenceWarning",
     "DataFormatError",
     "FloatRangeError",
     "IllConditionedWarning",

@@ -120,6 +120,7 @@ def register(app: typer.Typer) -> None:
         """
         import numpy as np
 
+        from dotwise.linalg import inspect
         from dotwise.linalg import transform2d as t2
 
         tokens = list(ctx.args)
@@ -147,7 +148,7 @@ def register(app: typer.Typer) -> None:
         moved = t2.apply(P, M)
         if out is not None:
             _write_points(out, moved)
-        det = float(np.linalg.det(M[:2, :2]))
+        det = float(inspect(M[:2, :2], eigen=False).det)
         if as_json:
             typer.echo(json.dumps({
                 "steps": [{"name": s.name, "matrix": s.matrix.tolist(),

@@ -102,7 +102,8 @@ class CompressedImage:
         return out[:, :, 0] if self.shape[2] == 1 else out
 
     def __repr__(self) -> str:
-        shown = {k: v for k, v in self.params.items() if k != "ranks" or len(v) <= 3}
+        shown = {k: v for k, v in self.params.items()
+                 if k != "singular_values" and (k != "ranks" or len(v) <= 3)}
         return (f"CompressedImage(method={self.method!r}, shape={self.shape}, "
                 f"nbytes={self.nbytes}, ratio={self.ratio:.4f}, params={shown})")
 

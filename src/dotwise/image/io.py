@@ -16,7 +16,7 @@ import numpy as np
 from .._io import atomic_open
 from .._validation import DataFormatError, ShapeError, as_float_array, check_int
 
-__all__ = ["SAMPLE_IMAGES", "load_image", "sample_image", "save_image"]
+__all__ = ["SAMPLE_IMAGES", "load_image", "sample_image", "sample_image_needs", "save_image"]
 
 _SKLEARN = {"china": "china.jpg", "flower": "flower.jpg"}
 _SKIMAGE = ("astronaut", "camera", "coffee", "chelsea", "rocket", "moon", "coins", "page",
@@ -196,6 +196,22 @@ def save_image(path: str | os.PathLike, img: Any, *, quality: int = 95) -> Path:
     with atomic_open(path, "wb") as fh:
         pil.save(fh, format=fmt, **kwargs)
     return path
+
+
+def sample_image_needs(name: str) -> str | None:
+    """The optional package sample photo ``name`` needs, or ``None`` if the core install has it.
+
+    ``"china"`` and ``"flower"`` ship with scikit-learn (a core dependency); the
+    others come from scikit-image, installed only if ``importlib`` can find it.
+
+    Examples
+    --------
+    >>> sample_image_needs("china") is None, sample_image_needs("astronaut")
+    (True, 'scikit-image')
+    """
+    if not isinstance(name, str) or name not in SAMPLE_IMAGES:
+        raise ValueError(f"name must be one of {', '.join(SAMPLE_IMAGES)}; got {name!r}")
+    return None if name in _SKLEARN else "scikit-image"
 
 
 def sample_image(name: str = "china", *, max_size: int | None = None,

@@ -127,7 +127,11 @@ def svd_compress(img: Any, rank: int | None = None, *, energy: float | None = No
     Returns
     -------
     CompressedImage
-        ``params["ranks"]`` per channel, ``params["energy"]`` retained (before quantisation).
+        ``params["ranks"]`` per channel, ``params["energy"]`` retained per channel and
+        ``params["energy_total"]`` over all channels (Σ kept σ² / Σ‖channel‖²_F, before
+        quantisation), ``params["singular_values"]`` the spectrum of each channel as
+        computed (all σ, or the leading ones on the randomized path). These encoder
+        facts are not stored in the file: ``from_bytes`` gives ``ranks`` and ``bits``.
 
     Notes
     -----
@@ -184,8 +188,12 @@ def svd_compress(img: Any, rank: int | None = None, *, energy: float | None = No
         kept = [float(np.sum(s[:k] ** 2) / max(np.sum(arr[:, :, i] ** 2), 1e-300))
                 for i, ((_, s, _), k) in enumerate(zip(svds, ranks, strict=True))]
         payload = _svd_payload(factors, bits)
+        total = max(sum(float(np.sum(arr[:, :, i] ** 2)) for i in range(c)), 1e-300)
+        kept_all = sum(float(np.sum(s[:k] ** 2)) for (_, s, _), k in zip(svds, ranks, strict=True))
         return CompressedImage("svd", (h, w, c), payload,
-                               {"ranks": list(ranks), "bits": bits, "energy": kept})
+                               {"ranks": list(ranks), "bits": bits, "energy": kept,
+                                "energy_total": kept_all / total,
+                                "singular_values": [s.tolist() for _, s, _ in svds]})
 
     if rank is not None:
         return build([rank] * c)

@@ -4,10 +4,17 @@ Nothing in here imports an application (search, attention, recommend, image,
 models) or a face (cli, playground, tour).
 """
 
+from .eigen import EigenResult, PowerIterationResult, eigendecomposition, power_iteration
 from .inspect import MatrixReport, inspect
 from .lstsq import LstsqResult, lstsq, ridge
 from .matrices import random_with_condition
-from .orthogonal import gram_schmidt, householder_qr, orthogonality_loss
+from .orthogonal import (
+    GramSchmidtStep,
+    Projection,
+    gram_schmidt,
+    householder_qr,
+    orthogonality_loss,
+)
 from .randomized import randomized_svd
 from .special import logsumexp, softmax
 from .subspaces import (
@@ -42,8 +49,12 @@ from .vectors import (
 
 __all__ = [
     "ComposeStep",
+    "EigenResult",
+    "GramSchmidtStep",
     "LstsqResult",
     "MatrixReport",
+    "PowerIterationResult",
+    "Projection",
     "ProjectionReport",
     "angle",
     "apply_transform",
@@ -54,6 +65,7 @@ __all__ = [
     "cosine_matrix",
     "cosine_similarity",
     "dot",
+    "eigendecomposition",
     "gram_schmidt",
     "householder_qr",
     "inspect",
@@ -63,6 +75,7 @@ __all__ = [
     "norm",
     "normalize",
     "orthogonality_loss",
+    "power_iteration",
     "project",
     "projection_matrix",
     "random_with_condition",
