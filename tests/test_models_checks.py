@@ -1,7 +1,7 @@
 """The estimators honour the scikit-learn API contract (``parametrize_with_checks``).
 
 No check is skipped or marked as expected to fail: every check that applies to a
-regressor or a transformer runs. (Checks that need pandas or the array-API
+regressor, a classifier or a transformer runs. (Checks that need pandas or the array-API
 switch are skipped by scikit-learn itself when those are absent.)
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from dotwise.models import PCA, LinearRegression, Ridge
+from dotwise.models import PCA, LinearRegression, Ridge, SoftmaxRegression
 
 ESTIMATORS = [
     LinearRegression(),
@@ -21,6 +21,10 @@ ESTIMATORS = [
     PCA(),
     PCA(n_components=1, svd_solver="randomized", random_state=0),
     PCA(svd_solver="covariance_eigh", whiten=True),
+    # the same penalty as scikit-learn's LogisticRegression() (C = 1/alpha = 1), which
+    # passes every check too
+    SoftmaxRegression(),
+    SoftmaxRegression(alpha=0.5, fit_intercept=False, memory=3),
 ]
 
 

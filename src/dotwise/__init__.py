@@ -25,6 +25,7 @@ from .linalg import (
     cosine_matrix,
     cosine_similarity,
     dot,
+    log_softmax,
     logsumexp,
     lstsq,
     norm,
@@ -56,6 +57,7 @@ _LAZY: dict[str, str] = {
     "LinearRegression": "dotwise.models",
     "Ridge": "dotwise.models",
     "PCA": "dotwise.models",
+    "SoftmaxRegression": "dotwise.models",
     # attention
     "scaled_dot_product_attention": "dotwise.attention",
     "MultiHeadAttention": "dotwise.attention",
@@ -108,6 +110,7 @@ __all__ = [
     "cosine_matrix",
     "cosine_similarity",
     "dot",
+    "log_softmax",
     "logsumexp",
     "lstsq",
     "norm",

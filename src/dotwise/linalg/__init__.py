@@ -7,7 +7,7 @@ models) or a face (cli, playground, tour).
 from .inspect import MatrixReport, inspect
 from .lstsq import LstsqResult, lstsq, ridge
 from .orthogonal import gram_schmidt, householder_qr, orthogonality_loss
-from .special import logsumexp, softmax
+from .special import log_softmax, logsumexp, softmax
 from .subspaces import (
     ProjectionReport,
     check_projection,
@@ -39,6 +39,7 @@ __all__ = [
     "gram_schmidt",
     "householder_qr",
     "inspect",
+    "log_softmax",
     "logsumexp",
     "lstsq",
     "norm",
