@@ -21,9 +21,11 @@ which keep :math:`s^\top y > 0`, so every update keeps the inverse Hessian posit
 definite.
 
 Stopping rules (the first that holds): ``max|∇f| ≤ gtol`` ("gradient"), a relative
-decrease of ``f`` of at most ``ftol`` ("loss"), ``max_iter`` iterations
+decrease of ``f`` of at most ``ftol`` ("loss"; with the default 0, when ``f`` no longer
+decreases at all in floating point: the gradient is then at its rounding level), ``max_iter`` iterations
 ("max_iter", not converged), or a line search that finds no decrease even along the
-preconditioned steepest-descent direction ("line search", not converged).
+preconditioned steepest-descent direction ("line search"). The last two count as
+converged only when the gradient is at its rounding level (``√eps·max(1, |f|)``).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class LbfgsResult:
 
 
 def minimize_lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, *,
-                   gtol: float = 1e-4, ftol: float = 64 * np.finfo(float).eps,
+                   gtol: float = 1e-4, ftol: float = 0.0,
                    max_iter: int = 100, memory: int = 10, max_ls: int = 40,
                    precondition: Callable[[np.ndarray], np.ndarray] | None = None,
                    callback: Callable[[int, float, float], None] | None = None) -> LbfgsResult:
@@ -86,6 +88,7 @@ def minimize_lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np
             n_fun += evals
         if t is None:
             reason = "line search"
+            converged = _at_rounding_level(f, g, gtol)
             break
         it += 1
         s = t * d
@@ -104,9 +107,20 @@ def minimize_lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np
             reason, converged = "gradient", True
             break
         if (f_old - f) <= ftol * max(abs(f_old), abs(f), 1.0):
-            reason, converged = "loss", True
+            reason, converged = "loss", _at_rounding_level(f, g, gtol)
             break
     return LbfgsResult(x, float(f), g, it, n_fun, converged, reason, history)
+
+
+def _at_rounding_level(f, g, gtol):
+    """Whether a stop without the gradient test still counts as converged.
+
+    When ``f`` can no longer be decreased in floating point, a gradient below
+    ``√eps · max(1, |f|)`` is as small as rounding lets it get: a ``gtol`` below that
+    asked for more than float64 can give. A larger gradient means real trouble.
+    """
+    gmax = float(np.max(np.abs(g)))
+    return gmax <= max(gtol, np.sqrt(np.finfo(float).eps) * max(1.0, abs(f)))
 
 
 def _two_loop(g, pairs, apply_p, gamma):

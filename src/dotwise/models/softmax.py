@@ -69,7 +69,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         Stop when every entry of the gradient of :math:`L / \sum_i \omega_i` (the mean
         loss, so the test does not depend on the number of samples) is at most ``tol``
         in absolute value — scikit-learn's ``lbfgs`` uses the same test — or when the
-        loss decreases by less than 64 machine epsilons, relatively.
+        loss no longer decreases at all in floating point (then the gradient is as
+        small as rounding allows; ``stop_reason_ == "loss"``).
     max_iter : int, default=200
         Most L-BFGS iterations; reaching it raises a ``ConvergenceWarning``.
     memory : int, default=10
@@ -177,7 +178,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError(
-                f"y has only one class ({self.classes_[0]!r}) in {len(y)} samples; a "
+                f"y has only one class ({_plain(self.classes_[0])!r}) in {len(y)} samples; a "
                 "classifier needs at least 2 classes to tell apart")
         sw = None
         if sample_weight is not None:
