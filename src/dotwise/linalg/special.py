@@ -131,6 +131,22 @@ def _softmax_and_log(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndar
     return p, z
 
 
+def _softmax_inplace(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Unchecked, in place: ``x`` becomes ``softmax(x)``; returns ``logsumexp(x)`` (keepdims).
+
+    For hot loops over trusted finite scores (a classifier's loss needs only
+    ``x[y] - logsumexp(x)`` and its gradient the probabilities): three passes over
+    ``x`` and no temporary of its size.
+    """
+    m = _finite_max(x, axis)
+    x -= m
+    np.exp(x, out=x)
+    total = x.sum(axis=axis, keepdims=True)
+    x /= total
+    with np.errstate(divide="ignore"):
+        return m + np.log(total)
+
+
 def logsumexp(x, axis: int | None = -1, keepdims: bool = False) -> np.ndarray:
     r"""``log(sum(exp(x)))`` along ``axis`` without overflow or underflow.
 

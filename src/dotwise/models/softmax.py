@@ -44,7 +44,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._validation import ShapeError, check_fitted, check_int, check_positive, describe
-from ..linalg.special import _softmax_and_log
+from ..linalg.special import _softmax_and_log, _softmax_inplace
 from ._lbfgs import minimize_lbfgs
 
 __all__ = ["Explanation", "SoftmaxRegression"]
@@ -504,6 +504,9 @@ def _precheck(X, y, sample_weight):
                              f"got {sw.shape[0]}")
 
 
+_PRECONDITION_ROWS = 4000
+
+
 class _Problem:
     """The loss, its gradient and Böhning's preconditioner for one data set.
 
@@ -525,49 +528,69 @@ class _Problem:
         total = float(n if sw is None else sw.sum())
         # row weights ω_i / Σω, so the loss is a weighted mean
         self.w = np.full(n, 1.0 / total) if sw is None else sw / total
-        self.rows = np.arange(n)
+        self.uniform = sw is None
+        # flat positions of the true classes in a class-major (n_classes, n) array
+        self.flat = y_idx.astype(np.intp) * n + np.arange(n)
         self.y_idx = y_idx
         self.n_classes = n_classes
 
     def loss_grad(self, theta):
+        """``(L, ∇L)`` at the flat parameter vector ``theta``.
+
+        Scores are kept class-major, ``Sᵀ = W Xᵀ + b`` of shape (n_scores, n): the
+        softmax then reduces over a short leading axis with whole-row vector operations,
+        and the gradient ``Gᵀ X`` is one GEMM.
+        """
         X, p = self.X, self.p
         Theta = theta.reshape(self.n_scores, self.width)
         W = Theta[:, :p]
-        S = X @ W.T
+        if self.binary:
+            St = np.empty((2, X.shape[0]))
+            St[0] = 0.0
+            np.matmul(W, X.T, out=St[1:])
+        else:
+            St = W @ X.T
         if self.fit_intercept:
-            S += Theta[:, p]
+            St[-self.n_scores:] += Theta[:, p:]
+        true_scores = St.reshape(-1)[self.flat]
+        lse = _softmax_inplace(St, axis=0)[0]      # St now holds the probabilities P
+        loss = float(self.w @ (lse - true_scores)) + 0.5 * self.alpha * float(np.vdot(W, W))
+        G = St
+        G.reshape(-1)[self.flat] -= 1.0             # P − Y
         if self.binary:
-            S = np.column_stack([np.zeros(S.shape[0]), S[:, 0]])
-        P, logP = _softmax_and_log(S, axis=1)
-        loss = -float(self.w @ logP[self.rows, self.y_idx]) + 0.5 * self.alpha * float(
-            np.sum(W * W))
-        G = P
-        G[self.rows, self.y_idx] -= 1.0
-        G *= self.w[:, None]
-        if self.binary:
-            G = G[:, 1:]
+            G = G[1:]
         grad = np.empty_like(Theta)
-        np.matmul(G.T, X, out=grad[:, :p])
+        if self.uniform:
+            np.multiply(G @ X, self.w[0], out=grad[:, :p])
+        else:
+            G *= self.w
+            grad[:, :p] = G @ X
         grad[:, :p] += self.alpha * W
         if self.fit_intercept:
-            grad[:, p] = G.sum(axis=0)
+            grad[:, p] = G.sum(axis=1) * (self.w[0] if self.uniform else 1.0)
         return loss, grad.reshape(-1)
 
     def preconditioner(self):
         """``v ↦ v (c M + α D)⁻¹`` per class row: Böhning's bound on the Hessian.
 
-        ``M = X̃ᵀ diag(ω/Σω) X̃`` is the weighted second-moment matrix of ``[X, 1]``,
+        ``M = X̃ᵀ diag(ω/Σω) X̃`` is the weighted second-moment matrix of ``[X, 1]``
+        (estimated from at most ~max(4000, 20·p) evenly spaced rows),
         ``c = 1/2`` (1/4 for two classes) and ``D`` the identity on the weights, zero
         on the intercept. The bound is ``c M ⊗ I + α D ⊗ I ⪰`` the Hessian.
         """
         X, p, w = self.X, self.p, self.w
         width = self.width
+        # M from evenly spaced rows: a preconditioner need not be exact, and the full
+        # XᵀX (n·p² flops) would cost as much as several loss evaluations
+        step = max(1, X.shape[0] // max(_PRECONDITION_ROWS, 20 * width))
+        X, w = X[::step], w[::step]
+        w = w / w.sum()
         M = np.empty((width, width))
         M[:p, :p] = (X * w[:, None]).T @ X if not np.all(w == w[0]) else (X.T @ X) * w[0]
         if self.fit_intercept:
             m = w @ X
             M[:p, p] = M[p, :p] = m
-            M[p, p] = w.sum()
+            M[p, p] = 1.0
         c = 0.25 if self.binary else 0.5
         A = c * M
         A[np.arange(p), np.arange(p)] += self.alpha
