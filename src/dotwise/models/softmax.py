@@ -33,6 +33,7 @@ are scaled.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from .._threads import one_blas_thread
 from .._validation import ShapeError, check_fitted, check_int, check_positive, describe
 from ..linalg.special import _softmax_and_log, _softmax_inplace
 from ._lbfgs import minimize_lbfgs
@@ -190,9 +192,13 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         problem = _Problem(X, y_idx, n_classes, sw, alpha / total_weight,
                            bool(self.fit_intercept))
         theta0 = np.zeros(problem.n_scores * problem.width)
-        result = minimize_lbfgs(problem.loss_grad, theta0, gtol=tol, max_iter=max_iter,
-                                memory=memory, precondition=problem.preconditioner(),
-                                callback=callback)
+        # small products: BLAS threads cost more to wake than they save (and on a busy
+        # machine far more), so run them on one thread
+        small = X.shape[0] * problem.width * problem.n_scores < _SMALL_GEMM
+        with one_blas_thread() if small else contextlib.nullcontext():
+            result = minimize_lbfgs(problem.loss_grad, theta0, gtol=tol, max_iter=max_iter,
+                                    memory=memory, precondition=problem.preconditioner(),
+                                    callback=callback)
         Theta = result.x.reshape(problem.n_scores, problem.width)
         coef = Theta[:, :X.shape[1]].copy()
         intercept = Theta[:, -1].copy() if self.fit_intercept else np.zeros(problem.n_scores)
@@ -505,6 +511,7 @@ def _precheck(X, y, sample_weight):
 
 
 _PRECONDITION_ROWS = 4000
+_SMALL_GEMM = 1 << 22  # n · (p + 1) · n_classes below which BLAS runs on one thread
 
 
 class _Problem:
