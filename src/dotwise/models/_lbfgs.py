@@ -8,7 +8,9 @@ Algorithm 7.4) over the last ``memory`` pairs :math:`s_k = θ_{k+1} - θ_k`,
 :math:`y_k = ∇f_{k+1} - ∇f_k`, started from an initial inverse Hessian
 :math:`H_0 = γ_k P^{-1}`: ``precondition(v)`` applies :math:`P^{-1}` (the identity
 when ``None``) and :math:`γ_k = s^\top y / y^\top P^{-1} y` rescales it to the
-curvature just seen. The step length satisfies the strong Wolfe conditions
+curvature just seen. With ``refresh``, ``P`` is replaced by ``refresh(θ)`` every
+``refresh_every`` iterations (any positive definite :math:`H_0` per iteration keeps the
+method well defined; the stored pairs stay valid). The step length satisfies the strong Wolfe conditions
 (Algorithm 3.5 with the zoom of Algorithm 3.6, cubic interpolation safeguarded
 inside the bracket):
 
@@ -57,6 +59,8 @@ def minimize_lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np
                    gtol: float = 1e-4, ftol: float = 0.0,
                    max_iter: int = 100, memory: int = 10, max_ls: int = 40,
                    precondition: Callable[[np.ndarray], np.ndarray] | None = None,
+                   refresh: Callable[[np.ndarray], Callable | None] | None = None,
+                   refresh_every: int = 10,
                    callback: Callable[[int, float, float], None] | None = None) -> LbfgsResult:
     """Minimise ``fun`` from ``x0`` by preconditioned L-BFGS (see the module docstring).
 
@@ -100,6 +104,13 @@ def minimize_lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np
             pairs.append((s, y, 1.0 / sy))
         f_old, x, f, g = f, x + s, f_new, g_new
         history.append(float(f))
+        if refresh is not None and it % refresh_every == 0:
+            fresh = refresh(x)
+            if fresh is not None:
+                apply_p = fresh
+                if pairs:
+                    s_last, y_last, _ = pairs[-1]
+                    gamma = float(s_last @ y_last) / float(y_last @ apply_p(y_last))
         gmax = float(np.max(np.abs(g)))
         if callback is not None:
             callback(it, float(f), gmax)
