@@ -27,6 +27,7 @@ from .linalg import (
     cosine_matrix,
     cosine_similarity,
     dot,
+    log_softmax,
     logsumexp,
     lstsq,
     norm,
@@ -76,6 +77,8 @@ _LAZY: dict[str, str] = {
     "KMeans": "dotwise.models",
     "segment": "dotwise.models",
     "customer_table": "dotwise.models",
+
+    "SoftmaxRegression": "dotwise.models",
     # attention
     "scaled_dot_product_attention": "dotwise.attention",
     "MultiHeadAttention": "dotwise.attention",
@@ -130,6 +133,7 @@ __all__ = [
     "cosine_matrix",
     "cosine_similarity",
     "dot",
+    "log_softmax",
     "logsumexp",
     "lstsq",
     "norm",

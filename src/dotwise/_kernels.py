@@ -18,6 +18,10 @@ name                   what it is                                      used by
 =====================  ==============================================  ===============
 ``softmax_unchecked``  :func:`dotwise.linalg.softmax` without checks:  attention,
                        ``(x, axis=-1)``, ``axis`` already normalised   search.text
+``softmax_inplace_``   the same, overwriting its (float) input;        models
+``unchecked``,         ``softmax_and_log_unchecked`` returns the       (classifier)
+``softmax_and_log_``   weights and their logs from one pass
+``unchecked``
 ``norm_unchecked``     :func:`dotwise.linalg.norm` over the last axis  search
                        without checks, overflow/underflow-safe
 ``default_rcond``,     the rank rules of :mod:`dotwise.linalg`         scale (TSQR)
@@ -62,6 +66,8 @@ from .linalg.lstsq import _result as lstsq_result
 from .linalg.lstsq import _singular_advice as singular_advice
 from .linalg.lstsq import _tri_cond as triangular_cond
 from .linalg.special import _softmax as softmax_unchecked
+from .linalg.special import _softmax_and_log as softmax_and_log_unchecked
+from .linalg.special import _softmax_inplace as softmax_inplace_unchecked
 from .linalg.vectors import _norm as norm_unchecked
 
 #: Twins in packages above linalg, imported on first use (so that importing this module —
@@ -73,7 +79,8 @@ _LAZY = {
 }
 
 __all__ = ["default_rcond", "lapack_function", "lstsq_result", "norm_unchecked",
-           "pinv_solve", "rank_tol", "resolve_rcond", "singular_advice", "softmax_unchecked",
+           "pinv_solve", "rank_tol", "resolve_rcond", "singular_advice",
+           "softmax_and_log_unchecked", "softmax_inplace_unchecked", "softmax_unchecked",
            "svd_cond", "triangular_cond", *_LAZY]
 
 

@@ -16,7 +16,7 @@ from .orthogonal import (
     orthogonality_loss,
 )
 from .randomized import randomized_svd
-from .special import logsumexp, softmax
+from .special import log_softmax, logsumexp, softmax
 from .subspaces import (
     ProjectionReport,
     check_projection,
@@ -70,6 +70,7 @@ __all__ = [
     "householder_qr",
     "inspect",
     "invert_transform",
+    "log_softmax",
     "logsumexp",
     "lstsq",
     "norm",

@@ -9,12 +9,15 @@
   :func:`kmeans_steps` replays Lloyd's iterations one at a time (for demos).
 * :func:`segment` — standardise, (PCA,) k-means and describe each segment in words;
   :func:`customer_table` makes a seeded synthetic customer table to try it on.
+* :class:`SoftmaxRegression` — multinomial logistic regression (scores ``X Wᵀ + b``,
+  softmax, L2 penalty, L-BFGS) with per-feature explanations of each prediction.
 """
 
 from .kmeans import KMeans, kmeans_steps
 from .linear import LinearRegression, Ridge
 from .pca import PCA
 from .segment import Segmentation, customer_table, segment
+from .softmax import ClassifierExplanation, SoftmaxRegression
 
-__all__ = ["PCA", "KMeans", "LinearRegression", "Ridge", "Segmentation", "customer_table",
-           "kmeans_steps", "segment"]
+__all__ = ["PCA", "ClassifierExplanation", "KMeans", "LinearRegression", "Ridge",
+           "Segmentation", "SoftmaxRegression", "customer_table", "kmeans_steps", "segment"]
