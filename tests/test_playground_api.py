@@ -28,7 +28,8 @@ from dotwise.playground.routes import demo_list, discover
 from dotwise.playground.schemas import LIMITS, MAX_BODY_BYTES
 
 STATIC = Path(_json.__file__).parent / "static"
-DEMOS = ("vectors", "matrix", "eigen", "gram", "lstsq", "attention", "search", "svd", "filters")
+DEMOS = ("vectors", "matrix", "transform", "eigen", "gram", "lstsq", "attention", "search",
+         "classifier", "segment", "svd", "filters")
 
 
 @pytest.fixture(scope="module")
@@ -749,3 +750,257 @@ def test_the_python_box_reproduces_demo_8(client):
     expected = np.clip(np.asarray(ns["out"], float) * 255 + 0.5, 0, 255).astype(np.uint8)
     got = _decode(r["result"])
     assert np.max(np.abs(got.astype(int) - expected.reshape(got.shape).astype(int))) <= 1
+
+
+# ----------------------------------------------------------------------------- issue 13 fixes
+def test_docs_and_openapi_show_no_literal_backticks(client):
+    spec = client.get("/openapi.json").json()
+    texts = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("summary", "description") and isinstance(value, str):
+                    texts.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(spec)
+    assert texts and not [t for t in texts if "``" in t]
+    assert any("`" in t for t in texts)  # Markdown code spans remain
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        chunks: list[str] = []
+
+        def handle_data(self, data):
+            self.chunks.append(data)
+
+    parser = Text()
+    parser.feed(client.get("/docs").text)
+    visible = "".join(parser.chunks)
+    assert "`" not in visible, visible[visible.index("`") - 60: visible.index("`") + 60]
+    assert "<code>dw.scaled_dot_product_attention</code>" in client.get("/docs").text
+
+
+def test_matrix_condition_of_a_singular_matrix_is_infinite(client):
+    r = post_ok(client, "/api/matrix", {"matrix": [[1, 2], [0.5, 1]]})
+    assert r["cond"] == "inf" and r["rank"] == 1
+    assert math.isinf(float(dw.inspect(np.array([[1.0, 2], [0.5, 1]])).cond))
+
+
+def test_hilbert_12_gives_every_method_a_bar_and_marks_the_singular_ones(client):
+    import scipy.linalg
+
+    r = post_ok(client, "/api/gram-schmidt/loss", {"n": 12})
+    H = scipy.linalg.hilbert(12)
+    assert [m["method"] for m in r["methods"]] == ["classical", "modified", "reorthogonalized",
+                                                   "householder"]
+    assert any(m["singular"] for m in r["methods"])
+    for m in r["methods"]:
+        assert isinstance(m["loss"], float) and m["loss"] >= 0
+        if m["singular"]:
+            with pytest.raises(np.linalg.LinAlgError):
+                dw.gram_schmidt(H, method=m["method"])
+            Q, _ = dw.gram_schmidt(H, method=m["method"], on_dependent="drop")
+            assert m["kept"] == Q.shape[1] < 12 and m["note"]
+        else:
+            Q, _ = (dw.householder_qr(H) if m["method"] == "householder"
+                    else dw.gram_schmidt(H, method=m["method"]))
+            assert m["kept"] == 12
+        assert m["loss"] == pytest.approx(float(dw.orthogonality_loss(Q)), rel=1e-9, abs=1e-18)
+
+
+def test_attention_marks_masked_cells_and_returns_the_outputs(client):
+    r = post_ok(client, "/api/attention", {"tokens": list("abcde"), "d": 3, "causal": True})
+    masked = np.array(r["masked"])
+    np.testing.assert_array_equal(masked, np.triu(np.ones((5, 5), bool), 1))
+    w, v = np.array(r["weights"]), np.array(r["v"])
+    assert np.all(w[masked] == 0)
+    np.testing.assert_allclose(np.array(r["output"]), w @ v, atol=1e-12)
+    free = post_ok(client, "/api/attention", {"tokens": list("abc"), "causal": False})
+    assert not np.any(free["masked"])
+
+
+def test_svd_flags_a_size_bigger_than_the_raw_image(client):
+    big = post_ok(client, "/api/svd", {"image": "china", "rank": 128, "max_side": 256})
+    small = post_ok(client, "/api/svd", {"image": "china", "rank": 20, "max_side": 256})
+    assert big["ratio"] > 1 and big["larger_than_raw"] is True
+    assert big["nbytes"] > big["raw_bytes"]
+    assert small["ratio"] < 1 and small["larger_than_raw"] is False
+
+
+# ----------------------------------------------------------------------------- linear classifier
+def _reference_classifier():
+    from dotwise.playground.routes import classifier
+
+    X, y = _digits()
+    n = classifier.N_TRAIN
+    clf = dw.SoftmaxRegression(alpha=classifier.ALPHA, max_iter=500).fit(X[:n], y[:n])
+    return clf, X, y, n
+
+
+@pytest.mark.parametrize("query", [{"index": 1400}, {"index": 7}, {"pixels": "mean of 3s"}])
+def test_classifier_matches_the_library(client, query):
+    clf, X, y, n = _reference_classifier()
+    if query.get("pixels"):
+        query = {"pixels": np.round(X[y == 3].mean(axis=0), 3).tolist()}
+    r = post_ok(client, "/api/classifier", query)
+    x = X[query["index"]] if "index" in query else np.array(query["pixels"])
+    e = clf.explain(x)
+    np.testing.assert_allclose(r["probabilities"], e.probabilities, rtol=1e-9, atol=1e-12)
+    assert sum(r["probabilities"]) == pytest.approx(1.0)
+    assert r["predicted"] == e.predicted and r["runner_up"] == e.runner_up
+    assert r["predicted"] == int(np.argmax(r["probabilities"]))
+    p, q = e.predicted_index, e.runner_up_index
+    np.testing.assert_allclose(np.array(r["contributions_predicted"]).ravel(),
+                               clf.class_weights()[0][p] * x, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(np.array(r["contributions_runner_up"]).ravel(),
+                               e.contributions[q], rtol=1e-9, atol=1e-12)
+    # the split is exact: contributions + intercept = score, and the margin is their difference
+    cp = np.array(r["contributions_predicted"]).sum() + r["intercepts"][p]
+    assert cp == pytest.approx(r["scores"][p], rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(np.array(r["margin"]),
+                               np.array(r["contributions_predicted"])
+                               - np.array(r["contributions_runner_up"]), atol=1e-12)
+    assert r["test_accuracy"] == pytest.approx(clf.score(X[n:], y[n:]))
+    assert r["test_accuracy"] > 0.9
+    if "index" in query:
+        assert r["label"] == int(y[query["index"]])
+        assert r["in_training_set"] is (query["index"] < n)
+
+
+def test_classifier_python_box_reproduces_the_answer(client):
+    r = post_ok(client, "/api/classifier", {"index": 1500})
+    ns = _run(r["python"].replace("print(e)", "str(e)"))
+    np.testing.assert_allclose(ns["e"].probabilities, r["probabilities"], rtol=1e-9)
+
+
+@pytest.mark.parametrize("body, match", [
+    ({}, "exactly one of index"),
+    ({"index": 3, "pixels": [0] * 64}, "exactly one of index"),
+    ({"index": 1797}, "index: .*less than or equal to 1796"),
+    ({"pixels": [0] * 63}, "pixels: .*at least 64"),
+    ({"pixels": [17] + [0] * 63}, r"pixels\.0: .*less than or equal to 16"),
+    ({"index": 1, "alpha": 2}, "alpha: Extra inputs are not permitted"),
+])
+def test_classifier_bad_input(client, body, match):
+    post_422(client, "/api/classifier", body, match)
+
+
+# ----------------------------------------------------------------------------- segmentation
+def test_segment_matches_the_library_and_lloyd_never_goes_up(client):
+    from dotwise.models import kmeans_steps
+    from dotwise.playground.routes import segment as seg_route
+
+    features = ["age", "income", "visits_per_month", "online_share"]
+    r = post_ok(client, "/api/segment", {"k": 4, "features": features, "seed": 3})
+    table = dw.customer_table(seg_route.N_CUSTOMERS, random_state=seg_route.TABLE_SEED)
+    seg = dw.segment(table, features, k=4, random_state=3, unit="customers")
+    assert r["synthetic"] is True and r["n_rows"] == 1000 and r["k"] == 4
+    assert r["labels"] == seg.labels.tolist()
+    assert [s["size"] for s in r["segments"]] == seg.sizes.tolist()
+    assert sum(s["size"] for s in r["segments"]) == 1000
+    assert [s["description"] for s in r["segments"]] == [p.description for p in seg.profiles]
+    np.testing.assert_allclose(r["map"], seg.map, atol=1e-4)
+    assert r["inertia"] == pytest.approx(seg.inertia)
+    # the replay: kmeans_steps on the z-scores (oracle for the z-scores: scikit-learn)
+    from sklearn.preprocessing import StandardScaler
+
+    Z = StandardScaler().fit_transform(np.column_stack([table[f] for f in features]))
+    steps = kmeans_steps(Z, 4, max_iter=20, random_state=3)
+    assert len(r["steps"]) == len(steps)
+    for got, want in zip(r["steps"], steps, strict=True):
+        assert got["labels"] == want.labels.tolist()
+        assert got["inertia"] == pytest.approx(want.inertia, rel=1e-9)
+    inertia = [s["inertia"] for s in r["steps"]]
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(inertia, inertia[1:]))
+    # the centres sit on the same map as the customers: the map of the points = seg.map
+    pca = dw.PCA(n_components=2).fit(Z)
+    np.testing.assert_allclose(pca.transform(Z), seg.map, atol=1e-8)
+    np.testing.assert_allclose(r["steps"][-1]["centres_map"], pca.transform(steps[-1].centers),
+                               atol=1e-10)
+
+
+def test_segment_python_box_runs(client):
+    r = post_ok(client, "/api/segment", {"k": 3, "features": ["age", "income"]})
+    ns = _run(r["python"].replace("print(seg)", "str(seg)"))
+    assert ns["seg"].labels.tolist() == r["labels"]
+    assert [s.inertia for s in ns["steps"]] == pytest.approx([s["inertia"] for s in r["steps"]])
+
+
+@pytest.mark.parametrize("body, match", [
+    ({"k": 1}, "k: .*greater than or equal to 2"),
+    ({"k": 9}, "k: .*less than or equal to 8"),
+    ({"features": ["age"]}, "features: .*at least 2"),
+    ({"features": ["age", "age"]}, r"features: .*must not repeat a column, got \['age'\]"),
+    ({"features": ["age", "salary"]}, r"features\.1: .*'income'"),
+    ({"max_steps": 31}, "max_steps: .*less than or equal to 30"),
+    ({"path": "/etc/passwd"}, "path: Extra inputs are not permitted"),
+])
+def test_segment_bad_input(client, body, match):
+    post_422(client, "/api/segment", body, match)
+
+
+# ----------------------------------------------------------------------------- 2-D transforms
+def test_transform_products_are_built_from_the_left_and_match_compose(client):
+    from dotwise.playground.routes import transform as tf_route
+
+    steps = [{"kind": "rotate", "angle": 30, "about": "centre"},
+             {"kind": "translate", "tx": 4, "ty": 2},
+             {"kind": "scale", "sx": 2, "sy": 0.5, "about": "centre"},
+             {"kind": "shear", "kx": 0.5, "ky": 0.25},
+             {"kind": "reflect", "axis": 45}]
+    r = post_ok(client, "/api/transform", {"shape": "house", "steps": steps})
+    shape = np.array(tf_route.SHAPES["house"])
+    mats = [dw.rotation(30), dw.translation(4, 2),
+            dw.scaling(2, 0.5, about=(4, 2)), dw.shear(0.5, 0.25), dw.reflection(45)]
+    for i, (got, M) in enumerate(zip(r["steps"], mats, strict=True)):
+        np.testing.assert_allclose(got["matrix"], M, atol=1e-12)
+        product = dw.compose(*reversed(mats[: i + 1]))  # S_i ··· S_1
+        np.testing.assert_allclose(got["product"], product, atol=1e-12)
+        np.testing.assert_allclose(got["points"], dw.apply_transform(shape, product), atol=1e-12)
+        # oracle: plain NumPy in homogeneous coordinates
+        P = np.column_stack([shape, np.ones(len(shape))]) @ np.asarray(product).T
+        np.testing.assert_allclose(got["points"], P[:, :2], atol=1e-12)
+    np.testing.assert_allclose(r["final"], r["steps"][-1]["product"], atol=1e-12)
+    # about the centre: the centre does not move (step 1 at the origin, step 3 at (4, 2))
+    np.testing.assert_allclose(r["steps"][0]["centre"], [0, 0], atol=1e-12)
+    np.testing.assert_allclose(r["steps"][2]["centre"], r["steps"][1]["centre"], atol=1e-12)
+    assert [s["name"] for s in r["steps"]][0] == "rotate 30° about the centre"
+
+
+def test_transform_order_matters_and_the_python_box_runs(client):
+    a = post_ok(client, "/api/transform", {"steps": [{"kind": "rotate", "angle": 90},
+                                                     {"kind": "translate", "tx": 3}]})
+    b = post_ok(client, "/api/transform", {"steps": [{"kind": "translate", "tx": 3},
+                                                     {"kind": "rotate", "angle": 90}]})
+    np.testing.assert_allclose(a["steps"][-1]["centre"], [3, 0], atol=1e-12)
+    np.testing.assert_allclose(b["steps"][-1]["centre"], [0, 3], atol=1e-12)
+    ns = _run(a["python"])
+    np.testing.assert_allclose(ns["moved"], a["steps"][-1]["points"], atol=1e-12)
+    presets = client.get("/api/transform/presets").json()
+    for chain in presets["chains"].values():
+        post_ok(client, "/api/transform", {"steps": chain})
+
+
+@pytest.mark.parametrize("body, match", [
+    ({"steps": []}, "steps: .*at least 1"),
+    ({"steps": [{"kind": "translate"}] * 9}, "steps: .*at most 8"),
+    ({"steps": [{"kind": "warp"}]}, r"steps\.0\.kind: .*'rotate'"),
+    ({"steps": [{"kind": "rotate", "angle": 400}]}, r"steps\.0\.angle: .*less than or equal to 360"),
+    ({"steps": [{"kind": "scale", "sx": 6}]}, r"steps\.0\.sx: .*less than or equal to 5"),
+    ({"steps": [{"kind": "translate", "tx": -21}]}, r"steps\.0\.tx: .*greater than or equal to -20"),
+    ({"steps": [{"kind": "rotate", "about": "corner"}]}, r"steps\.0\.about: .*'centre'"),
+    ({"shape": "tank", "steps": [{"kind": "rotate"}]}, "shape: .*'ship'"),
+])
+def test_transform_bad_input(client, body, match):
+    post_422(client, "/api/transform", body, match)
+
+
+def test_a_singular_transform_draws_a_flat_shape(client):
+    r = post_ok(client, "/api/transform", {"steps": [{"kind": "scale", "sx": 0, "sy": 1}]})
+    assert np.allclose(np.array(r["steps"][0]["points"])[:, 0], 0)

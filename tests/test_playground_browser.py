@@ -37,7 +37,9 @@ if not CHROMIUM.exists():
 # dotwise's own modules are imported plainly: if one fails to import, these tests fail.
 from dotwise.playground import _photos, create_app  # noqa: E402
 
-DEMOS = ["vectors", "matrix", "eigen", "gram", "lstsq", "attention", "search", "svd", "filters"]
+DEMOS = ["vectors", "matrix", "transform", "eigen", "gram", "lstsq", "attention", "search",
+         "classifier", "segment", "svd", "filters"]
+WIDTHS = [(1280, 900), (420, 900)]
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -449,3 +451,164 @@ def test_tabs_are_built_from_the_demo_list(browser, base_url, artifacts_dir):
     page.screenshot(path=str(artifacts_dir / "playground-page-1280x900.png"))
     assert errors == []
     ctx.close()
+
+
+# ----------------------------------------------------------------------------- every demo, two widths
+@pytest.mark.parametrize("width, height", WIDTHS)
+def test_every_demo_fits_the_window_without_errors(browser, base_url, artifacts_dir, width, height):
+    """Each demo at 1280×900 and at 420 px wide: no sideways scrolling of the page, no
+    console error, no server error text; the tabs stay on one row that scrolls."""
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    p = Page(page, base_url)
+    page.goto(base_url + "/")
+    page.wait_for_function("document.body.dataset.ready === '1'")
+    tab_heights = page.eval_on_selector_all("#tabs button", "bs => bs.map(b => b.offsetTop)")
+    assert len(set(tab_heights)) == 1, "the tabs wrapped to a second row"
+    nav_overflow = page.eval_on_selector("#tabs", "n => getComputedStyle(n).overflowX")
+    assert nav_overflow in ("auto", "scroll")
+    problems = []
+    for demo in DEMOS:
+        p.errors.clear()
+        page.click(f"#tabs button[data-demo='{demo}']")
+        p.wait(demo, 0)
+        page.wait_for_timeout(400)  # let Plotly finish its responsive resize
+        state, err = p.state(demo), p.error(demo)
+        scroll = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        body = page.inner_text(f"#demo-{demo}")
+        visible = page.evaluate(
+            "id => { const b = document.querySelector(`#tabs button[data-demo='${id}']`);"
+            " const n = document.querySelector('#tabs').getBoundingClientRect();"
+            " const r = b.getBoundingClientRect(); return r.left >= n.left - 1 && r.right <= n.right + 1; }",
+            demo)
+        p.shot(artifacts_dir, f"{demo}-{width}")
+        if state != "ready" or err:
+            problems.append(f"{demo}: state {state}, error {err!r}")
+        if scroll[0] > scroll[1] + 1:
+            problems.append(f"{demo}: page is {scroll[0]} px wide in a {scroll[1]} px window")
+        if "Internal Server Error" in body:
+            problems.append(f"{demo}: shows Internal Server Error")
+        if p.errors:
+            problems.append(f"{demo}: console errors {p.errors}")
+        if not visible:
+            problems.append(f"{demo}: its tab is not scrolled into view")
+    ctx.close()
+    assert problems == []
+
+
+# ----------------------------------------------------------------------------- the new demos
+def test_classifier_reads_a_digit_and_a_drawing(pg, artifacts_dir):
+    from sklearn.datasets import load_digits
+
+    from dotwise.playground.routes import classifier
+
+    pg.open("classifier")
+    X, y = load_digits(return_X_y=True)
+    n = classifier.N_TRAIN
+    clf = dw.SoftmaxRegression(alpha=classifier.ALPHA, max_iter=500).fit(X[:n], y[:n])
+    before = pg.seq("classifier")
+    pg.page.fill("#clf-index", "1500")
+    pg.page.press("#clf-index", "Tab")
+    pg.wait("classifier", before)
+    e = clf.explain(X[1500])
+    shown = pg.text("#clf-predicted")
+    assert shown.startswith(str(e.predicted))
+    assert close(pg.numbers("#clf-predicted")[1], float(e.probabilities[e.predicted_index]))
+    assert pg.text("#clf-runner").startswith(str(e.runner_up))
+    assert close(pg.numbers("#clf-accuracy")[0], float(clf.score(X[n:], y[n:])))
+    assert pg.page.eval_on_selector("#clf-heat-pred", "g => g.data[0].z.length") == 8
+    pg.shot(artifacts_dir, "classifier-1500")
+    # paint a vertical bar (a 1) on a cleared canvas: released, it is read at once
+    pg.page.click("#clf-paint-clear")
+    box = pg.page.eval_on_selector("#clf-paint", "c => { const r = c.getBoundingClientRect();"
+                                   " return [r.left, r.top, r.width]; }")
+    cell = box[2] / 8
+    before = pg.seq("classifier")
+    pg.page.mouse.move(box[0] + 3.5 * cell, box[1] + 0.5 * cell)
+    pg.page.mouse.down()
+    pg.page.mouse.move(box[0] + 3.5 * cell, box[1] + 7.5 * cell, steps=12)
+    pg.page.mouse.up()
+    pg.wait("classifier", before)
+    pixels = np.zeros(64)
+    pixels[[r * 8 + 3 for r in range(8)]] = 16
+    e = clf.explain(pixels)
+    assert pg.text("#clf-query") == "your drawing"
+    assert pg.text("#clf-predicted").startswith(str(e.predicted))
+    pg.shot(artifacts_dir, "classifier-drawing")
+    assert pg.errors == []
+
+
+def test_segment_k_slider_and_lloyd_replay(pg, artifacts_dir):
+    from dotwise.playground.routes import segment as seg_route
+
+    pg.open("segment")
+    before = pg.seq("segment")
+    pg.page.fill("#seg-k", "3")
+    pg.wait("segment", before)
+    table = dw.customer_table(seg_route.N_CUSTOMERS, random_state=seg_route.TABLE_SEED)
+    seg = dw.segment(table, list(seg_route.table().keys())[1:7], k=3, random_state=0,
+                     unit="customers")
+    sizes = [int(x) for x in pg.page.eval_on_selector_all("#seg-profiles li",
+                                                          "ls => ls.map(l => l.dataset.size)")]
+    assert sizes == seg.sizes.tolist()
+    assert close(pg.number("#seg-inertia"), seg.inertia)
+    assert "synthetic" in pg.text("#demo-segment .explain")
+    pg.page.fill("#seg-step", "0")
+    assert pg.text("#seg-step-label").startswith("0 of")
+    pg.shot(artifacts_dir, "segment-k3-step0")
+    before = pg.seq("segment")
+    pg.page.uncheck("#seg-features input[value='age']")
+    pg.wait("segment", before)
+    assert "age" not in pg.page.evaluate("dotwise.demos.segment.state.last.features")
+    assert pg.errors == []
+
+
+def test_transform_add_reorder_remove_steps(pg, artifacts_dir):
+    pg.open("transform")
+    assert len(pg.page.query_selector_all("#tf-steps li")) == 3
+    before = pg.seq("transform")
+    pg.page.select_option("#tf-add", "shear")
+    pg.page.click("#tf-add-btn")
+    pg.wait("transform", before)
+    steps = pg.page.evaluate("dotwise.demos.transform.state.steps")
+    assert [s["kind"] for s in steps] == ["rotate", "scale", "translate", "shear"]
+    chain = [dw.rotation(30), dw.scaling(1.5, 1.5), dw.translation(4, 2), dw.shear(0.5, 0)]
+    final = dw.compose(*reversed(chain))
+    assert all(close(a, b) for a, b in zip(pg.numbers("#tf-final"), final.ravel(), strict=True))
+    assert len(pg.page.query_selector_all("#tf-products figure")) == 4
+    before = pg.seq("transform")
+    pg.page.click("#tf-steps li:nth-child(4) button.up")  # shear before the move
+    pg.wait("transform", before)
+    final = dw.compose(dw.translation(4, 2), dw.shear(0.5, 0), dw.scaling(1.5, 1.5),
+                       dw.rotation(30))
+    assert all(close(a, b) for a, b in zip(pg.numbers("#tf-final"), final.ravel(), strict=True))
+    partial = dw.compose(dw.shear(0.5, 0), dw.scaling(1.5, 1.5), dw.rotation(30))
+    assert all(close(a, b) for a, b in zip(pg.numbers("#tf-product-3"), partial.ravel(),
+                                           strict=True))
+    pg.shot(artifacts_dir, "transform-reordered")
+    before = pg.seq("transform")
+    pg.page.click("#tf-steps li:nth-child(1) button.remove")
+    pg.wait("transform", before)
+    assert len(pg.page.query_selector_all("#tf-products figure")) == 3
+    assert pg.errors == []
+
+
+def test_matrix_morph_resets_when_the_matrix_changes(pg):
+    pg.open("matrix")
+    before = pg.seq("matrix")
+    pg.page.fill("#mat-t", "0.3")
+    pg.wait("matrix", before)
+    before = pg.seq("matrix")
+    pg.page.select_option("#mat-preset", "singular")
+    pg.wait("matrix", before)
+    assert pg.page.input_value("#mat-t") == "1"
+    assert pg.text("#mat-t-label") == "showing A"
+    assert pg.text("#mat-cond").startswith("∞")
+    assert "flattened onto a line" in pg.text("#mat-note")
+    # the square drawn is the image under A itself: no area (shoelace formula), as the note says
+    drawn = pg.page.evaluate("dotwise.demos.matrix.state.last.shape_image")
+    pts = np.array([seg[0] for seg in drawn])
+    x, y = pts[:, 0], pts[:, 1]
+    assert abs(0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)) < 1e-12
+    assert pg.errors == []

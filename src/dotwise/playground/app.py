@@ -21,7 +21,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 import dotwise
 
 from . import meta
-from .docs import render_docs
+from .docs import markdown_openapi, render_docs
 from .routes import discover
 from .schemas import MAX_BODY_BYTES
 
@@ -169,6 +169,16 @@ def create_app(*, allowed_hosts: list[str] | None = None) -> FastAPI:
     async def _linalg_error(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(status_code=422,
                             content={"detail": str(exc), "error": type(exc).__name__})
+
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # route docstrings are numpydoc (``code``); OpenAPI readers expect Markdown (`code`)
+        if app.openapi_schema is None:
+            app.openapi_schema = markdown_openapi(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     app.include_router(meta.router)
     for module in discover():  # one routes module per demo (see dotwise.playground.routes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 from .schemas import LIMITS
@@ -17,6 +18,41 @@ _CONSTRAINTS = [("minLength", "min length"), ("maxLength", "max length"),
                 ("minItems", "min items"), ("maxItems", "max items"),
                 ("minimum", "≥"), ("maximum", "≤"), ("exclusiveMinimum", ">"),
                 ("exclusiveMaximum", "<")]
+
+
+_RST_CODE = re.compile(r"``(.+?)``")
+_MD_CODE = re.compile(r"`([^`]+)`")
+
+
+def markdown_text(text: str) -> str:
+    """Docstring prose as Markdown: RST's ````code```` becomes Markdown's ```code```."""
+    return _RST_CODE.sub(r"`\1`", text)
+
+
+def markdown_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI schema with every ``summary``/``description`` in Markdown (in place).
+
+    FastAPI copies route docstrings verbatim, and they are written in reStructuredText
+    (numpydoc); OpenAPI renders Markdown, where ````x```` shows as literal backticks.
+    """
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("summary", "description") and isinstance(value, str):
+                    node[key] = markdown_text(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(schema)
+    return schema
+
+
+def _prose(text: str) -> str:
+    """Escaped HTML of Markdown-ish prose: `code` spans become <code>, the rest is text."""
+    return _MD_CODE.sub(r"<code>\1</code>", html.escape(markdown_text(text), quote=False))
 
 
 def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +99,7 @@ def _fields(schema: dict[str, Any], components: dict[str, Any]) -> str:
             f"<tr><td><code>{html.escape(name)}</code>{' *' if name in required else ''}</td>"
             f"<td>{html.escape(_type(prop, components))}</td><td>{html.escape(default)}</td></tr>"
         )
-    doc = html.escape(schema.get("description", ""))
+    doc = _prose(schema.get("description", ""))
     return (f"<p class='schema-doc'>{doc}</p><table><tr><th>field</th><th>type and limits</th>"
             f"<th>default</th></tr>{''.join(rows)}</table>")
 
@@ -83,8 +119,8 @@ def render_docs(openapi: dict[str, Any]) -> str:
             blocks.append(
                 f"<section><h2><span class='m {method}'>{method.upper()}</span> "
                 f"<code>{html.escape(path)}</code></h2>"
-                f"<p><b>{html.escape(op.get('summary', ''))}</b></p>"
-                f"<p>{html.escape(op.get('description', ''))}</p>"
+                f"<p><b>{_prose(op.get('summary', ''))}</b></p>"
+                f"<p>{_prose(op.get('description', ''))}</p>"
                 f"{'<ul>' + params + '</ul>' if params else ''}{fields}</section>"
             )
     limits = "".join(f"<tr><td><code>{k}</code></td><td>{v:g}</td></tr>" for k, v in LIMITS.items())
@@ -98,7 +134,7 @@ solid #e2e8f0;padding:6px 0}}table{{border-collapse:collapse;margin:6px 0}}td,th
 padding:1px 6px;border-radius:4px}}.get{{background:#2f855a}}.post{{background:#2b6cb0}}
 h2{{font-size:17px;margin:8px 0 2px}}</style></head><body>
 <h1>{html.escape(info.get('title', ''))} API <small>v{html.escape(info.get('version', ''))}</small></h1>
-<p>{html.escape(info.get('description', ''))}</p>
+<p>{_prose(info.get('description', ''))}</p>
 <p>Machine-readable schema: <a href="/openapi.json">/openapi.json</a> · back to the
 <a href="/">playground</a>. Requests are JSON; answers are JSON with finite numbers, infinities
 as the strings "inf"/"-inf". Fields marked * are required.</p>

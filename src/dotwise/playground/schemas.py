@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 __all__ = [
     "LIMITS",
     "AttentionRequest",
+    "ClassifierRequest",
     "EigenRequest",
     "FilterStep",
     "FiltersRequest",
@@ -23,7 +24,10 @@ __all__ = [
     "LstsqRequest",
     "MatrixRequest",
     "SearchRequest",
+    "SegmentRequest",
     "SvdRequest",
+    "TransformRequest",
+    "TransformStep",
     "VectorsRequest",
 ]
 
@@ -44,6 +48,13 @@ MAX_IMAGE_SIDE = 384
 MIN_IMAGE_SIDE = 32
 MAX_FILTER_STEPS = 8
 MAX_POWER_STEPS = 60
+MIN_SEGMENTS = 2
+MAX_SEGMENTS = 8
+MAX_LLOYD_STEPS = 30
+MAX_TRANSFORM_STEPS = 8
+MAX_TRANSLATION = 20.0
+MAX_SCALE = 5.0
+MAX_SHEAR = 5.0
 
 LIMITS: dict[str, float | int] = {
     "max_body_bytes": MAX_BODY_BYTES,
@@ -61,6 +72,13 @@ LIMITS: dict[str, float | int] = {
     "max_image_side": MAX_IMAGE_SIDE,
     "max_filter_steps": MAX_FILTER_STEPS,
     "max_power_steps": MAX_POWER_STEPS,
+    "min_segments": MIN_SEGMENTS,
+    "max_segments": MAX_SEGMENTS,
+    "max_lloyd_steps": MAX_LLOYD_STEPS,
+    "max_transform_steps": MAX_TRANSFORM_STEPS,
+    "max_translation": MAX_TRANSLATION,
+    "max_scale": MAX_SCALE,
+    "max_shear": MAX_SHEAR,
 }
 
 #: A finite number of moderate size (JSON has no NaN/inf; huge values only overflow plots).
@@ -200,21 +218,91 @@ class AttentionRequest(_Strict):
         return self
 
 
-class SearchRequest(_Strict):
-    """A query: either the index of a digit in the collection or its 64 pixel values (0–16)."""
+class _DigitQuery(_Strict):
+    """One 8×8 digit: either its index in scikit-learn's digits or its 64 pixel values (0–16)."""
 
     index: int | None = Field(default=None, ge=0, le=1796)
     pixels: list[Annotated[float, Field(ge=0, le=16, allow_inf_nan=False)]] | None = Field(
         default=None, min_length=64, max_length=64
     )
-    metric: Literal["cosine", "l2", "dot"] = "cosine"
-    k: int = Field(default=8, ge=1, le=MAX_K)
 
     @model_validator(mode="after")
-    def _one_query(self) -> SearchRequest:
+    def _one_query(self) -> _DigitQuery:
         if (self.index is None) == (self.pixels is None):
             raise ValueError("give exactly one of index (0–1796) or pixels (64 values in 0–16)")
         return self
+
+
+class SearchRequest(_DigitQuery):
+    """A query: either the index of a digit in the collection or its 64 pixel values (0–16)."""
+
+    metric: Literal["cosine", "l2", "dot"] = "cosine"
+    k: int = Field(default=8, ge=1, le=MAX_K)
+
+
+class ClassifierRequest(_DigitQuery):
+    """A digit to classify (by index or by its 64 pixel values, 0–16)."""
+
+
+#: The numeric columns of ``dotwise.customer_table`` (the synthetic customers).
+CustomerFeature = Literal["age", "income", "visits_per_month", "basket_size", "online_share",
+                          "days_since_last_purchase"]
+
+
+class SegmentRequest(_Strict):
+    """Segment the synthetic customer table: ``k`` segments on the chosen features."""
+
+    k: int = Field(default=5, ge=MIN_SEGMENTS, le=MAX_SEGMENTS)
+    features: list[CustomerFeature] = Field(
+        default=["age", "income", "visits_per_month", "basket_size", "online_share",
+                 "days_since_last_purchase"],
+        min_length=2, max_length=6, description="at least 2 (the map has two axes), no repeats")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1,
+                      description="random_state of k-means (the table itself is fixed)")
+    max_steps: int = Field(default=20, ge=1, le=MAX_LLOYD_STEPS,
+                           description="Lloyd iterations to replay at most")
+
+    @field_validator("features")
+    @classmethod
+    def _unique(cls, names: list[str]) -> list[str]:
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"features must not repeat a column, got {repeated} twice")
+        return names
+
+
+_Angle = Annotated[float, Field(ge=-360, le=360, allow_inf_nan=False)]
+_Scale = Annotated[float, Field(ge=-MAX_SCALE, le=MAX_SCALE, allow_inf_nan=False)]
+_Shear = Annotated[float, Field(ge=-MAX_SHEAR, le=MAX_SHEAR, allow_inf_nan=False)]
+_Move = Annotated[float, Field(ge=-MAX_TRANSLATION, le=MAX_TRANSLATION, allow_inf_nan=False)]
+
+
+class TransformStep(_Strict):
+    """One step of the scene's chain: a ``dw`` transform and its parameters.
+
+    ``rotate`` uses ``angle`` (degrees); ``scale`` uses ``sx``, ``sy``; ``shear`` uses
+    ``kx``, ``ky``; ``reflect`` uses ``axis`` ("x", "y" or a line angle in degrees);
+    ``translate`` uses ``tx``, ``ty``. ``about="centre"`` makes the shape's current centre
+    the fixed point of a rotation or scaling (``about="origin"``: the origin).
+    """
+
+    kind: Literal["rotate", "scale", "shear", "reflect", "translate"]
+    angle: _Angle = 0.0
+    sx: _Scale = 1.0
+    sy: _Scale = 1.0
+    kx: _Shear = 0.0
+    ky: _Shear = 0.0
+    axis: Literal["x", "y"] | _Angle = "x"
+    tx: _Move = 0.0
+    ty: _Move = 0.0
+    about: Literal["origin", "centre"] = "origin"
+
+
+class TransformRequest(_Strict):
+    """A shape and the chain of transforms applied to it, in the order they act."""
+
+    shape: Literal["ship", "house"] = "ship"
+    steps: list[TransformStep] = Field(min_length=1, max_length=MAX_TRANSFORM_STEPS)
 
 
 #: The sample photos (``_photos.IMAGE_NAMES``): china and flower ship with scikit-learn.

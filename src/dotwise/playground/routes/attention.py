@@ -9,7 +9,7 @@ import numpy as np
 from fastapi import APIRouter
 
 import dotwise as dw
-from dotwise.attention import attention_entropy
+from dotwise.attention import attention_entropy, causal_mask
 
 from .._json import as_json, captured_warnings, jarr, jnum, py_literal
 from ..schemas import AttentionRequest
@@ -23,7 +23,9 @@ router = APIRouter()
 async def attention(req: AttentionRequest) -> dict[str, Any]:
     """Answer (from ``dw.scaled_dot_product_attention``): the ``q``, ``k``, ``v`` used, the
     ``scale`` (1/√d or 1, over the temperature), ``weights`` (rows sum to 1), ``output``,
-    ``entropy`` per row (nats) and its maximum ``max_entropy`` (uniform over allowed keys)."""
+    ``entropy`` per row (nats) and its maximum ``max_entropy`` (uniform over allowed keys);
+    ``masked``: per cell, whether the causal mask hides that key from that query (its weight
+    is 0 by construction, not a small learned weight)."""
     n, d = len(req.tokens), req.d
     rng = np.random.default_rng(req.seed)
     mats = {}
@@ -38,10 +40,11 @@ async def attention(req: AttentionRequest) -> dict[str, Any]:
                                                      scale=scale, return_weights=True)
         entropy = attention_entropy(weights)
     allowed = np.arange(1, n + 1) if req.causal else np.full(n, n)
+    masked = ~causal_mask(n) if req.causal else np.zeros((n, n), dtype=bool)
     return {
         "tokens": req.tokens, "d": d, "q": jarr(mats["q"]), "k": jarr(mats["k"]),
         "v": jarr(mats["v"]), "scale": jnum(scale), "weights": jarr(weights),
-        "output": jarr(out), "entropy": jarr(entropy),
+        "output": jarr(out), "masked": masked.tolist(), "entropy": jarr(entropy),
         "max_entropy": jarr(np.log(allowed)), "warnings": warns,
         "python": (
             "import numpy as np, dotwise as dw\n"

@@ -13,20 +13,13 @@ import dotwise as dw
 
 from .._json import as_json, captured_warnings, jarr, jnum, py_literal
 from ..schemas import SearchRequest
+from ._digits import digits as _digits
 
 TITLE = "Similarity search"
 ORDER = 60
 router = APIRouter()
 
 _lock = threading.Lock()
-
-
-@functools.lru_cache(maxsize=1)
-def _digits() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
-
-    data = load_digits()
-    return data.data.astype(np.float64), data.target.astype(int)
 
 
 @functools.lru_cache(maxsize=4)

@@ -23,7 +23,8 @@ router = APIRouter()
 @as_json
 def svd(req: SvdRequest) -> dict[str, Any]:
     """Answer (from ``dw.svd_compress`` and ``dw.psnr``): ``original`` and ``reconstruction``
-    as PNG data URLs, ``psnr`` (dB), ``nbytes`` stored, ``ratio`` (stored / raw bytes),
+    as PNG data URLs, ``psnr`` (dB), ``nbytes`` stored, ``ratio`` (stored / raw bytes;
+    ``larger_than_raw`` when the factors take more bytes than the pixels themselves),
     ``energy`` kept (Σ kept σ² / Σ σ², all channels) and the ``singular_values`` per
     channel (first 200), all from the compressed result."""
     img = _photos.photo(req.image, req.max_side)
@@ -40,7 +41,7 @@ def svd(req: SvdRequest) -> dict[str, Any]:
         "original": _photos.photo_png(req.image, req.max_side),
         "reconstruction": png_data_url(rec),
         "psnr": jnum(dw.psnr(img, rec)), "nbytes": int(c.nbytes), "ratio": jnum(c.ratio),
-        "raw_bytes": int(c.raw_nbytes), "energy": jnum(c.params["energy_total"]),
+        "raw_bytes": int(c.raw_nbytes), "larger_than_raw": bool(c.nbytes > c.raw_nbytes), "energy": jnum(c.params["energy_total"]),
         "singular_values": jarr(spectrum), "warnings": warns,
         "python": (
             f"import dotwise as dw\nimg = dw.sample_image({req.image!r}, max_size={req.max_side})\n"

@@ -115,6 +115,41 @@ function plane(extent) {
   };
 }
 
+// An 8×8 digit (64 values 0–16, row by row) on a canvas, `cell` pixels per square;
+// grid: light lines between the squares (for the paint grids).
+function drawDigit(canvas, pixels, cell, grid = false) {
+  const ctx = canvas.getContext("2d");
+  for (let i = 0; i < 64; i++) {
+    const shade = Math.round(255 - (pixels[i] / 16) * 255);  // display only: 0..16 → grey
+    ctx.fillStyle = `rgb(${shade},${shade},${shade})`;
+    ctx.fillRect((i % 8) * cell, Math.floor(i / 8) * cell, cell, cell);
+  }
+  if (grid) {
+    ctx.strokeStyle = "#e2e8f0";
+    for (let j = 1; j < 8; j++) {
+      ctx.beginPath(); ctx.moveTo(j * cell, 0); ctx.lineTo(j * cell, 8 * cell); ctx.stroke();
+      ctx.beginPath(); ctx.moveTo(0, j * cell); ctx.lineTo(8 * cell, j * cell); ctx.stroke();
+    }
+  }
+}
+
+// Paint on an 8×8 digit canvas: click or drag sets a square to 16, shift+click erases.
+// pixels() gives the array to paint into; done() runs when a stroke ends.
+function bindDigitPainter(canvas, pixels, cell, done) {
+  let painting = false;
+  const at = (ev) => {
+    const rect = canvas.getBoundingClientRect();
+    const col = Math.floor(((ev.clientX - rect.left) / rect.width) * 8);
+    const row = Math.floor(((ev.clientY - rect.top) / rect.height) * 8);
+    if (col < 0 || col > 7 || row < 0 || row > 7) return;
+    pixels()[row * 8 + col] = ev.shiftKey ? 0 : 16;
+    drawDigit(canvas, pixels(), cell, true);
+  };
+  canvas.addEventListener("pointerdown", (ev) => { painting = true; at(ev); });
+  canvas.addEventListener("pointermove", (ev) => { if (painting) at(ev); });
+  window.addEventListener("pointerup", () => { if (painting) { painting = false; done(); } });
+}
+
 // Photo pickers of the image demos: every sample photo, those needing a missing package disabled.
 async function fillImageSelect(sel) {
   const r = await api("images");
@@ -172,7 +207,11 @@ function addCopyButtons(root) {
 
 function show(id) {
   if (!REGISTRY[id]) id = DEMO_LIST.length ? DEMO_LIST[0].id : id;
-  for (const b of $$("#tabs button")) b.setAttribute("aria-selected", String(b.dataset.demo === id));
+  for (const b of $$("#tabs button")) {
+    const on = b.dataset.demo === id;
+    b.setAttribute("aria-selected", String(on));
+    if (on && b.scrollIntoView) b.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
   for (const s of $$("section.demo")) s.hidden = s.dataset.demo !== id;
   const section = $(`#demo-${id}`);
   if (!section) return;

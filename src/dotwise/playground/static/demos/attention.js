@@ -32,12 +32,19 @@ const HTML = `
       <table class="numbers">
         <tr><th>scale used</th><td id="att-scale"></td></tr>
         <tr><th>entropy per row (nats)</th><td id="att-entropy"></td></tr>
+        <tr><th>output rows = weights · V</th><td id="att-output"></td></tr>
       </table>
+      <p class="hint" id="att-mask-legend" hidden><span class="legend-masked"></span> masked cell:
+        the causal mask hides this (later) key from the query, so its weight is exactly 0 —
+        not a small weight the scores produced.</p>
       <div class="error" role="alert"></div><div class="warnings"></div>
       <h3>Python</h3><pre class="python"></pre>
     </div>
   </div>
-  <div class="plot wide short" id="att-entropy-plot"></div>
+  <div class="row">
+    <div class="plot wide" id="att-output-plot"></div>
+    <div class="plot wide" id="att-entropy-plot"></div>
+  </div>
 `;
 
 const ATT = { custom: { q: null, k: null, v: null } };
@@ -59,17 +66,37 @@ function initAttention(section) {
     setText("att-entropy", r.entropy.map(fmt).join("  "));
     setWarnings(section, r.warnings); setPython(section, r.python);
     const labels = r.tokens.map((t, i) => `${i}:${t}`);
-    Plotly.react(gd, [{ type: "heatmap", z: r.weights, x: labels, y: labels, zmin: 0, zmax: 1,
-      colorscale: [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]], texttemplate: "%{z:.2f}", hovertemplate: "query %{y} → key %{x}: %{z:.3f}<extra></extra>",
-      colorbar: { title: { text: "weight" } } }],
-      { margin: { l: 70, r: 10, t: 30, b: 60 }, title: { text: "attention weights (rows: queries)", font: { size: 14 } },
-        yaxis: { autorange: "reversed", title: { text: "query" } }, xaxis: { title: { text: "key" } } }, PLOT_CONFIG);
+    setText("att-output", r.output.map((row, i) => `${labels[i]}: ${fmtVec(row)}`).join("\n"));
+    const anyMasked = r.masked.some((row) => row.some(Boolean));
+    $("#att-mask-legend").hidden = !anyMasked;
+    // masked cells are left out of the weight colours and drawn grey with a cross instead
+    const shown = r.weights.map((row, i) => row.map((w, j) => (r.masked[i][j] ? null : w)));
+    const greyZ = r.masked.map((row) => row.map((m) => (m ? 1 : null)));
+    const mx = [], my = [];
+    r.masked.forEach((row, i) => row.forEach((m, j) => { if (m) { mx.push(labels[j]); my.push(labels[i]); } }));
+    Plotly.react(gd, [
+      { type: "heatmap", z: greyZ, x: labels, y: labels, zmin: 0, zmax: 1, showscale: false,
+        colorscale: [[0, "#cbd5e0"], [1, "#cbd5e0"]], hoverinfo: "skip", xgap: 1, ygap: 1 },
+      { type: "heatmap", z: shown, x: labels, y: labels, zmin: 0, zmax: 1, xgap: 1, ygap: 1,
+        colorscale: [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]], texttemplate: "%{z:.2f}",
+        hovertemplate: "query %{y} → key %{x}: %{z:.3f}<extra></extra>",
+        colorbar: { title: { text: "weight" } } },
+      { type: "scatter", mode: "markers", x: mx, y: my, hoverinfo: "skip", showlegend: false,
+        marker: { symbol: "x-thin-open", size: 16, color: "#718096", line: { width: 1.5, color: "#718096" } } },
+    ], { margin: { l: 70, r: 10, t: 30, b: 60 }, plot_bgcolor: "#fff",
+         title: { text: "attention weights (rows: queries)" + (anyMasked ? "; grey ✕ = masked" : ""), font: { size: 14 } },
+         yaxis: { autorange: "reversed", title: { text: "query" } }, xaxis: { title: { text: "key" } } }, PLOT_CONFIG);
+    Plotly.react($("#att-output-plot"), [{ type: "heatmap", z: r.output, y: labels,
+      x: r.output[0].map((_, j) => `dim ${j}`), zmid: 0, colorscale: "RdBu", reversescale: true,
+      texttemplate: "%{z:.2f}", hovertemplate: "%{y}, %{x}: %{z:.3f}<extra></extra>", xgap: 1, ygap: 1 }],
+      { margin: { l: 70, r: 10, t: 30, b: 40 }, yaxis: { autorange: "reversed" },
+        title: { text: "output rows: weighted averages of the rows of V", font: { size: 14 } } }, PLOT_CONFIG);
     Plotly.react(entGd, [
       { type: "bar", x: labels, y: r.entropy, name: "entropy", marker: { color: COLORS.blue } },
       { type: "scatter", mode: "markers", x: labels, y: r.max_entropy, name: "maximum (uniform)",
         marker: { symbol: "line-ew-open", size: 26, color: COLORS.red, line: { width: 3 } } },
-    ], { margin: { l: 50, r: 10, t: 30, b: 40 }, title: { text: "entropy per query row (nats)", font: { size: 14 } },
-         legend: { orientation: "h", x: 0.6, y: 1.2 } }, PLOT_CONFIG);
+    ], { margin: { l: 50, r: 10, t: 50, b: 60 }, title: { text: "entropy per query row (nats)", font: { size: 14 } },
+         legend: { orientation: "h", x: 0, y: -0.3 } }, PLOT_CONFIG);
   });
   const reset = () => { ATT.custom = { q: null, k: null, v: null }; update(); };
   for (const k of ["q", "k", "v"]) {

@@ -6,7 +6,8 @@ const HTML = `
   <h2>Gram–Schmidt, step by step</h2>
   <p class="explain">Gram–Schmidt turns vectors into an orthonormal basis with dot products
     alone: from each vector, subtract its projections onto the directions already found
-    (dashed), then scale what remains to length one. Classical Gram–Schmidt projects the
+    (dashed p<sub>j</sub> = (q<sub>j</sub>·v) q<sub>j</sub>), then scale what remains (green,
+    w) to length one (blue q). Classical Gram–Schmidt projects the
     original vector; modified Gram–Schmidt projects the running remainder, which is the same in
     exact arithmetic but loses far less orthogonality in floating point — see the chart below
     for nearly dependent columns (a Hilbert matrix). Re-orthogonalizing (doing the pass
@@ -60,10 +61,12 @@ function initGram(section) {
       grid.appendChild(el);
     });
   });
-  const line3 = (p, color, width, dash, name) => ({
-    type: "scatter3d", mode: "lines+text", x: [0, p[0]], y: [0, p[1]], z: [0, p[2]],
-    text: ["", name], textfont: { color }, line: { color, width, dash }, hoverinfo: "skip",
-    showlegend: false,
+  // One label per arrow tip, each kind on its own side of the tip, so labels of arrows
+  // that end close together (q and its remainder are parallel) do not sit on each other.
+  const line3 = (p, color, width, dash, name, position = "top center") => ({
+    type: "scatter3d", mode: name ? "lines+text" : "lines", x: [0, p[0]], y: [0, p[1]], z: [0, p[2]],
+    text: ["", name], textposition: position, textfont: { color, size: 13 },
+    line: { color, width, dash }, hoverinfo: "skip", showlegend: false,
   });
   const draw = () => {
     const r = GS.last;
@@ -80,13 +83,13 @@ function initGram(section) {
     setText("gs-projections", st.projections.length ? st.projections.map((p) =>
       `${r.passes > 1 ? `pass ${p.pass}: ` : ""}${fmt(p.coefficient)} · q${p.onto + 1}`).join("\n") : "—");
     setText("gs-remainder", fmt(st.remainder_norm));
-    const traces = r.steps.map((t, i) => line3(t.vector, "#a0aec0", 3, "solid", `v${i + 1}`));
-    for (let i = 0; i < s - 1; i++) traces.push(line3(r.steps[i].q, COLORS.blue, 8, "solid", `q${i + 1}`));
-    traces.push(line3(st.vector, COLORS.orange, 6, "solid", `v${s}`));
+    const traces = r.steps.map((t, i) => line3(t.vector, "#a0aec0", 3, "solid", i === s - 1 ? "" : `v${i + 1}`));
+    for (let i = 0; i < s - 1; i++) traces.push(line3(r.steps[i].q, COLORS.blue, 8, "solid", `q${i + 1}`, "bottom center"));
+    traces.push(line3(st.vector, COLORS.orange, 6, "solid", `v${s}`, "top center"));
     st.projections.forEach((p) => traces.push(line3(p.vector, p.pass > 1 ? COLORS.red : COLORS.accent, 5, "dash",
-      `${p.pass > 1 ? "pass 2: " : ""}proj on q${p.onto + 1}`)));
-    traces.push(line3(st.remainder, COLORS.green, 6, "solid", "remainder"));
-    traces.push(line3(st.q, COLORS.blue, 9, "solid", `q${s}`));
+      `${p.pass > 1 ? "2nd " : ""}p${p.onto + 1}`, "middle left")));
+    traces.push(line3(st.remainder, COLORS.green, 6, "solid", `w${s}`, "middle right"));
+    traces.push(line3(st.q, COLORS.blue, 9, "solid", `q${s}`, "bottom center"));
     Plotly.react(gd, traces, { margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false,
       scene: { aspectmode: "data", camera: { eye: { x: 1.5, y: 1.3, z: 0.9 } } } }, PLOT_CONFIG);
   };
@@ -105,14 +108,19 @@ function initGram(section) {
     setText("gs-n-label", `n = ${r.n}, cond(H) = ${fmt(r.cond)}` +
       (r.rank < r.n ? ` (numerically singular: rank ${r.rank} of ${r.n})` : ""));
     $("#gs-loss-table").innerHTML = r.methods.map((m) =>
-      `<tr><th>${m.method}</th><td id="gs-loss-${m.method}">${m.loss === null ? m.error : fmt(m.loss)}</td></tr>`).join("");
+      `<tr><th>${m.method}</th><td id="gs-loss-${m.method}">${fmt(m.loss)}</td>` +
+      `<td class="gs-note">${m.singular ? `rank-deficient: stopped at a dependent column, ` +
+        `loss of the ${m.kept} of ${r.n} columns kept` : ""}</td></tr>`).join("");
     setPython(section, r.python, ".python-loss");
-    const ok = r.methods.filter((m) => typeof m.loss === "number");
-    Plotly.react(lossGd, [{ type: "bar", x: ok.map((m) => m.method), y: ok.map((m) => m.loss),
-      marker: { color: [COLORS.orange, COLORS.blue, COLORS.green, COLORS.accent] },
-      text: ok.map((m) => fmt(m.loss)), textposition: "outside" }],
-      { margin: { l: 60, r: 16, t: 30, b: 40 }, title: { text: "‖QᵀQ − I‖ on the Hilbert matrix", font: { size: 14 } },
-        yaxis: { type: "log", exponentformat: "power", range: [-17, 1] }, dragmode: false }, PLOT_CONFIG);
+    const ms = r.methods, base = [COLORS.orange, COLORS.blue, COLORS.green, COLORS.accent];
+    Plotly.react(lossGd, [{ type: "bar", x: ms.map((m) => m.method), y: ms.map((m) => m.loss),
+      marker: { color: ms.map((m, i) => (m.singular ? "#e2e8f0" : base[i])),
+                line: { color: ms.map((m, i) => base[i]), width: 2 },
+                pattern: { shape: ms.map((m) => (m.singular ? "/" : "")), fgcolor: ms.map((m, i) => base[i]), size: 8 } },
+      text: ms.map((m) => fmt(m.loss) + (m.singular ? `<br>singular: kept ${m.kept} of ${r.n}` : "")),
+      textposition: "outside", cliponaxis: false, hovertemplate: "%{x}: %{y:.3e}<extra></extra>" }],
+      { margin: { l: 60, r: 16, t: 30, b: 40 }, title: { text: "‖QᵀQ − I‖ on the Hilbert matrix (log scale)", font: { size: 14 } },
+        yaxis: { type: "log", exponentformat: "power", range: [-17, 2] }, dragmode: false }, PLOT_CONFIG);
   });
   $("#gs-method").addEventListener("change", update);
   stepEl.addEventListener("input", draw);

@@ -37,6 +37,9 @@ const HTML = `
 const MAT = { n: 2, A: [[1, 1], [0, 1]], presets: {} };
 function initMatrix(section) {
   const gd = $("#mat-plot"), grid = $("#mat-grid"), presetSel = $("#mat-preset");
+  // A new matrix is shown whole (t = 1): a morph position kept from the previous matrix
+  // would draw an in-between map beside the numbers of the new one.
+  const resetMorph = () => { $("#mat-t").value = "1"; };
   const buildInputs = () => {
     grid.innerHTML = "";
     grid.style.gridTemplateColumns = `repeat(${MAT.n}, auto)`;
@@ -44,7 +47,7 @@ function initMatrix(section) {
       const el = document.createElement("input");
       el.type = "number"; el.step = "0.1"; el.value = String(Number(x.toPrecision(4)));
       el.id = `mat-a${i}${j}`;
-      el.addEventListener("change", () => { MAT.A[i][j] = num(el); presetSel.value = ""; update(); });
+      el.addEventListener("change", () => { MAT.A[i][j] = num(el); presetSel.value = ""; resetMorph(); update(); });
       grid.appendChild(el);
     }));
   };
@@ -57,10 +60,11 @@ function initMatrix(section) {
   const update = runner(section, async () => {
     const t = Number($("#mat-t").value);
     const r = await api("matrix", { matrix: MAT.A, t });
+    MAT.last = r;
     setText("mat-t-label", t === 1 ? "showing A" : `showing (1 − t)I + tA, t = ${t}: det ${fmt(r.det_t)}`);
     setText("mat-det", fmt(r.det));
     setText("mat-rank", `${r.rank} of ${r.n}`);
-    setText("mat-cond", r.rank < r.n ? "∞ (singular)" : fmt(r.cond));
+    setText("mat-cond", fmt(r.cond) + (r.rank < r.n ? " (singular)" : ""));
     const eig = r.eigen.map((e) => `λ = ${fmt(e.value)}  v = ${fmtVec(e.vector)}`);
     if (r.defective) eig.push("defective: a repeated eigenvalue with only one direction");
     if (r.complex_eigenvalues.length) {
@@ -68,7 +72,11 @@ function initMatrix(section) {
     }
     setText("mat-eigen", eig.join("\n") || "—");
     const notes = [];
-    if (r.flattened_to) notes.push(`Singular: space is flattened onto ${r.flattened_to} (det = 0).`);
+    if (r.flattened_to) {
+      notes.push(t === 1 ? `Singular: space is flattened onto ${r.flattened_to} (det = 0).`
+        : `A is singular: at t = 1 space is flattened onto ${r.flattened_to} (det = 0); this ` +
+          `in-between frame (t = ${t}) still has det ${fmt(r.det_t)}.`);
+    }
     notes.push(...r.advice.map((a) => "• " + a));
     setText("mat-note", notes.join("\n"));
     setWarnings(section, r.warnings); setPython(section, r.python);
@@ -107,13 +115,14 @@ function initMatrix(section) {
   presetSel.addEventListener("change", () => {
     const m = MAT.presets[presetSel.value];
     if (!m) return;
-    MAT.A = m.map((r) => r.slice()); buildInputs(); update();
+    MAT.A = m.map((r) => r.slice()); resetMorph(); buildInputs(); update();
   });
   $("#mat-n").addEventListener("change", async (ev) => {
     MAT.n = Number(ev.target.value);
     try { await loadPresets(); } catch (e) { setError(section, e.message); return; }
     MAT.A = MAT.presets.identity.map((r) => r.slice());
     presetSel.value = "identity";
+    resetMorph();
     Plotly.purge(gd);
     buildInputs(); update();
   });

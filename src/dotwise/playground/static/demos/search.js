@@ -38,21 +38,6 @@ const HTML = `
 `;
 
 const SRCH = { paint: new Array(64).fill(0), query: { index: 0 } };
-function drawDigit(canvas, pixels, cell, grid = false) {
-  const ctx = canvas.getContext("2d");
-  for (let i = 0; i < 64; i++) {
-    const shade = Math.round(255 - (pixels[i] / 16) * 255);  // display only: 0..16 → grey
-    ctx.fillStyle = `rgb(${shade},${shade},${shade})`;
-    ctx.fillRect((i % 8) * cell, Math.floor(i / 8) * cell, cell, cell);
-  }
-  if (grid) {
-    ctx.strokeStyle = "#e2e8f0";
-    for (let j = 1; j < 8; j++) {
-      ctx.beginPath(); ctx.moveTo(j * cell, 0); ctx.lineTo(j * cell, 8 * cell); ctx.stroke();
-      ctx.beginPath(); ctx.moveTo(0, j * cell); ctx.lineTo(8 * cell, j * cell); ctx.stroke();
-    }
-  }
-}
 function initSearch(section) {
   const gd = $("#srch-map"), paint = $("#srch-paint");
   let mapTraces = null;

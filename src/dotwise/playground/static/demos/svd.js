@@ -24,7 +24,8 @@ const HTML = `
       <table class="numbers">
         <tr><th>PSNR (dB)</th><td id="svd-psnr"></td></tr>
         <tr><th>stored bytes</th><td id="svd-nbytes"></td></tr>
-        <tr><th>size ratio (compressed / raw)</th><td id="svd-ratio"></td></tr>
+        <tr><th>size ratio (compressed / raw)</th><td><span id="svd-ratio"></span>
+          <div id="svd-ratio-flag" class="ratio-flag"></div></td></tr>
         <tr><th>energy kept Σσᵢ² (i ≤ r) / Σσᵢ²</th><td id="svd-energy"></td></tr>
         <tr><th>image size</th><td id="svd-size"></td></tr>
       </table>
@@ -46,7 +47,11 @@ function initSvd(section) {
     $("#svd-reconstruction").src = r.reconstruction;
     setText("svd-rank-cap", String(r.rank));
     setText("svd-psnr", fmt(r.psnr)); setText("svd-nbytes", fmt(r.nbytes));
-    setText("svd-ratio", fmt(r.ratio)); setText("svd-energy", fmt(r.energy));
+    setText("svd-ratio", fmt(r.ratio));
+    $("#svd-ratio-flag").innerHTML = r.larger_than_raw
+      ? `<span class="flag">bigger than the raw image</span> at rank ${r.rank} the factors U, σ, V ` +
+        `take ${fmt(r.nbytes)} bytes, more than the ${fmt(r.raw_bytes)} bytes of the pixels: ` +
+        "no compression — choose a lower rank." : ""; setText("svd-energy", fmt(r.energy));
     setText("svd-size", `${r.width} × ${r.height}`);
     setWarnings(section, r.warnings); setPython(section, r.python);
     const names = r.singular_values.length === 3 ? ["red", "green", "blue"] : ["grey"];
