@@ -494,7 +494,7 @@ def test_every_demo_fits_the_window_without_errors(browser, base_url, artifacts_
         if not visible:
             problems.append(f"{demo}: its tab is not scrolled into view")
     ctx.close()
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 # ----------------------------------------------------------------------------- the new demos
@@ -611,4 +611,33 @@ def test_matrix_morph_resets_when_the_matrix_changes(pg):
     pts = np.array([seg[0] for seg in drawn])
     x, y = pts[:, 0], pts[:, 1]
     assert abs(0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)) < 1e-12
+    assert pg.errors == []
+
+
+def test_hilbert_12_shows_bars_and_svd_flags_a_size_over_raw(pg, artifacts_dir):
+    pg.open("gram")
+    pg.page.wait_for_selector("#gs-loss-classical")
+    before = pg.seq("gram")
+    pg.page.fill("#gs-n", "12")
+    pg.page.wait_for_function("document.querySelector('#gs-n-label').textContent.includes('n = 12')")
+    pg.wait("gram", before)
+    bars = pg.page.eval_on_selector("#gs-loss-plot", "g => g.data[0].y.length")
+    assert bars == 4  # every method keeps its bar
+    notes = pg.page.eval_on_selector_all(".gs-note", "ns => ns.map(n => n.textContent)")
+    assert any("rank-deficient" in n for n in notes)
+    assert "error" not in pg.text("#gs-loss-table").lower()
+    for m in ("classical", "modified", "reorthogonalized", "householder"):
+        assert pg.number(f"#gs-loss-{m}") >= 0
+    pg.shot(artifacts_dir, "gram-hilbert12")
+    pg.open("svd")
+    before = pg.seq("svd")
+    pg.page.fill("#svd-rank", "128")
+    pg.wait("svd", before)
+    assert pg.number("#svd-ratio") > 1
+    assert "bigger than the raw image" in pg.text("#svd-ratio-flag")
+    pg.shot(artifacts_dir, "svd-rank128")
+    before = pg.seq("svd")
+    pg.page.fill("#svd-rank", "20")
+    pg.wait("svd", before)
+    assert pg.text("#svd-ratio-flag") == ""
     assert pg.errors == []

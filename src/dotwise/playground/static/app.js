@@ -246,8 +246,16 @@ async function main() {
     section.hidden = true;
     main.appendChild(section);
   });
+  // the tab row scrolls sideways when the tabs do not fit: fade the side with more tabs
+  const edges = () => {
+    tabs.classList.toggle("more-left", tabs.scrollLeft > 2);
+    tabs.classList.toggle("more-right", tabs.scrollLeft + tabs.clientWidth < tabs.scrollWidth - 2);
+  };
+  tabs.addEventListener("scroll", edges, { passive: true });
+  window.addEventListener("resize", edges);
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
   show(location.hash.slice(1));
+  edges();
   document.body.dataset.ready = "1";
 }
 main();

@@ -85,18 +85,21 @@ function initAttention(section) {
         marker: { symbol: "x-thin-open", size: 16, color: "#718096", line: { width: 1.5, color: "#718096" } } },
     ], { margin: { l: 70, r: 10, t: 30, b: 60 }, plot_bgcolor: "#fff",
          title: { text: "attention weights (rows: queries)" + (anyMasked ? "; grey ✕ = masked" : ""), font: { size: 14 } },
-         yaxis: { autorange: "reversed", title: { text: "query" } }, xaxis: { title: { text: "key" } } }, PLOT_CONFIG);
+         yaxis: { autorange: "reversed", title: { text: "query" }, automargin: true },
+         xaxis: { title: { text: "key" }, tickangle: -45, automargin: true } }, PLOT_CONFIG);
     Plotly.react($("#att-output-plot"), [{ type: "heatmap", z: r.output, y: labels,
       x: r.output[0].map((_, j) => `dim ${j}`), zmid: 0, colorscale: "RdBu", reversescale: true,
       texttemplate: "%{z:.2f}", hovertemplate: "%{y}, %{x}: %{z:.3f}<extra></extra>", xgap: 1, ygap: 1 }],
-      { margin: { l: 70, r: 10, t: 30, b: 40 }, yaxis: { autorange: "reversed" },
+      { margin: { l: 70, r: 10, t: 30, b: 40 }, yaxis: { autorange: "reversed", automargin: true },
+        xaxis: { automargin: true },
         title: { text: "output rows: weighted averages of the rows of V", font: { size: 14 } } }, PLOT_CONFIG);
     Plotly.react(entGd, [
       { type: "bar", x: labels, y: r.entropy, name: "entropy", marker: { color: COLORS.blue } },
       { type: "scatter", mode: "markers", x: labels, y: r.max_entropy, name: "maximum (uniform)",
         marker: { symbol: "line-ew-open", size: 26, color: COLORS.red, line: { width: 3 } } },
-    ], { margin: { l: 50, r: 10, t: 50, b: 60 }, title: { text: "entropy per query row (nats)", font: { size: 14 } },
-         legend: { orientation: "h", x: 0, y: -0.3 } }, PLOT_CONFIG);
+    ], { margin: { l: 50, r: 10, t: 36, b: 60 }, title: { text: "entropy per query row (nats)", font: { size: 14 } },
+         xaxis: { tickangle: -45, automargin: true },
+         legend: { orientation: "h", x: 0, y: -0.32, yanchor: "top" } }, PLOT_CONFIG);
   });
   const reset = () => { ATT.custom = { q: null, k: null, v: null }; update(); };
   for (const k of ["q", "k", "v"]) {

@@ -3,7 +3,7 @@
 "use strict";
 (() => {
 const HTML = `
-  <h2>A linear classifier: why it read this as a 3</h2>
+  <h2>A linear classifier: why it read this as a <span id="clf-title-class">3</span></h2>
   <p class="explain">A linear classifier gives every class c a weight vector w<sub>c</sub> (64
     weights, one per pixel) and scores a digit x by a dot product, score(c) = w<sub>c</sub> · x +
     b<sub>c</sub>; a softmax turns the ten scores into probabilities. Because the score is a sum
@@ -51,12 +51,13 @@ const CLF = { paint: new Array(64).fill(0), query: { index: 1400 }, last: null }
 function initClassifier(section) {
   const paint = $("#clf-paint");
   const heat = (gd, z, title) => Plotly.react(gd, [{
-    type: "heatmap", z, zmid: 0, colorscale: "RdBu", reversescale: true, xgap: 1, ygap: 1,
+    type: "heatmap", z, zmid: 0, colorscale: "RdBu", xgap: 1, ygap: 1,
     hovertemplate: "row %{y}, column %{x}: %{z:.3f}<extra></extra>",
     colorbar: { thickness: 10, len: 0.9 } }], {
     margin: { l: 24, r: 8, t: 48, b: 20 }, title: { text: title, font: { size: 13 } },
-    xaxis: { showticklabels: false, fixedrange: true, constrain: "domain" },
-    yaxis: { autorange: "reversed", showticklabels: false, fixedrange: true, scaleanchor: "x" },
+    xaxis: { showticklabels: false, ticks: "", showgrid: false, zeroline: false, fixedrange: true, constrain: "domain" },
+    yaxis: { autorange: "reversed", showticklabels: false, ticks: "", showgrid: false, zeroline: false,
+             fixedrange: true, scaleanchor: "x" },
   }, PLOT_CONFIG);
   const update = runner(section, async () => {
     const r = await api("classifier", CLF.query);
@@ -69,6 +70,7 @@ function initClassifier(section) {
     setText("clf-scores", `score(${r.predicted}) = ${fmt(r.scores[p])}\nscore(${r.runner_up}) = ${fmt(r.scores[q])}`);
     setText("clf-accuracy", `${fmt(r.test_accuracy)} on ${r.n_test} unseen digits`);
     setText("clf-explanation", r.explanation);
+    setText("clf-title-class", String(r.predicted));
     setWarnings(section, r.warnings); setPython(section, r.python);
     if (r.label !== null) drawDigit(paint, r.pixels, 20, true);
     const colors = r.classes.map((c, i) => (i === p ? COLORS.accent : i === q ? COLORS.orange : "#a0aec0"));

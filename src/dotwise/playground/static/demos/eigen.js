@@ -126,8 +126,9 @@ function initEigen(section) {
     }
     Plotly.react(conv, traces, { margin: { l: 60, r: 10, t: 30, b: 40 },
       title: { text: "power iteration: residual per step", font: { size: 14 } },
-      yaxis: { type: "log", exponentformat: "power" }, xaxis: { title: { text: "k" } },
-      legend: { orientation: "h", x: 0.5, y: 1.15 } }, PLOT_CONFIG);
+      yaxis: { type: "log", exponentformat: "power", automargin: true },
+      xaxis: { title: { text: "k" }, automargin: true },
+      legend: { x: 1, xanchor: "right", y: 1, yanchor: "top", bgcolor: "rgba(255,255,255,0.85)" } }, PLOT_CONFIG);
   });
   stepsEl.addEventListener("input", update);
   $("#eig-step").addEventListener("click", () => {

@@ -75,7 +75,8 @@ function initSearch(section) {
     ];
     Plotly.react(gd, [...mapTraces, ...hl], { margin: { l: 40, r: 10, t: 30, b: 36 },
       title: { text: "digits on their first two principal components", font: { size: 14 } },
-      legend: { orientation: "h", y: -0.08 }, dragmode: "pan" }, PLOT_CONFIG);
+      xaxis: { automargin: true }, yaxis: { automargin: true },
+      legend: { orientation: "h", y: -0.1, yanchor: "top" }, dragmode: "pan" }, PLOT_CONFIG);
     bindClick();
   });
   let bound = false;

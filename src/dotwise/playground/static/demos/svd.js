@@ -59,7 +59,8 @@ function initSvd(section) {
       line: { color: names[c] === "grey" ? "#4a5568" : names[c], width: 1.5 } }));
     Plotly.react(gd, traces, { margin: { l: 60, r: 10, t: 30, b: 40 },
       title: { text: "singular values σᵢ (log scale); the cut at rank r", font: { size: 14 } },
-      yaxis: { type: "log", exponentformat: "power" }, xaxis: { title: { text: "i" } },
+      yaxis: { type: "log", exponentformat: "power", automargin: true },
+      xaxis: { title: { text: "i" }, automargin: true },
       shapes: [{ type: "line", x0: r.rank, x1: r.rank, yref: "paper", y0: 0, y1: 1,
                  line: { color: COLORS.accent, width: 2, dash: "dash" } }] }, PLOT_CONFIG);
   });

@@ -113,13 +113,25 @@ function initTransform(section) {
       traces.push({ x: pts.map((p) => p[0]), y: pts.map((p) => p[1]), mode: "lines", fill: "toself",
         fillcolor: `rgba(43,108,176,${alpha})`, line: { color: final ? COLORS.blue : "rgba(43,108,176,0.55)", width: final ? 2.5 : 1 },
         hoverinfo: "skip" });
-      ann.push({ x: s.centre[0], y: s.centre[1], xref: "x", yref: "y", text: String(i + 1), showarrow: false,
-        font: { size: 12, color: final ? "#fff" : COLORS.blue }, bgcolor: final ? COLORS.blue : "rgba(255,255,255,0.8)",
-        borderpad: 2 });
     });
-    ann.push({ x: 0, y: 0, xref: "x", yref: "y", text: "start", showarrow: false, yshift: -14,
+    // one label per centre: steps that leave the centre where it was share it ("1, 2")
+    const spots = new Map();
+    r.steps.forEach((s, i) => {
+      const key = s.centre.map((c) => c.toFixed(3)).join(",");
+      if (!spots.has(key)) spots.set(key, { at: s.centre, steps: [] });
+      spots.get(key).steps.push(i + 1);
+    });
+    for (const { at, steps } of spots.values()) {
+      const final = steps.includes(n);
+      ann.push({ x: at[0], y: at[1], xref: "x", yref: "y", text: steps.join(", "), showarrow: false,
+        font: { size: 12, color: final ? "#fff" : COLORS.blue }, bgcolor: final ? COLORS.blue : "rgba(255,255,255,0.85)",
+        borderpad: 2 });
+    }
+    ann.push({ x: 0, y: 0, xref: "x", yref: "y", text: "start", showarrow: false, yshift: -18,
                font: { size: 11, color: "#718096" } });
-    Plotly.react(gd, traces, { ...plane(8), annotations: ann }, PLOT_CONFIG);
+    // view: large enough for every drawn shape (display only)
+    const far = Math.max(6, ...r.steps.flatMap((st) => st.points.flat().map(Math.abs)));
+    Plotly.react(gd, traces, { ...plane(Math.ceil(far + 1)), annotations: ann }, PLOT_CONFIG);
   });
   const loadPresets = async () => {
     const r = await api("transform/presets");
