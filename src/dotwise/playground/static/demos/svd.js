@@ -24,8 +24,7 @@ const HTML = `
       <table class="numbers">
         <tr><th>PSNR (dB)</th><td id="svd-psnr"></td></tr>
         <tr><th>stored bytes</th><td id="svd-nbytes"></td></tr>
-        <tr><th>size ratio (compressed / raw)</th><td><span id="svd-ratio"></span>
-          <div id="svd-ratio-flag" class="ratio-flag"></div></td></tr>
+        <tr><th>size ratio (compressed / raw)</th><td><span id="svd-ratio"></span><div id="svd-ratio-flag" class="ratio-flag"></div></td></tr>
         <tr><th>energy kept Σσᵢ² (i ≤ r) / Σσᵢ²</th><td id="svd-energy"></td></tr>
         <tr><th>image size</th><td id="svd-size"></td></tr>
       </table>
