@@ -82,8 +82,9 @@ doctest_default_flags = (_doctest.ELLIPSIS | _doctest.NORMALIZE_WHITESPACE
 html_theme = "alabaster"
 html_title = f"dotwise {release}"
 html_static_path: list[str] = []
+html_show_sphinx = False
 html_theme_options = {"description": "The linear algebra of machine learning, one dot product at a time.",
-                      "fixed_sidebar": True}
+                      "fixed_sidebar": True, "show_powered_by": False}
 
 
 # Formulas are shown as their TeX source (offline: no MathJax from a CDN).
