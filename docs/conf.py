@@ -22,12 +22,13 @@ SRC = HERE.parent / "src"
 if SRC.is_dir() and str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 
-import dotwise  # noqa: E402
 from _apigen import write_api  # noqa: E402
+
+import dotwise  # noqa: E402
 
 project = "dotwise"
 author = "dotwise developers"
-copyright = "dotwise developers"  # noqa: A001
+copyright = "dotwise developers"
 release = version = dotwise.__version__
 
 extensions = [
