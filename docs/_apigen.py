@@ -51,15 +51,37 @@ def public_names() -> dict[str, list[str]]:
     return out
 
 
+def unavailable() -> dict[str, str]:
+    """``{"dotwise.scale.search": "ModuleNotFoundError: No module named 'dask'"}``.
+
+    Names listed in an ``__all__`` whose lazy import fails where the docs are built
+    (an optional dependency is missing). They get no page, and the package page says so.
+    """
+    import dotwise
+
+    mods = {"dotwise": dotwise, **subpackages()[0]}
+    out = {}
+    for pkg, attrs in public_names().items():
+        for attr in attrs:
+            try:
+                getattr(mods[pkg], attr)
+            except ImportError as exc:
+                out[f"{pkg}.{attr}"] = f"{type(exc).__name__}: {exc}"
+    return out
+
+
 def page_of() -> dict[str, str]:
     """``{"dotwise.lstsq": "dotwise.linalg.lstsq", ...}``: each public name → its page."""
     import dotwise
 
     mods = {"dotwise": dotwise, **subpackages()[0]}
     names = public_names()
+    missing = unavailable()
     pages: dict[str, str] = {}
     for pkg in [p for p in names if p != "dotwise"] + ["dotwise"]:
         for attr in names[pkg]:
+            if f"{pkg}.{attr}" in missing:
+                continue
             obj = getattr(mods[pkg], attr)
             pages[f"{pkg}.{attr}"] = _canonical(obj, attr, pkg, mods, names)
     return pages
@@ -68,7 +90,7 @@ def page_of() -> dict[str, str]:
 def _canonical(obj, attr, pkg, mods, names) -> str:
     owner = getattr(obj, "__module__", None) if _has_own_module(obj) else None
     candidates = [p for p in names if p != "dotwise" and attr in names[p]
-                  and getattr(mods[p], attr) is obj]
+                  and getattr(mods[p], attr, None) is obj]
     for p in candidates:  # the subpackage that defines it
         if owner and (owner == p or owner.startswith(p + ".")):
             return f"{p}.{attr}"
@@ -90,6 +112,8 @@ def page_file(target: str, targets) -> str:
 
 
 def _kind(obj) -> str:
+    if inspect.ismodule(obj):
+        return "module"
     if inspect.isclass(obj):
         return "exception" if issubclass(obj, BaseException) else "class"
     if inspect.isfunction(obj) or inspect.isbuiltin(obj) or inspect.ismethod(obj):
@@ -107,14 +131,35 @@ def _object_page(full: str, obj) -> str:
     pkg, attr = full.rsplit(".", 1)
     kind = _kind(obj)
     lines = [_title(attr.replace("_", r"\_")), f".. currentmodule:: {pkg}", ""]
-    lines.append(f".. auto{kind}:: {attr}")
+    if kind == "module":  # a submodule named in __all__ (dotwise.scale's lazy ones)
+        lines = lines[:1] + [f".. automodule:: {full}", "   :no-members:", "",
+                             f".. currentmodule:: {full}", ""]
+        for member in _module_members(obj):
+            lines += _directive(member, getattr(obj, member))
+        return "\n".join(lines)
+    return "\n".join(lines + _directive(attr, obj))
+
+
+def _directive(attr: str, obj) -> list[str]:
+    kind = _kind(obj)
+    if kind == "module":
+        return [f".. automodule:: {obj.__name__}", "   :no-members:", ""]
+    lines = [f".. auto{kind}:: {attr}"]
     if kind in ("class", "exception"):
         lines.append("   :members:")
         described = _attributes_section(obj)
         if described:  # napoleon already writes these from the docstring: not twice
             lines.append(f"   :exclude-members: {', '.join(described)}")
-    lines.append("")
-    return "\n".join(lines)
+    return lines + [""]
+
+
+def _module_members(module) -> list[str]:
+    """A submodule's ``__all__``, or else its public names defined in it."""
+    if isinstance(getattr(module, "__all__", None), (list, tuple)):
+        return list(module.__all__)
+    return [n for n, v in vars(module).items() if not n.startswith("_")
+            and getattr(v, "__module__", None) == module.__name__
+            and (inspect.isclass(v) or inspect.isfunction(v))]
 
 
 def _attributes_section(cls) -> list[str]:
@@ -161,8 +206,9 @@ def render() -> dict[str, str]:
                 f".. automodule:: {pkg}", "   :no-members:", "",
                 # full names in the tables, so no "current module" prefix is assumed
                 ".. currentmodule:: None", ""]
-        own = [pages[f"{pkg}.{a}"] for a in names[pkg] if pages[f"{pkg}.{a}"] in owned[pkg]]
-        elsewhere = [pages[f"{pkg}.{a}"] for a in names[pkg] if pages[f"{pkg}.{a}"] not in own]
+        listed = [a for a in names[pkg] if f"{pkg}.{a}" in pages]
+        own = [pages[f"{pkg}.{a}"] for a in listed if pages[f"{pkg}.{a}"] in owned[pkg]]
+        elsewhere = [pages[f"{pkg}.{a}"] for a in listed if pages[f"{pkg}.{a}"] not in own]
         if pkg == "dotwise":
             text += ["Every name importable as ``dotwise.<name>`` (``import dotwise as dw``). "
                      "Most are re-exported from a subpackage and documented there; "
@@ -171,6 +217,12 @@ def render() -> dict[str, str]:
         if elsewhere:
             text += [_title("Re-exported here, documented in another subpackage", "-")]
             text += _summary(elsewhere)
+        missing = {k: v for k, v in unavailable().items() if k.startswith(pkg + ".")
+                   and k.count(".") == pkg.count(".") + 1}
+        if missing:
+            text += [_title("Not importable where these pages were built", "-"),
+                     "These names need an optional dependency that was not installed:", ""]
+            text += [f"- ``{k}`` ({v})" for k, v in missing.items()] + [""]
         if own:
             text += [".. toctree::", "   :hidden:", ""] + [f"   {page_file(t, owned_all)}" for t in own] + [""]
         files[f"{pkg}.rst"] = "\n".join(text)
