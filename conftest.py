@@ -12,6 +12,7 @@ import importlib.util
 
 _OPTIONAL = {
     "src/dotwise/playground/*": ("fastapi", "uvicorn", "pydantic"),
+    "src/dotwise/scale/*": ("dask", "distributed", "zarr"),
 }
 
 collect_ignore_glob = [

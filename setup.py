@@ -18,6 +18,12 @@ setup(
             sources=["src/dotwise/_dwconv.c"],
             extra_compile_args=_FLAGS,
             optional=True,
-        )
+        ),
+        Extension(  # small fused loops: k-means assignment, 2-D affine transforms
+            "dotwise._dwloops",
+            sources=["src/dotwise/_dwloops.c"],
+            extra_compile_args=_FLAGS,
+            optional=True,
+        ),
     ]
 )

@@ -82,6 +82,11 @@ def endpoints() -> dict[str, tuple[int, str | None, str, str, Maker]]:
         n = int(rng.integers(2, 4))
         return {"matrix": rng.uniform(-2, 2, (n, n)).round(2).tolist()}
 
+    def eigen(rng):
+        n = int(rng.integers(2, 4))
+        return {"matrix": rng.uniform(-2, 2, (n, n)).round(2).tolist(),
+                "steps": int(rng.integers(0, 30))}
+
     def gram(rng):
         return {"vectors": (rng.uniform(-2, 2, (3, 3)) + 3 * __import__("numpy").eye(3))
                 .round(2).tolist(), "method": ["classical", "modified"][int(rng.integers(2))]}
@@ -115,8 +120,9 @@ def endpoints() -> dict[str, tuple[int, str | None, str, str, Maker]]:
         "GET /": (0, None, "GET", "/", lambda rng: None),
         "POST /api/vectors": (1, "vectors", "POST", "/api/vectors", vectors),
         "POST /api/matrix": (2, "matrix", "POST", "/api/matrix", matrix),
-        "POST /api/gram-schmidt": (3, "gram_schmidt", "POST", "/api/gram-schmidt", gram),
-        "POST /api/gram-schmidt/loss": (3, "gram_schmidt", "POST", "/api/gram-schmidt/loss",
+        "POST /api/eigen": (2, "eigen", "POST", "/api/eigen", eigen),
+        "POST /api/gram-schmidt": (3, "gram", "POST", "/api/gram-schmidt", gram),
+        "POST /api/gram-schmidt/loss": (3, "gram", "POST", "/api/gram-schmidt/loss",
                                         gram_loss),
         "POST /api/lstsq": (4, "lstsq", "POST", "/api/lstsq", lstsq),
         "POST /api/attention": (5, "attention", "POST", "/api/attention", attention),

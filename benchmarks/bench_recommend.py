@@ -193,11 +193,11 @@ def fold_in_latency(data, quick):
         rows = np.flatnonzero(data.user_codes == code)[:20]
         mine = list(zip(data.item_ids[data.item_codes[rows]].tolist(),
                         data.ratings[rows].tolist(), strict=True))
-        model.fold_in(mine, n=10)  # warm-up
+        model.fold_in(mine, k=10)  # warm-up
         reps = []
         for _ in range(5):
             start = time.perf_counter()
-            model.fold_in(mine, n=10)
+            model.fold_in(mine, k=10)
             reps.append(time.perf_counter() - start)
         times.append(min(reps))
         sizes.append(len(mine))

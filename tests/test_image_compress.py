@@ -196,7 +196,8 @@ def test_dwz_round_trip(photo, tmp_path, make):
     assert path.stat().st_size == c.nbytes
     back = load_compressed(path)
     assert back.method == c.method and back.shape == c.shape and back.params == {
-        k: v for k, v in c.params.items() if k != "energy"}
+        k: v for k, v in c.params.items()
+        if k not in ("energy", "energy_total", "singular_values")}  # encoder facts, not stored
     np.testing.assert_array_equal(back.decompress(), c.decompress())
     assert [p.name for p in tmp_path.iterdir()] == ["x.dwz"]           # atomic, no leftovers
 
@@ -210,7 +211,7 @@ def test_dwz_rejects_damaged_files(photo, tmp_path):
         "header": (data[:10], "shorter than the 23-byte header"),
         "corrupt": (bytes(flipped), "CRC-32 checksum mismatch"),
         "magic": (b"PNG!" + data[4:], "not a .dwz file"),
-        "newer": (data[:4] + bytes([2]) + data[5:], "format version 2 was written by a newer"),
+        "newer": (data[:4] + bytes([3]) + data[5:], "format version 3 was written by a newer"),
         "trailing": (data + b"xx", "unexpected bytes"),
     }
     for name, (blob, message) in cases.items():
@@ -254,12 +255,24 @@ def test_compression_report_rows_and_plot(photo):
 def test_block_files_from_the_earlier_encoder_settings_still_decode(monkeypatch):
     """The LZMA encoder settings changed (faster, smaller); files written with the old
     ones (preset 6) must decode to the same image."""
-    from dotwise.image import compress
+    from dotwise.image import _codec
 
     img = sample_image("china", max_size=96)
     new = block_compress(img, quality=80)
-    monkeypatch.setattr(compress, "_LZMA_ENCODE", compress._LZMA_DECODE)   # the old encoder
+    monkeypatch.setattr(_codec, "LZMA_ENCODE", _codec.LZMA_DECODE)   # the old encoder
     old = block_compress(img, quality=80)
     assert old.to_bytes() != new.to_bytes()
-    back = compress.CompressedImage.from_bytes(old.to_bytes())
+    back = CompressedImage.from_bytes(old.to_bytes())
     np.testing.assert_array_equal(back.decompress(), new.decompress())
+
+
+def test_svd_compress_reports_its_spectrum_and_total_energy(photo):
+    c = svd_compress(photo, rank=7)
+    img = np.asarray(photo, dtype=np.float64).reshape(photo.shape[0], photo.shape[1], -1)
+    sv = np.asarray(c.params["singular_values"])
+    for ch in range(img.shape[2]):                      # oracle: NumPy's SVD of each channel
+        np.testing.assert_allclose(sv[ch], np.linalg.svd(img[:, :, ch], compute_uv=False),
+                                   rtol=1e-5, atol=1e-6)
+    expected = np.sum(sv[:, :7] ** 2) / np.sum(img ** 2)
+    assert c.params["energy_total"] == pytest.approx(expected, rel=1e-6)
+    assert "singular_values" not in repr(c)

@@ -20,11 +20,7 @@ DTYPES = (np.float32, np.float64)
 
 def well_conditioned(seed: int, m: int, n: int, dtype, cond: float = 10.0) -> np.ndarray:
     """m×n (m >= n) with singular values spread over [1/cond, 1]."""
-    rng = np.random.default_rng(seed)
-    U, _ = np.linalg.qr(rng.standard_normal((m, n)))
-    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    s = np.logspace(0, -np.log10(cond), n) if n else np.zeros(0)
-    return ((U * s) @ V.T).astype(dtype)
+    return dw.linalg.random_with_condition(m, n, cond, random_state=seed, dtype=dtype)
 
 
 problems = st.tuples(
@@ -257,9 +253,7 @@ def test_ridge_equals_the_augmented_least_squares_problem_at_any_conditioning(co
     # whichever path ridge takes (Cholesky, QR + SVD of R, SVD), the answers agree.
     rng = np.random.default_rng(7)
     n = 20
-    U, _ = np.linalg.qr(rng.standard_normal((m, n)))
-    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    A = (U * np.logspace(0, -np.log10(cond), n)) @ V.T
+    A = dw.linalg.random_with_condition(m, n, cond, random_state=rng)
     b = rng.standard_normal(m)
     aug = np.vstack([A, np.sqrt(alpha) * np.eye(n)])
     ref = scipy.linalg.lstsq(aug, np.r_[b, np.zeros(n)], lapack_driver="gelsd")[0]

@@ -1,15 +1,15 @@
 """The estimators honour the scikit-learn API contract (``parametrize_with_checks``).
 
 No check is skipped or marked as expected to fail: every check that applies to a
-regressor or a transformer runs. (Checks that need pandas or the array-API
-switch are skipped by scikit-learn itself when those are absent.)
+regressor, a classifier, a transformer or a clusterer runs. (Checks that need pandas or
+the array-API switch are skipped by scikit-learn itself when those are absent.)
 """
 
 from __future__ import annotations
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from dotwise.models import PCA, LinearRegression, Ridge
+from dotwise.models import PCA, KMeans, LinearRegression, Ridge, SoftmaxRegression
 
 ESTIMATORS = [
     LinearRegression(),
@@ -21,6 +21,12 @@ ESTIMATORS = [
     PCA(),
     PCA(n_components=1, svd_solver="randomized", random_state=0),
     PCA(svd_solver="covariance_eigh", whiten=True),
+    KMeans(n_clusters=3, random_state=0),
+    KMeans(n_clusters=2, init="random", n_init=2, max_iter=5, random_state=0),
+    # the same penalty as scikit-learn's LogisticRegression() (C = 1/alpha = 1), which
+    # passes every check too
+    SoftmaxRegression(),
+    SoftmaxRegression(alpha=0.5, fit_intercept=False, memory=3),
 ]
 
 

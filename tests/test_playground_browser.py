@@ -8,7 +8,6 @@ Screenshots go to the ``artifacts_dir`` fixture (test-artifacts/). Never runs
 
 from __future__ import annotations
 
-import importlib
 import re
 import socket
 import threading
@@ -27,6 +26,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 pytest.importorskip("fastapi", reason="the playground needs the web extra: pip install -e '.[web]'")
+pytest.importorskip("pydantic", reason="the playground needs the web extra: pip install -e '.[web]'")
 uvicorn = pytest.importorskip("uvicorn", reason="the playground needs the web extra")
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="needs playwright (pip install -e '.[browser]')")
@@ -34,33 +34,10 @@ if not CHROMIUM.exists():
     pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
                 allow_module_level=True)
 
-from dotwise.playground import api as api_module  # noqa: E402
-from dotwise.playground import create_app  # noqa: E402
+# dotwise's own modules are imported plainly: if one fails to import, these tests fail.
+from dotwise.playground import _photos, create_app  # noqa: E402
 
-#: demo -> the library parts it needs (checked by import, so tests turn on once merged)
-NEEDS = {
-    "vectors": [("dotwise.linalg", "vector_projection")],
-    "matrix": [("dotwise.linalg", "inspect")],
-    "gram": [("dotwise.linalg", "gram_schmidt"), ("dotwise.linalg", "orthogonality_loss")],
-    "lstsq": [("dotwise.linalg", "lstsq")],
-    "attention": [("dotwise.attention", "scaled_dot_product_attention"),
-                  ("dotwise.attention", "attention_entropy")],
-    "search": [("dotwise.search", "Index"), ("dotwise.models", "PCA")],
-    "svd": [("dotwise.image", "svd_compress"), ("dotwise.image", "psnr"),
-            ("dotwise.image", "sample_image")],
-    "filters": [("dotwise.image", "Pipeline"), ("dotwise.image", "sample_image")],
-}
-
-
-def require(demo: str) -> None:
-    missing = []
-    for module, name in NEEDS[demo]:
-        try:
-            getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            missing.append(f"{module}.{name}")
-    if missing:
-        pytest.skip(f"demo {demo!r} needs {', '.join(missing)}, not in this build yet")
+DEMOS = ["vectors", "matrix", "eigen", "gram", "lstsq", "attention", "search", "svd", "filters"]
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -180,9 +157,8 @@ def close(shown: float, exact: float) -> bool:
 
 
 # ----------------------------------------------------------------------------- every demo loads
-@pytest.mark.parametrize("demo", list(NEEDS))
+@pytest.mark.parametrize("demo", DEMOS)
 def test_each_demo_loads_without_console_errors(shared, demo, artifacts_dir):
-    require(demo)
     pg = shared
     pg.errors.clear()
     pg.page.click(f"#tabs button[data-demo='{demo}']")
@@ -260,7 +236,6 @@ def test_editing_v_and_a_zero_vector_error_is_shown(pg):
 
 
 def test_matrix_preset_and_edit(pg, artifacts_dir):
-    require("matrix")
     pg.open("matrix")
     before = pg.seq("matrix")
     pg.page.select_option("#mat-preset", "singular")
@@ -290,8 +265,32 @@ def test_matrix_preset_and_edit(pg, artifacts_dir):
     assert pg.errors == []
 
 
+def test_eigen_power_iteration_steps_towards_the_dominant_vector(pg, artifacts_dir):
+    pg.open("eigen")
+    A = np.array([[2.0, 1.0], [1.0, 2.0]])
+    before = pg.seq("eigen")
+    pg.page.click("#eig-step")  # 8 → 9 steps
+    pg.wait("eigen", before)
+    with pytest.warns(dw.ConvergenceWarning):  # 9 steps stop short of 1e-12, as on the page
+        res = dw.power_iteration(A, x0=[1.0, 0.3], max_iter=9, tol=1e-12, return_iterates=True)
+    assert "k = 9" in pg.text("#eig-xk")
+    assert close(pg.number("#eig-quotient"), float(res.history[0][-1]))
+    assert close(pg.number("#eig-residual"), float(res.residual_history[0][-1]))
+    assert "symmetric" in pg.text("#eig-kind")
+    before = pg.seq("eigen")
+    pg.page.select_option("#eig-preset", "shear (defective)")
+    pg.wait("eigen", before)
+    assert "defective" in pg.text("#eig-kind")
+    pg.shot(artifacts_dir, "eigen-shear")
+    before = pg.seq("eigen")
+    pg.page.select_option("#eig-n", "3")
+    pg.wait("eigen", before)
+    assert len(pg.text("#eig-pairs").splitlines()) == 3
+    pg.shot(artifacts_dir, "eigen-3d")
+    assert pg.errors == []
+
+
 def test_gram_schmidt_method_and_hilbert_slider(pg, artifacts_dir):
-    require("gram")
     import scipy.linalg
 
     pg.open("gram")
@@ -318,7 +317,7 @@ def test_gram_schmidt_method_and_hilbert_slider(pg, artifacts_dir):
 
 def test_clicking_adds_a_point_and_the_fit_follows(pg, artifacts_dir):
     pg.open("lstsq")
-    points = pg.page.evaluate("LS.points")
+    points = pg.page.evaluate("dotwise.demos.lstsq.state.points")
     xy = pg.page.evaluate("""() => { const gd = document.getElementById('ls-plot');
         const fl = gd._fullLayout, r = gd.getBoundingClientRect();
         return [r.left + gd.clientLeft + fl.xaxis._offset + fl.xaxis.d2p(2),
@@ -326,7 +325,7 @@ def test_clicking_adds_a_point_and_the_fit_follows(pg, artifacts_dir):
     before = pg.seq("lstsq")
     pg.page.mouse.click(*xy)
     pg.wait("lstsq", before)
-    new_points = pg.page.evaluate("LS.points")
+    new_points = pg.page.evaluate("dotwise.demos.lstsq.state.points")
     assert len(new_points) == len(points) + 1
     assert np.allclose(new_points[-1], [2, -3], atol=0.15)
     x, y = np.array(new_points, float).T
@@ -347,7 +346,6 @@ def test_clicking_adds_a_point_and_the_fit_follows(pg, artifacts_dir):
 
 
 def test_attention_causal_toggle(pg, artifacts_dir):
-    require("attention")
     from dotwise.attention import attention_entropy
 
     pg.open("attention")
@@ -369,7 +367,6 @@ def test_attention_causal_toggle(pg, artifacts_dir):
 
 
 def test_search_metric_change(pg, artifacts_dir):
-    require("search")
     from sklearn.datasets import load_digits
 
     pg.open("search")
@@ -396,12 +393,11 @@ def test_search_metric_change(pg, artifacts_dir):
 
 
 def test_svd_rank_slider(pg, artifacts_dir):
-    require("svd")
     pg.open("svd")
     before = pg.seq("svd")
     pg.page.fill("#svd-rank", "40")
     pg.wait("svd", before)
-    img = api_module._photo("astronaut", 256)
+    img = _photos.photo("china", 256)  # the default photo ships with scikit-learn
     c = dw.svd_compress(img, rank=40)
     assert close(pg.number("#svd-psnr"), float(dw.psnr(img, c.decompress())))
     assert close(pg.number("#svd-ratio"), float(c.ratio))
@@ -410,7 +406,6 @@ def test_svd_rank_slider(pg, artifacts_dir):
 
 
 def test_filters_add_and_reorder_steps(pg, artifacts_dir):
-    require("filters")
     from dotwise.image import Pipeline, brightness, emboss, gaussian_blur, sepia, sharpen
 
     pg.open("filters")
@@ -430,3 +425,27 @@ def test_filters_add_and_reorder_steps(pg, artifacts_dir):
     assert pg.text("#flt-fused") == str(Pipeline(steps).fuse().report)
     pg.shot(artifacts_dir, "filters-reordered")
     assert pg.errors == []
+
+
+def test_tabs_are_built_from_the_demo_list(browser, base_url, artifacts_dir):
+    """The page asks GET /api/demos and builds one tab and one section per demo, in order."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(base_url + "/api/demos") as r:
+        demos = json.load(r)["demos"]
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base_url + "/")
+    page.wait_for_function("document.body.dataset.ready === '1'")
+    tabs = page.eval_on_selector_all("#tabs button", "bs => bs.map(b => [b.dataset.demo, b.textContent])")
+    assert [t[0] for t in tabs] == [d["id"] for d in demos]
+    assert [t[1] for t in tabs] == [f"{i + 1} · {d['title']}" for i, d in enumerate(demos)]
+    assert page.eval_on_selector_all("section.demo", "s => s.map(e => e.id)") == [
+        f"demo-{d['id']}" for d in demos]
+    page.wait_for_function("document.querySelector('#demo-vectors').dataset.state === 'ready'")
+    page.screenshot(path=str(artifacts_dir / "playground-page-1280x900.png"))
+    assert errors == []
+    ctx.close()

@@ -70,3 +70,24 @@ def test_benchmark_quick_mode_runs(script, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert out.exists() and out.stat().st_size > 0
     assert "|" in proc.stdout, "a benchmark prints a Markdown table"
+
+
+@pytest.mark.slow
+def test_classifier_benchmark_rows_follow_the_protocol(tmp_path):
+    import json
+
+    out = tmp_path / "classifier.json"
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_classifier.py"),
+                           "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = json.loads(out.read_text())
+    assert payload["protocol"] == 2 and payload["machine"]["isa"]
+    (run,) = payload["runs"]
+    assert run["threads"] == 1 and len(run["rows"]) == 2
+    for row in run["rows"]:
+        assert {"case", "peer", "mode", "ratio", "valid", "load_before", "noisy"} <= set(row)
+        if row["accuracy_gap"] > 0.005:
+            assert not row["valid"], row
+        assert row["valid"], row  # both converge to the same convex minimum
+        assert row["ratio"] > 0

@@ -15,6 +15,7 @@ import importlib
 from typing import Any
 
 from ._validation import (
+    ConvergenceWarning,
     DataFormatError,
     FloatRangeError,
     IllConditionedWarning,
@@ -26,6 +27,7 @@ from .linalg import (
     cosine_matrix,
     cosine_similarity,
     dot,
+    log_softmax,
     logsumexp,
     lstsq,
     norm,
@@ -53,10 +55,30 @@ _LAZY: dict[str, str] = {
     "orthogonality_loss": "dotwise.linalg",
     "inspect": "dotwise.linalg",
     "MatrixReport": "dotwise.linalg",
+    # 2-D transformations (homogeneous 3×3 matrices)
+    "rotation": "dotwise.linalg",
+    "scaling": "dotwise.linalg",
+    "shear": "dotwise.linalg",
+    "reflection": "dotwise.linalg",
+    "translation": "dotwise.linalg",
+    "compose": "dotwise.linalg",
+    "compose_steps": "dotwise.linalg",
+    "apply_transform": "dotwise.linalg",
+    "invert_transform": "dotwise.linalg",
+    # eigenvalues
+    "eigendecomposition": "dotwise.linalg",
+    "power_iteration": "dotwise.linalg",
+    "EigenResult": "dotwise.linalg",
+    "PowerIterationResult": "dotwise.linalg",
     # estimators
     "LinearRegression": "dotwise.models",
     "Ridge": "dotwise.models",
     "PCA": "dotwise.models",
+    "KMeans": "dotwise.models",
+    "segment": "dotwise.models",
+    "customer_table": "dotwise.models",
+
+    "SoftmaxRegression": "dotwise.models",
     # attention
     "scaled_dot_product_attention": "dotwise.attention",
     "MultiHeadAttention": "dotwise.attention",
@@ -100,6 +122,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ConvergenceWarning",
     "DataFormatError",
     "FloatRangeError",
     "IllConditionedWarning",
@@ -110,6 +133,7 @@ __all__ = [
     "cosine_matrix",
     "cosine_similarity",
     "dot",
+    "log_softmax",
     "logsumexp",
     "lstsq",
     "norm",

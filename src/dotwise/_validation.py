@@ -20,6 +20,7 @@ from ._native import all_finite
 __all__ = [
     "DataFormatError",
     "FloatRangeError",
+    "ConvergenceWarning",
     "IllConditionedWarning",
     "NotFittedError",  # noqa: F822 - made on first use by __getattr__ below
     "ShapeError",
@@ -79,6 +80,10 @@ def __getattr__(name: str) -> Any:
 
 class IllConditionedWarning(UserWarning):
     """A result was computed, but the problem's conditioning makes it inaccurate."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative method stopped at its iteration limit before meeting its tolerance."""
 
 
 def describe(x: Any) -> str:

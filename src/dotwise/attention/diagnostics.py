@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._kernels import softmax_unchecked
 from .._validation import ShapeError, as_float_array, check_int, describe
-from ..linalg.special import _softmax
 
 __all__ = ["ScalingReport", "attention_entropy", "scaling_experiment"]
 
@@ -151,7 +151,7 @@ def scaling_experiment(dims=(4, 16, 64, 256, 1024), *, n_queries: int = 64,
         k = rng.standard_normal((n_keys, int(d)))
         raw = q @ k.T
         for tag, scores in (("u", raw), ("s", raw / np.sqrt(d))):
-            w = _softmax(scores, axis=-1)
+            w = softmax_unchecked(scores, axis=-1)
             out["s" + tag].append(scores.std())
             out["e" + tag].append(attention_entropy(w).mean())
             out["m" + tag].append(w.max(axis=-1).mean())

@@ -27,8 +27,8 @@ import numbers
 
 import numpy as np
 
+from .._kernels import softmax_unchecked
 from .._validation import FloatRangeError, ShapeError, as_float_array, check_int, describe
-from ..linalg.special import _softmax
 from .blocked import DEFAULT_BLOCK, blocked_attention, default_threads
 
 __all__ = ["AUTO_BLOCKED_MIN_SCORES", "scaled_dot_product_attention"]
@@ -287,4 +287,4 @@ def _dense_weights(q, k, mask, causal, scale, batch):
             np.copyto(scores, dt.type(-np.inf), where=~mask)
         else:
             scores += mask
-    return _softmax(scores, axis=-1)
+    return softmax_unchecked(scores, axis=-1)

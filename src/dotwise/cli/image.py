@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
         if not filters:
             fail("no filters given; e.g. --gaussian 2 --sepia (see dotwise filter --help)")
         check_out_folder(dst, "OUT")
-        mode = im.filters._check_mode(mode)  # checked even when no filter uses it
+        mode = im.filters.check_mode(mode)  # checked even when no filter uses it
         for f in filters:
             if hasattr(f, "mode"):
                 f.mode = mode

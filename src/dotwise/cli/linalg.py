@@ -6,6 +6,7 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import typer
 
 from ._common import console, format_number, friendly_errors, load_matrix
@@ -53,9 +54,19 @@ def register(app: typer.Typer) -> None:
     @app.command("lstsq")
     @friendly_errors
     def lstsq_cmd(
-        a_file: Path = typer.Argument(..., metavar="A", help="Matrix A (m × n): .npy or .csv."),
-        b_file: Path = typer.Argument(..., metavar="B",
-                                      help="Right-hand side b (m values, or m × k): .npy or .csv."),
+        a_file: Path = typer.Argument(..., metavar="A",
+                                      help="Matrix A (m × n): .npy, .csv or a zarr array "
+                                           "(A.zarr, solved on a Dask cluster by TSQR)."),
+        b_file: Path = typer.Argument(None, metavar="[B]",
+                                      help="Right-hand side b (m values, or m × k): .npy, "
+                                           ".csv or zarr."),
+        b_spec: str = typer.Option(None, "--b",
+                                   help="b as a column of A (an integer, e.g. -1 for the last; "
+                                        "the other columns form A) or a path, instead of B."),
+        scheduler: str = typer.Option(None, "--scheduler",
+                                      help="Dask scheduler address (tcp://host:8786) for zarr "
+                                           "or --scheduler input; 'threads' for Dask's local "
+                                           "threads; default a local cluster on 127.0.0.1."),
         method: str = typer.Option("auto", "--method", "-m",
                                    help="auto | normal | qr | svd | pinv (auto picks the "
                                         "fastest accurate one)."),
@@ -72,21 +83,30 @@ def register(app: typer.Typer) -> None:
         Example: [bold]dotwise lstsq X.csv y.csv[/bold] fits y ≈ X x;
         [bold]dotwise lstsq X.npy y.npy --method qr --out coef.npy[/bold] forces
         Householder QR and saves x.
+        [bold]dotwise lstsq data.zarr --b -1[/bold] solves on a local Dask cluster with the
+        last column as b; [bold]--scheduler tcp://10.0.0.5:8786[/bold] runs it on yours.
         """
         import numpy as np
 
         import dotwise as dw
         from dotwise._io import save_npy
 
-        A = load_matrix(a_file, "A")
-        b = load_matrix(b_file, "B")
-        if b.ndim == 2 and b.shape[1] == 1:
-            b = b[:, 0]
-        if A.ndim == 1:
-            A = A[:, None]
+        if b_file is not None and b_spec is not None:
+            raise ValueError("give b either as the argument B or with --b, not both")
+        if b_file is None and b_spec is None:
+            raise ValueError("missing b: pass B (a file) or --b COLUMN|PATH")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", dw.IllConditionedWarning)
-            res = dw.lstsq(A, b, method=method, rcond=rcond)
+            if _is_zarr(a_file) or scheduler is not None:
+                from ._cluster import solve_on_cluster
+
+                res, A_shape = solve_on_cluster(a_file, b_file, b_spec, scheduler,
+                                                method=method, rcond=rcond,
+                                                progress=console.is_terminal and not as_json)
+            else:
+                A, b = _in_memory_system(a_file, b_file, b_spec)
+                A_shape = A.shape
+                res = dw.lstsq(A, b, method=method, rcond=rcond)
         if out is not None:
             save_npy(out, res.x)
         if as_json:
@@ -114,8 +134,8 @@ def register(app: typer.Typer) -> None:
         residual = np.atleast_1d(res.residual_norm)
         console.print(f"residual ‖Ax − b‖  {', '.join(format_number(r, 6) for r in residual)}",
                       highlight=False)
-        console.print(f"rank               {res.rank} of {min(A.shape)}", highlight=False)
-        estimated = " (LAPACK estimate)" if res.method in ("normal", "qr") else ""
+        console.print(f"rank               {res.rank} of {min(A_shape)}", highlight=False)
+        estimated = " (LAPACK estimate)" if res.method in ("normal", "qr", "tsqr") else ""
         console.print(f"condition number   {format_number(res.cond, 4)}{estimated}",
                       highlight=False)
         console.print(f"method             {res.method}"
@@ -124,6 +144,31 @@ def register(app: typer.Typer) -> None:
             console.print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
         if out is not None:
             console.print(f"x saved to [bold]{out}[/bold]")
+
+
+def _is_zarr(path: Path) -> bool:
+    return path.suffix.lower() == ".zarr" or (path.is_dir() and (
+        (path / "zarr.json").exists() or (path / ".zarray").exists()))
+
+
+def _in_memory_system(a_file: Path, b_file: Path | None, b_spec: str | None):
+    """A (m, n) and b (m,) or (m, k) from files, or b as a column of A (``--b N``)."""
+    A = load_matrix(a_file, "A")
+    if A.ndim == 1:
+        A = A[:, None]
+    from ._cluster import column_index
+
+    column = column_index(b_spec)
+    if column is not None:
+        if not -A.shape[1] <= column < A.shape[1] or A.shape[1] < 2:
+            raise ValueError(f"--b {b_spec}: A has {A.shape[1]} columns, so the column must be "
+                             f"in [{-A.shape[1]}, {A.shape[1] - 1}] and one must remain for A")
+        column %= A.shape[1]
+        return np.delete(A, column, axis=1), A[:, column]
+    b = load_matrix(b_file if b_file is not None else Path(b_spec), "B")
+    if b.ndim == 2 and b.shape[1] == 1:
+        b = b[:, 0]
+    return A, b
 
 
 def _finite_or_str(v: float):

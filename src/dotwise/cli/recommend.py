@@ -34,14 +34,31 @@ def _model_options(factors: int, method: str, epochs: int | None, seed: int):
     return MatrixFactorization(**kwargs)
 
 
-def _train(path: Path, factors: int, method: str, epochs: int | None, seed: int):
-    """Load the ratings and fit a model, with a progress bar over the epochs."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+def _duplicates_option():
+    return typer.Option("error", "--duplicates",
+                        help="A repeated (user, movie) pair: 'error', 'last' (keep the latest) "
+                             "or 'mean' (average them).")
 
+
+def _load(path: Path, duplicates: str = "error"):
+    """The ratings at ``path``; the loader's Python advice is given as CLI options."""
+    from dotwise import DataFormatError
     from dotwise.recommend import load_ratings
 
     with console.status(f"loading {path} …"):
-        data = load_ratings(path)
+        try:
+            return load_ratings(path, duplicates=duplicates)
+        except DataFormatError as exc:
+            message = str(exc).replace("Pass duplicates='last'", "Pass --duplicates last")
+            message = message.replace("duplicates='mean'", "--duplicates mean")
+            message = message.replace(" or pass rating_scale=", "")
+            raise DataFormatError(message) from None
+
+
+def _train(data, factors: int, method: str, epochs: int | None, seed: int):
+    """Fit a model to loaded ratings, with a progress bar over the epochs."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     model = _model_options(factors, method, epochs, seed)
     with Progress(TextColumn("[bold]training[/bold] {task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} epochs"), TimeElapsedColumn(),
@@ -51,7 +68,7 @@ def _train(path: Path, factors: int, method: str, epochs: int | None, seed: int)
     console.print(f"[dim]{data!r}; trained {model.n_factors} factors by {method.upper()} in "
                   f"{model.fit_time_:.2f} s (train RMSE {model.train_rmse_history_[-1]:.3f})[/dim]",
                   highlight=False)
-    return data, model
+    return model
 
 
 def _show(recs, title: str, score_label: str) -> None:
@@ -66,11 +83,14 @@ def _show(recs, title: str, score_label: str) -> None:
     console.print(table)
 
 
-def _common_options(factors: int, method: str) -> None:
+def _common_options(factors: int, method: str, k: int | None = None) -> None:
+    """Check the options before anything is loaded or trained."""
     if factors < 1:
         fail(f"--factors must be >= 1, got {factors}")
     if method not in ("als", "sgd"):
         fail(f"--method must be 'als' or 'sgd', got {method!r}")
+    if k is not None and k < 1:
+        fail(f"-k (how many movies) must be >= 1, got {k}")
 
 
 def register(app: typer.Typer) -> None:
@@ -82,11 +102,12 @@ def register(app: typer.Typer) -> None:
 def evaluate(
     path: Path = typer.Argument(..., help=PATH_HELP),
     folds: int = typer.Option(5, "--folds", help="Number of cross-validation folds (>= 2)."),
-    factors: int = typer.Option(32, "--factors", "-k", help="Factors per user and movie."),
+    factors: int = typer.Option(32, "--factors", "-f", help="Factors per user and movie."),
     method: str = typer.Option("als", "--method", help="'als' (default) or 'sgd'."),
     epochs: int = typer.Option(None, "--epochs", help="Training epochs (default: the model's)."),
     seed: int = typer.Option(0, "--seed", help="Seed for the folds and the initial factors."),
-    top_k: int = typer.Option(10, "--top-k", help="k of precision@k / recall@k / NDCG@k."),
+    duplicates: str = _duplicates_option(),
+    top_k: int = typer.Option(10, "--top-k", "-k", help="k of precision@k / recall@k / NDCG@k."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline",
                                   help="Also evaluate the bias-only baseline."),
 ) -> None:
@@ -97,13 +118,12 @@ def evaluate(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from dotwise.recommend import BaselinePredictor, cross_validate, load_ratings
+    from dotwise.recommend import BaselinePredictor, cross_validate
 
-    _common_options(factors, method)
+    _common_options(factors, method, top_k)
     if folds < 2:
         fail(f"--folds must be >= 2, got {folds}")
-    with console.status(f"loading {path} …"):
-        data = load_ratings(path)
+    data = _load(path, duplicates)
     console.print(f"[dim]{data!r}[/dim]", highlight=False)
     models = {f"MF {method.upper()} k={factors}": _model_options(factors, method, epochs, seed)}
     if baseline:
@@ -118,17 +138,22 @@ def evaluate(
                 model, data, folds, random_state=seed, k=top_k,
                 on_fold=lambda _r, t=task: progress.advance(t))
     for name, cv in results.items():
-        table = Table(title=f"{name}: {folds}-fold cross-validation", title_justify="left")
-        for col in ("fold", "RMSE", "MAE", "fit (s)", "predict (s)", f"P@{top_k}",
-                    f"R@{top_k}", f"NDCG@{top_k}"):
+        table = Table(title=f"{name}: {folds}-fold cross-validation", title_justify="left",
+                      caption=f"seconds per fold: fit = training, predict = the held-out "
+                              f"ratings, rank = scoring every unrated movie of each test user "
+                              f"for the top-{top_k} metrics", caption_justify="left")
+        for col in ("fold", "RMSE", "MAE", "fit", "predict", "rank",
+                    f"P@{top_k}", f"R@{top_k}", f"NDCG@{top_k}"):
             table.add_column(col, justify="right")
         for f in cv.folds:
             table.add_row(str(f.fold + 1), f"{f.rmse:.4f}", f"{f.mae:.4f}", f"{f.fit_time:.2f}",
-                          f"{f.predict_time:.3f}", f"{f.ranking[f'precision@{top_k}']:.3f}",
+                          f"{f.predict_time:.3f}", f"{f.rank_time:.2f}",
+                          f"{f.ranking[f'precision@{top_k}']:.3f}",
                           f"{f.ranking[f'recall@{top_k}']:.3f}",
                           f"{f.ranking[f'ndcg@{top_k}']:.3f}")
         table.add_row("mean", f"{cv.mean('rmse'):.4f}", f"{cv.mean('mae'):.4f}",
                       f"{cv.mean('fit_time'):.2f}", f"{cv.mean('predict_time'):.3f}",
+                      f"{cv.mean('rank_time'):.2f}",
                       f"{cv.mean(f'precision@{top_k}'):.3f}", f"{cv.mean(f'recall@{top_k}'):.3f}",
                       f"{cv.mean(f'ndcg@{top_k}'):.3f}", style="bold")
         console.print(table)
@@ -139,11 +164,12 @@ def evaluate(
 def top(
     path: Path = typer.Argument(..., help=PATH_HELP),
     user: str = typer.Option(..., "--user", "-u", help="User id as in the data (e.g. 196)."),
-    n: int = typer.Option(10, "-n", help="How many movies."),
-    factors: int = typer.Option(32, "--factors", "-k"),
+    k: int = typer.Option(10, "-k", "-n", help="How many movies (-n is the old spelling)."),
+    factors: int = typer.Option(32, "--factors", "-f", help="Factors per user and movie."),
     method: str = typer.Option("als", "--method"),
     epochs: int = typer.Option(None, "--epochs"),
     seed: int = typer.Option(0, "--seed"),
+    duplicates: str = _duplicates_option(),
     include_seen: bool = typer.Option(False, "--include-seen",
                                       help="Also list movies the user already rated."),
     explain: bool = typer.Option(False, "--explain",
@@ -151,21 +177,54 @@ def top(
 ) -> None:
     """The movies a user would rate highest, among those they have not rated.
 
-    Example: [bold]dotwise recommend top data/ml-100k --user 196 -n 10 --explain[/bold]
+    Example: [bold]dotwise recommend top data/ml-100k --user 196 -k 10 --explain[/bold]
     """
-    _common_options(factors, method)
-    data, model = _train(path, factors, method, epochs, seed)
-    recs = model.recommend(user, n, exclude_seen=not include_seen)
+    _common_options(factors, method, k)
+    data = _load(path, duplicates)
+    data.user_code(user)  # an unknown user fails here, before training
+    model = _train(data, factors, method, epochs, seed)
+    recs = model.recommend(user, k, exclude_seen=not include_seen)
     _show(recs, f"top {len(recs)} for user {user}", "predicted rating")
     if explain and len(recs):
         _explain(model, user, recs.item_ids[0], recs.titles[0])
 
 
+_PART_LABELS = {"mean": "mean", "user": "(user)", "item": "(movie)", "taste": "(taste match)",
+                "neighbours": "(similar movies you rated)"}
+
+
+def rounded_parts(total: float, parts: list[float], digits: int = 2) -> tuple[int, list[int]]:
+    """``total`` and ``parts`` in units of ``10**-digits``, rounded so that the parts add up.
+
+    Each part is rounded to nearest; the few units the rounding gains or loses
+    go to the parts with the largest rounding error (largest-remainder
+    rounding), so a printed line ``4.56 = 3.53 − 0.02 + …`` adds up exactly.
+    """
+    scale = 10 ** digits
+    goal = round(total * scale)
+    exact = [p * scale for p in parts]
+    units = [round(x) for x in exact]
+    missing = goal - sum(units)
+    step = 1 if missing > 0 else -1
+    # parts whose rounding moved them furthest against the needed direction first
+    order = sorted(range(len(parts)), key=lambda j: -(exact[j] - units[j]) * step)
+    for j in order[:abs(missing)]:
+        units[j] += step
+    return goal, units
+
+
 def _explain(model, user, item, title) -> None:
     ex = model.explain(user, item)
-    console.print(f"\n[bold]why {title}?[/bold] {ex.prediction:.2f} = mean {ex.global_mean:.2f} "
-                  f"{ex.user_bias:+.2f} (user) {ex.item_bias:+.2f} (movie) "
-                  f"{ex.dot:+.2f} (taste match)", highlight=False)
+    names = [n for n, v in ex.parts.items() if n != "neighbours" or v != 0.0]
+    goal, units = rounded_parts(ex.raw, [ex.parts[n] for n in names])
+    terms = [f"mean {units[0] / 100:.2f}"] + [f"{u / 100:+.2f} {_PART_LABELS[n]}"
+                                              for n, u in zip(names[1:], units[1:], strict=True)]
+    line = f"\n[bold]why {title}?[/bold] {goal / 100:.2f} = " + " ".join(terms)
+    if ex.clipped:
+        lo, hi = ex.rating_scale
+        line += f"; shown as {ex.prediction:.2f}, the {'top' if ex.raw > hi else 'bottom'} " \
+                f"of the {lo:g}–{hi:g} scale"
+    console.print(line, highlight=False)
     for _, name, rating, pull in ex.contributions:
         console.print(f"  you rated {name!s} {rating:g}: pulls {pull:+.2f}", highlight=False)
 
@@ -175,22 +234,26 @@ def _explain(model, user, item, title) -> None:
 def similar(
     path: Path = typer.Argument(..., help=PATH_HELP),
     movie: str = typer.Option(..., "--movie", "-m", help='Title, e.g. "Star Wars (1977)", or id.'),
-    n: int = typer.Option(10, "-n"),
+    k: int = typer.Option(10, "-k", "-n", help="How many movies (-n is the old spelling)."),
     min_ratings: int = typer.Option(20, "--min-ratings",
                                     help="Skip movies with fewer ratings (noisy vectors)."),
-    factors: int = typer.Option(32, "--factors", "-k"),
+    factors: int = typer.Option(32, "--factors", "-f", help="Factors per user and movie."),
     method: str = typer.Option("als", "--method"),
     epochs: int = typer.Option(None, "--epochs"),
     seed: int = typer.Option(0, "--seed"),
+    duplicates: str = _duplicates_option(),
 ) -> None:
     """Movies whose learned taste vectors point the same way (cosine similarity).
 
     Example: [bold]dotwise recommend similar data/ml-100k --movie "Star Wars (1977)"[/bold]
     """
-    _common_options(factors, method)
-    data, model = _train(path, factors, method, epochs, seed)
+    _common_options(factors, method, k)
+    if min_ratings < 1:
+        fail(f"--min-ratings must be >= 1, got {min_ratings}")
+    data = _load(path, duplicates)
     code = data.find_item(movie) if data.titles is not None else data.item_code(movie)
-    recs = model.similar_items(data.item_ids[code].item(), n, min_ratings=min_ratings)
+    model = _train(data, factors, method, epochs, seed)
+    recs = model.similar_items(data.item_ids[code].item(), k, min_ratings=min_ratings)
     _show(recs, f"movies like {data.item_label(code)}", "cosine")
 
 
@@ -200,11 +263,12 @@ def new(
     path: Path = typer.Argument(..., help=PATH_HELP),
     rate: list[str] = typer.Option(..., "--rate", "-r",
                                    help='"Title=stars", repeatable: --rate "Fargo (1996)=4".'),
-    n: int = typer.Option(10, "-n"),
-    factors: int = typer.Option(32, "--factors", "-k"),
+    k: int = typer.Option(10, "-k", "-n", help="How many movies (-n is the old spelling)."),
+    factors: int = typer.Option(32, "--factors", "-f", help="Factors per user and movie."),
     method: str = typer.Option("als", "--method"),
     epochs: int = typer.Option(None, "--epochs"),
     seed: int = typer.Option(0, "--seed"),
+    duplicates: str = _duplicates_option(),
 ) -> None:
     """Recommendations for a new person from a few ratings, without retraining (fold-in).
 
@@ -213,7 +277,7 @@ def new(
     """
     import time
 
-    _common_options(factors, method)
+    _common_options(factors, method, k)
     parsed = []
     for entry in rate:
         title, sep, stars = entry.rpartition("=")
@@ -224,13 +288,15 @@ def new(
         except ValueError:
             fail(f"--rate {entry!r}: {stars!r} is not a number of stars")
         parsed.append((title.strip(), value))
-    data, model = _train(path, factors, method, epochs, seed)
+    data = _load(path, duplicates)
     ratings = []
-    for title, value in parsed:
+    for title, value in parsed:   # every title and star count checked before training
         code = data.find_item(title) if data.titles is not None else data.item_code(title)
+        data.check_rating(value, data.item_label(code))
         ratings.append((data.item_ids[code].item(), value))
+    model = _train(data, factors, method, epochs, seed)
     start = time.perf_counter()
-    recs = model.fold_in(ratings, n)
+    recs = model.fold_in(ratings, k)
     elapsed = time.perf_counter() - start
     _show(recs, f"for you (folded in from {len(ratings)} ratings in {elapsed * 1e3:.1f} ms)",
           "predicted rating")

@@ -38,12 +38,18 @@ def _progress():
 
 
 def _open_vectors(path: Path, name: str):
-    """A .npy file memory-mapped (never loaded whole), or a CSV read into memory."""
+    """A .npy file memory-mapped or a zarr array (never loaded whole), or a CSV read in."""
     import numpy as np
 
     from ._common import load_matrix
 
-    if path.suffix.lower() == ".npy" and path.is_file():
+    if path.suffix.lower() == ".zarr" or (path.is_dir() and (path / "zarr.json").exists()):
+        from dotwise.scale.zarr_io import open_zarr
+
+        X = open_zarr(path)
+        if not hasattr(X, "dtype"):
+            raise ValueError(f"{name}: {path} is a zarr group, not an array of vectors")
+    elif path.suffix.lower() == ".npy" and path.is_file():
         try:
             X = np.load(path, mmap_mode="r", allow_pickle=False)
         except (ValueError, EOFError, OSError) as exc:
@@ -140,7 +146,8 @@ def register(app: typer.Typer) -> None:
     @index_app.command("build")
     @friendly_errors
     def build(
-        vectors: Path = typer.Argument(..., help=".npy (memory-mapped) or .csv, one vector a row."),
+        vectors: Path = typer.Argument(
+            ..., help=".npy (memory-mapped), a zarr array or .csv, one vector a row."),
         out: Path = typer.Option(..., "--out", "-o", help="Directory to write the index to."),
         metric: str = typer.Option("cosine", "--metric", "-m", help="cosine, dot or l2."),
         ivf: int = typer.Option(0, "--ivf",
@@ -148,12 +155,18 @@ def register(app: typer.Typer) -> None:
         n_probe: int = typer.Option(8, "--n-probe", help="IVF lists searched per query."),
         ids: Path = typer.Option(None, "--ids", help="Optional .npy/.csv of int64 ids, one a row."),
         dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
+        shards: int = typer.Option(
+            0, "--shards",
+            help="Write a sharded index: a zarr store of this many row shards, searched on "
+                 "a Dask cluster by `dotwise index query --scheduler` (0: a plain index)."),
     ) -> None:
         """Build an index from a matrix of vectors and save it to a directory.
 
         Example: [bold]dotwise index build vectors.npy -o my-index --metric cosine[/bold]
         (exact), or [bold]--ivf 1024[/bold] for an approximate IVF index with 1024
-        lists. A progress bar shows on large collections.
+        lists, or [bold]-o my-index.zarr --shards 16[/bold] for an exact index cut
+        into 16 shards for a cluster (streamed: the vectors never need to fit in
+        memory). A progress bar shows on large collections.
         """
         import numpy as np
 
@@ -170,6 +183,11 @@ def register(app: typer.Typer) -> None:
             id_arr = np.asarray(id_arr).astype(np.int64)
             if id_arr.shape[0] != n:
                 fail(f"--ids has {id_arr.shape[0]} ids for {n} vectors")
+        if shards:
+            if ivf:
+                fail("--shards builds an exact sharded index; it cannot be combined with --ivf")
+            _build_sharded(X, out, shards, metric, dtype, id_arr)
+            return
         if ivf:
             index = IVFIndex(d, metric=metric, n_lists=ivf, n_probe=min(n_probe, ivf),
                              dtype=dtype)
@@ -209,21 +227,33 @@ def register(app: typer.Typer) -> None:
         show: int = typer.Option(5, "--show", help="Queries to print (the rest go to --out)."),
         mmap: bool = typer.Option(True, "--mmap/--no-mmap",
                                   help="Memory-map the vectors (instant load)."),
+        scheduler: str = typer.Option(
+            "", "--scheduler",
+            help="Dask scheduler address (e.g. tcp://10.0.0.5:8786) to search a sharded index "
+                 "on; default for a sharded index: a local cluster on 127.0.0.1."),
     ) -> None:
         """Search an index with one or many query vectors.
 
-        Example: [bold]dotwise index query my-index queries.npy -k 10 --out hits.csv[/bold]
+        Example: [bold]dotwise index query my-index queries.npy -k 10 --out hits.csv[/bold];
+        a sharded index (built with --shards) is searched on a Dask cluster:
+        [bold]dotwise index query my-index.zarr queries.npy --scheduler tcp://HOST:8786[/bold]
         """
         import numpy as np
 
         from dotwise.search import IVFIndex, load
 
-        index = load(index_dir, mmap=mmap)
         Q = np.asarray(_open_vectors(queries, "QUERIES"))
-        if isinstance(index, IVFIndex) and n_probe:
-            result = index.search(Q, k=k, n_probe=n_probe)
+        if _is_sharded_store(index_dir):
+            index, result = _query_sharded(index_dir, Q, k, scheduler)
+        elif scheduler:
+            fail(f"--scheduler searches a sharded index, and {index_dir} is a plain one: "
+                 f"build it with `dotwise index build VECTORS -o {index_dir}.zarr --shards N`")
         else:
-            result = index.search(Q, k=k)
+            index = load(index_dir, mmap=mmap)
+            if isinstance(index, IVFIndex) and n_probe:
+                result = index.search(Q, k=k, n_probe=n_probe)
+            else:
+                result = index.search(Q, k=k)
         kind = "distance" if index.metric == "l2" else index.metric
         from rich.table import Table
 
@@ -266,6 +296,9 @@ def register(app: typer.Typer) -> None:
         from dotwise.search import load
         from dotwise.search.storage import read_meta
 
+        if _is_sharded_store(index_dir):
+            _info_sharded(index_dir)
+            return
         meta = read_meta(index_dir)
         index = load(index_dir, mmap=True, verify="full" if verify else "fast")
         t = Table(title=f"index {index_dir}", title_justify="left", show_header=False)
@@ -287,6 +320,82 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             t.add_row(*r)
         console.print(t)
+
+
+def _is_sharded_store(path: Path) -> bool:
+    return path.is_dir() and ((path / "zarr.json").exists() or (path / ".zgroup").exists())
+
+
+def _build_sharded(X, out: Path, shards: int, metric: str, dtype: str, ids) -> None:
+    from dotwise.scale.search import shard_index
+
+    n, d = X.shape
+    with _progress() as progress:
+        task = progress.add_task(f"writing {shards} shards", total=n)
+        index = shard_index(X, out, shards, metric=metric, dtype=dtype, ids=ids,
+                            progress=lambda rows: progress.advance(task, rows))
+    console.print(f"[green]✓[/green] sharded index of {n:,} vectors × {d} ({metric}, {dtype}) "
+                  f"in {index.n_shards} shards written to [bold]{out}[/bold]; search it with "
+                  f"`dotwise index query {out} QUERIES --scheduler ADDRESS`", highlight=False)
+
+
+def _client(scheduler: str):
+    """A client of the scheduler at ``scheduler``, or of a new local cluster on 127.0.0.1."""
+    import contextlib
+    import os
+
+    from distributed import Client, LocalCluster
+
+    stack = contextlib.ExitStack()
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=10)
+        except (OSError, TimeoutError) as exc:
+            fail(f"--scheduler: cannot reach a Dask scheduler at {scheduler} ({exc})")
+        stack.callback(client.close)
+        return client, stack
+    cluster = LocalCluster(n_workers=1, threads_per_worker=os.cpu_count() or 1,
+                           processes=False, protocol="tcp", host="127.0.0.1",
+                           dashboard_address=None)
+    stack.callback(cluster.close)
+    client = Client(cluster)
+    stack.callback(client.close)
+    return client, stack
+
+
+def _query_sharded(path: Path, Q, k: int, scheduler: str):
+    from dotwise.scale.search import ShardedIndex
+
+    index = ShardedIndex.open(path)
+    client, stack = _client(scheduler)
+    with stack:
+        if len(index) >= _PROGRESS_FROM:
+            with _progress() as progress:
+                task = progress.add_task(f"searching {index.n_shards} shards", total=len(index))
+                result = index.search(Q, k=k, client=client,
+                                      progress=lambda rows: progress.advance(task, rows))
+        else:
+            result = index.search(Q, k=k, client=client)
+    return index, result
+
+
+def _info_sharded(path: Path) -> None:
+    from rich.table import Table
+
+    from dotwise.scale.search import ShardedIndex
+
+    index = ShardedIndex.open(path)
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    t = Table(title=f"index {path}", title_justify="left", show_header=False)
+    t.add_column("field")
+    t.add_column("value", justify="right")
+    for row in [("kind", "sharded (zarr)"), ("metric", index.metric),
+                ("dtype", index.vectors.dtype.name), ("dim", str(index.dim)),
+                ("vectors", f"{len(index):,}"), ("shards", str(index.n_shards)),
+                ("rows per shard", f"{index.vectors.chunks[0][0]:,}"),
+                ("size on disk", f"{size / 2**20:,.1f} MiB")]:
+        t.add_row(*row)
+    console.print(t)
 
 
 def _numeric(values: list[str]) -> bool:

@@ -49,7 +49,7 @@ from .filters import (
     sobel,
     unsharp_mask,
 )
-from .io import SAMPLE_IMAGES, load_image, sample_image, save_image
+from .io import SAMPLE_IMAGES, load_image, sample_image, sample_image_needs, save_image
 from .metrics import mse, psnr, ssim
 from .pipeline import FuseReport, Pipeline
 from .report import CompressionReport, compression_report, jpeg_at_size
@@ -91,6 +91,7 @@ __all__ = [
     "quantization_tables",
     "randomized_svd",
     "sample_image",
+    "sample_image_needs",
     "saturation",
     "save_compressed",
     "save_image",

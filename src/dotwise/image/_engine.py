@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +35,7 @@ from scipy import fft as sfft
 from scipy.linalg import blas
 
 from .. import _native
-from .._threads import one_blas_thread
+from .._threads import one_blas_thread, worker_pool, worker_threads
 
 MODES = ("reflect", "mirror", "nearest", "wrap", "constant")
 _NUMPY_PAD = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge",
@@ -52,22 +50,8 @@ _SMALL_IMAGE = 1 << 21  # bytes: smaller images run as a single stripe
 _PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they save
 _PARALLEL_WORK_COMPILED = 2e6  # the same for the compiled loops
 
-_pool: ThreadPoolExecutor | None = None
-
-
-def n_threads() -> int:
-    """Worker threads used for stripes: ``DOTWISE_NUM_THREADS`` or the CPU count (max 8)."""
-    env = os.environ.get("DOTWISE_NUM_THREADS")
-    if env and env.isdigit() and int(env) > 0:
-        return int(env)
-    return max(1, min(8, os.cpu_count() or 1))
-
-
-def _get_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=n_threads(), thread_name_prefix="dotwise-conv")
-    return _pool
+# the pool and its size are shared with the rest of dotwise (dotwise._threads)
+n_threads = worker_threads
 
 
 def run_stripes(job, n: int, stripes: int, workers: int) -> None:
@@ -83,7 +67,7 @@ def run_stripes(job, n: int, stripes: int, workers: int) -> None:
         while (i := next(claim)) < len(ranges):
             job(*ranges[i])
 
-    futures = [_get_pool().submit(worker) for _ in range(min(workers, len(ranges)) - 1)]
+    futures = [worker_pool().submit(worker) for _ in range(min(workers, len(ranges)) - 1)]
     try:
         worker()
     finally:

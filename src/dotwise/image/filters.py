@@ -62,6 +62,24 @@ __all__ = [
 
 _METHODS = ("auto", "direct", "lowrank", "fft")
 
+MAX_KERNEL_SIZE = 4095
+"""The largest kernel height or width the filters accept (a 4095 × 4095 float64 kernel
+is 134 MB; a wider blur is better done on a downscaled image, or as repeated smaller
+blurs — two Gaussians of σ₁, σ₂ make one of σ = √(σ₁² + σ₂²))."""
+
+
+def _check_kernel_side(side: float, what: str, fix: str) -> None:
+    """Refuse a kernel wider than :data:`MAX_KERNEL_SIZE` before it is allocated."""
+    if side > MAX_KERNEL_SIZE:
+        size = (f"{float(side) ** 2 * 8 / 1e9:.3g} GB as float64" if side < 1e100
+                else "more memory than exists")
+        across = (f"{int(side)}×{int(side)}" if side < 1e12 else
+                  f"{float(side):.3g}-wide" if math.isfinite(side) else "infinitely wide")
+        raise ValueError(
+            f"{what} gives a {across} kernel ({size}); the largest "
+            f"kernel side the filters take is {MAX_KERNEL_SIZE}. {fix}"
+        )
+
 
 # --------------------------------------------------------------------------- checks
 def _check_image(img: Any, name: str = "img", check_finite: bool = True) -> np.ndarray:
@@ -77,6 +95,8 @@ def _check_image(img: Any, name: str = "img", check_finite: bool = True) -> np.n
 def check_kernel(kernel: Any, name: str = "kernel") -> np.ndarray:
     """A 2-D kernel with odd height and width (so it has a centre pixel)."""
     k = as_float_array(kernel, name, ndim=2, dtype=np.float64)
+    _check_kernel_side(max(k.shape), f"{name} of shape {k.shape}",
+                       "Downscale the image and use a smaller kernel.")
     if k.shape[0] % 2 == 0 or k.shape[1] % 2 == 0:
         raise ShapeError(
             f"{name} must have odd height and width so that it has a centre pixel, got "
@@ -86,8 +106,17 @@ def check_kernel(kernel: Any, name: str = "kernel") -> np.ndarray:
     return k
 
 
-def _check_mode(mode: Any) -> str:
+def check_mode(mode: Any) -> str:
+    """``mode`` if it is a boundary rule filters know (``reflect``, ``mirror``, ``nearest``,
+    ``wrap``, ``constant``), else a ``ValueError`` that lists them.
+
+    >>> check_mode("wrap")
+    'wrap'
+    """
     return check_choice(mode, "mode", MODES)
+
+
+_check_mode = check_mode
 
 
 # --------------------------------------------------------------------------- engine
@@ -288,7 +317,12 @@ def gaussian_kernel1d(sigma: float, truncate: float = 4.0) -> np.ndarray:
     """
     sigma = check_positive(sigma, "sigma")
     truncate = check_positive(truncate, "truncate")
-    radius = int(truncate * sigma + 0.5)
+    reach = truncate * sigma + 0.5
+    _check_kernel_side(2 * math.floor(reach) + 1 if reach < 1e12 else 2 * reach,
+                       f"sigma={sigma:g} with truncate={truncate:g}",
+                       f"Use sigma <= {(MAX_KERNEL_SIZE // 2 - 0.5) / truncate:.4g} (or a "
+                       f"smaller truncate), or blur a downscaled image.")
+    radius = int(reach)
     x = np.arange(-radius, radius + 1, dtype=np.float64)
     w = np.exp(-0.5 * (x / sigma) ** 2)
     return w / w.sum()
@@ -306,6 +340,7 @@ def box_blur(size: int = 3, mode: str = "reflect") -> Convolution:
     if size % 2 == 0:
         raise ValueError(f"size must be odd so the box has a centre pixel, got {size}; "
                          f"use {size - 1} or {size + 1}")
+    _check_kernel_side(size, f"size={size}", "Blur a downscaled image instead.")
     return Convolution(np.full((size, size), 1.0 / size**2), "box_blur", mode, {"size": size})
 
 
@@ -376,6 +411,7 @@ def motion_blur(length: int = 9, angle: float = 0.0, mode: str = "reflect") -> C
     length = check_int(length, "length", minimum=1)
     if length % 2 == 0:
         raise ValueError(f"length must be odd so the kernel has a centre pixel, got {length}")
+    _check_kernel_side(length, f"length={length}", "Blur a downscaled image instead.")
     angle = float(angle)
     if not math.isfinite(angle):
         raise ValueError(f"angle must be a finite number of degrees, got {angle}")

@@ -16,7 +16,7 @@ import numpy as np
 from .._io import atomic_open
 from .._validation import DataFormatError, ShapeError, as_float_array, check_int
 
-__all__ = ["SAMPLE_IMAGES", "load_image", "sample_image", "save_image"]
+__all__ = ["SAMPLE_IMAGES", "load_image", "sample_image", "sample_image_needs", "save_image"]
 
 _SKLEARN = {"china": "china.jpg", "flower": "flower.jpg"}
 _SKIMAGE = ("astronaut", "camera", "coffee", "chelsea", "rocket", "moon", "coins", "page",
@@ -70,14 +70,18 @@ def load_image(path: str | os.PathLike, *, as_gray: bool = False,
     -------
     ndarray of float32, shape (H, W) for grey, (H, W, 3) for colour, (H, W, 4) with alpha
         Palette images become RGB (RGBA if they have transparency); 16-bit images are
-        scaled by 1/65535; CMYK / YCbCr / HSV are converted to RGB; an EXIF orientation
+        scaled by 1/65535; floating-point images (32-bit TIFF) are taken as they are and
+        must already lie in [0, 1]; CMYK / YCbCr / HSV are converted to RGB; an EXIF orientation
         tag is applied (the array is upright as a photo viewer shows it).
 
     Raises
     ------
     FileNotFoundError, IsADirectoryError
     DataFormatError
-        Not an image, corrupt or truncated, or larger than ``max_pixels``.
+        Not an image, corrupt or truncated, or larger than ``max_pixels``; a
+        floating-point image with NaN/infinity or values outside [0, 1], or an integer
+        one outside [0, 65535] (the message names the file and the range found —
+        nothing is clipped or rescaled silently).
     """
     path = Path(path)
     if not path.exists():
@@ -104,8 +108,10 @@ def load_image(path: str | os.PathLike, *, as_gray: bool = False,
         img = img.convert("L")
     arr = np.asarray(img)
     if img.mode.startswith("I;16") or img.mode == "I":
-        arr = np.clip(arr.astype(np.float32) / 65535.0, 0.0, 1.0)
+        _check_range(arr, 0, 65535, path, "a 16/32-bit integer image", "[0, 65535] (16-bit)")
+        arr = arr.astype(np.float32) / np.float32(65535.0)
     elif img.mode == "F":
+        _check_range(arr, 0.0, 1.0, path, "a floating-point image", "[0, 1]")
         arr = arr.astype(np.float32)
     elif arr.dtype == np.uint8:
         arr = arr.astype(np.float32) / np.float32(255.0)
@@ -115,6 +121,27 @@ def load_image(path: str | os.PathLike, *, as_gray: bool = False,
     if as_gray and arr.ndim == 3:
         arr = _to_gray(arr)
     return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _check_range(arr: np.ndarray, lo: float, hi: float, path: Path, kind: str,
+                 expected: str) -> None:
+    """Refuse pixel values that a [0, 1] image cannot hold (no silent clipping or NaN)."""
+    if arr.size == 0:
+        return
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        raise DataFormatError(
+            f"{path}: {kind} with {bad} non-finite pixel value(s) (NaN or infinity); "
+            f"load_image expects finite values in {expected}. Replace them (e.g. "
+            f"numpy.nan_to_num) and save the image again."
+        )
+    found_lo, found_hi = float(arr.min()), float(arr.max())
+    if found_lo < lo or found_hi > hi:
+        raise DataFormatError(
+            f"{path}: {kind} with values in [{found_lo:.6g}, {found_hi:.6g}]; load_image "
+            f"expects {expected}. Rescale it first, e.g. (a - a.min()) / (a.max() - a.min()) "
+            f"for a float image, and save it again."
+        )
 
 
 def _to_gray(arr: np.ndarray) -> np.ndarray:
@@ -169,6 +196,22 @@ def save_image(path: str | os.PathLike, img: Any, *, quality: int = 95) -> Path:
     with atomic_open(path, "wb") as fh:
         pil.save(fh, format=fmt, **kwargs)
     return path
+
+
+def sample_image_needs(name: str) -> str | None:
+    """The optional package sample photo ``name`` needs, or ``None`` if the core install has it.
+
+    ``"china"`` and ``"flower"`` ship with scikit-learn (a core dependency); the
+    others come from scikit-image, installed only if ``importlib`` can find it.
+
+    Examples
+    --------
+    >>> sample_image_needs("china") is None, sample_image_needs("astronaut")
+    (True, 'scikit-image')
+    """
+    if not isinstance(name, str) or name not in SAMPLE_IMAGES:
+        raise ValueError(f"name must be one of {', '.join(SAMPLE_IMAGES)}; got {name!r}")
+    return None if name in _SKLEARN else "scikit-image"
 
 
 def sample_image(name: str = "china", *, max_size: int | None = None,

@@ -40,13 +40,64 @@ def _pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mse(a: Any, b: Any) -> float:
-    """Mean squared error over all pixels and channels."""
+    r"""Mean squared error over all pixels and channels.
+
+    .. math::
+
+        \mathrm{MSE}(a, b) = \frac{1}{H W C} \sum_{y, x, c} (a_{yxc} - b_{yxc})^2
+
+    computed in float64 (equal to ``skimage.metrics.mean_squared_error``).
+
+    Parameters
+    ----------
+    a, b : array_like of shape (H, W) or (H, W, C)
+        The same shape (an (H, W, 1) image counts as (H, W)); any real dtype,
+        compared as given (no rescaling of uint8).
+
+    Returns
+    -------
+    float
+        0 for identical images; in the units of the data squared.
+
+    Raises
+    ------
+    ShapeError
+        ``a`` or ``b`` not 2-D or 3-D, or their shapes differ.
+    ValueError
+        NaN or infinity in ``a`` or ``b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.zeros((2, 2)); b = np.array([[0.0, 0.1], [0.2, 0.3]])
+    >>> round(mse(a, b), 6)                 # (0 + 0.01 + 0.04 + 0.09) / 4
+    0.035
+    """
     x, y = _pair(a, b)
     return float(np.mean((x - y) ** 2))
 
 
 def psnr(a: Any, b: Any, data_range: float = 1.0) -> float:
     """Peak signal-to-noise ratio in dB: ``10 log10(data_range² / MSE)`` (inf if equal).
+
+    Parameters
+    ----------
+    a, b : array_like of shape (H, W) or (H, W, C)
+        The same shape.
+    data_range : float, default=1.0
+        ``R``, the span of possible values (1 for images in [0, 1], 255 for 8-bit).
+
+    Returns
+    -------
+    float
+        In decibels; ``inf`` when ``a`` and ``b`` are equal.
+
+    Raises
+    ------
+    ShapeError
+        As :func:`mse`.
+    ValueError
+        ``data_range`` not positive; NaN or infinity in the images.
 
     Examples
     --------
@@ -64,22 +115,54 @@ def psnr(a: Any, b: Any, data_range: float = 1.0) -> float:
 
 def ssim(a: Any, b: Any, data_range: float = 1.0, *, sigma: float = 1.5,
          full: bool = False) -> float | tuple[float, np.ndarray]:
-    """Structural similarity (mean over the cropped SSIM map and over channels).
+    r"""Structural similarity (mean over the cropped SSIM map and over channels).
+
+    At every pixel, with local statistics under a Gaussian window :math:`w` (``sigma``,
+    truncated at 3.5 σ: 11 × 11 for σ = 1.5) — means :math:`\mu_a = w \star a`,
+    variances :math:`\sigma_a^2 = w \star a^2 - \mu_a^2` and covariance
+    :math:`\sigma_{ab} = w \star (a b) - \mu_a \mu_b` —
+
+    .. math::
+
+        \mathrm{SSIM}(a, b) = \frac{(2 \mu_a \mu_b + C_1)(2 \sigma_{ab} + C_2)}
+                                 {(\mu_a^2 + \mu_b^2 + C_1)(\sigma_a^2 + \sigma_b^2 + C_2)},
+        \qquad C_1 = (0.01 R)^2, \quad C_2 = (0.03 R)^2 .
+
+    The map is averaged after cropping ``(window − 1) / 2`` pixels at each border (the
+    window there reaches outside the image; borders are reflected), per channel, and
+    the channels' means are averaged. This is scikit-image's
+    ``structural_similarity(a, b, data_range=R, gaussian_weights=True, sigma=1.5,
+    use_sample_covariance=False, channel_axis=2)``.
 
     Parameters
     ----------
     a, b : array_like of shape (H, W) or (H, W, C)
-        Same shape; at least 11 × 11 for the default window.
+        Same shape; at least as large as the window (11 × 11 for the default sigma).
     data_range : float, default=1.0
-        ``R`` in the constants (1 for images in [0, 1]).
+        ``R`` in the constants (1 for images in [0, 1], 255 for 8-bit).
     sigma : float, default=1.5
-        Gaussian window width.
+        Standard deviation of the Gaussian window, in pixels.
     full : bool, default=False
         Also return the SSIM map (H, W) or (H, W, C).
 
     Returns
     -------
     float, or (float, ndarray) with ``full=True``
+        The mean SSIM, at most 1 (equal images), near 0 for unrelated ones, negative
+        for anti-correlated structure; with ``full=True`` also the uncropped map.
+
+    Raises
+    ------
+    ShapeError
+        ``a`` and ``b`` of different shapes, not 2-D or 3-D, or smaller than the window.
+    ValueError
+        ``data_range`` or ``sigma`` not positive; NaN or infinity in the images.
+
+    References
+    ----------
+    Z. Wang, A. C. Bovik, H. R. Sheikh, E. P. Simoncelli, "Image quality assessment:
+    from error visibility to structural similarity", IEEE Transactions on Image
+    Processing 13(4), 600–612, 2004.
 
     Examples
     --------
@@ -87,6 +170,12 @@ def ssim(a: Any, b: Any, data_range: float = 1.0, *, sigma: float = 1.5,
     >>> img = np.random.default_rng(0).random((32, 32))
     >>> ssim(img, img)
     1.0
+    >>> noisy = np.clip(img + np.random.default_rng(1).normal(0, 0.2, img.shape), 0, 1)
+    >>> 0 < ssim(img, noisy) < 1
+    True
+    >>> value, smap = ssim(img, noisy, full=True)
+    >>> smap.shape
+    (32, 32)
     """
     x, y = _pair(a, b)
     data_range = check_positive(data_range, "data_range")

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_float_array
-from .compress import _check_img, _check_ratio, block_compress, svd_compress
+from ._codec import check_img, check_ratio
+from .compress import block_compress, svd_compress
 from .metrics import psnr, ssim
 
 __all__ = ["CompressionReport", "compression_report", "jpeg_at_size"]
@@ -126,9 +127,9 @@ def compression_report(img: Any, ratios: Sequence[float] = (0.05, 0.1, 0.2), *,
     CompressionReport
         ``.rows``, ``.table()`` (Markdown), ``.plot()`` (PSNR vs size).
     """
-    arr = _check_img(img)
+    arr = check_img(img)
     arr = arr[:, :, 0] if arr.shape[2] == 1 else arr
-    ratios = [_check_ratio(r) for r in ratios]
+    ratios = [check_ratio(r) for r in ratios]
     for m in methods:
         if m not in ("block", "jpeg", "svd"):
             raise ValueError(f"methods must be among 'block', 'jpeg', 'svd'; got {m!r}")

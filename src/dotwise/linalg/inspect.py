@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ._common import as_matrix, default_rcond, rank_tol, svd_cond
+from .eigen import EigenResult, eigendecomposition
 
 __all__ = ["MatrixReport", "inspect"]
 
@@ -38,7 +39,8 @@ class MatrixReport:
     singular_values : tuple of float
         All singular values, largest first.
     cond : float
-        :math:`\\sigma_{\\max} / \\sigma_{\\min}` over ``min(m, n)`` values; ``inf`` if singular.
+        :math:`\\sigma_{\\max} / \\sigma_{\\min}` over ``min(m, n)`` values; ``inf`` when
+        rank-deficient (rank < min(m, n)), whatever rounding left in :math:`\\sigma_{\\min}`.
     norm_fro, norm_2 : float
         Frobenius and spectral (largest singular value) norms.
     det : float or None
@@ -58,6 +60,9 @@ class MatrixReport:
         Absolute tolerance for the property tests: ``10 * max(m, n) * eps * max(1, ‖A‖₂)``.
     advice : tuple of str
         Plain-language advice, most important first.
+    eigen : EigenResult or None
+        Square matrices (with ``eigen=True``): every eigenpair, the residuals, whether
+        the matrix is diagonalizable or defective (see :func:`eigendecomposition`).
     """
 
     shape: tuple[int, int]
@@ -81,6 +86,7 @@ class MatrixReport:
     is_projection: bool
     tol: float
     advice: tuple[str, ...]
+    eigen: EigenResult | None = None
 
     @property
     def digits_lost(self) -> float:
@@ -105,7 +111,7 @@ class MatrixReport:
         out = [
             ("shape", f"{m} × {n} ({self.dtype})"),
             ("rank", f"{self.rank} of {min(m, n)} (tolerance {self.rank_tol:.2e})"),
-            ("condition number", _fmt(self.cond)),
+            ("condition number", "∞ (singular)" if self.rank < min(m, n) else _fmt(self.cond)),
             ("Frobenius norm", _fmt(self.norm_fro)),
             ("spectral norm", _fmt(self.norm_2)),
         ]
@@ -118,6 +124,14 @@ class MatrixReport:
         s = self.singular_values
         shown = ", ".join(_fmt(v) for v in s[:6]) + (", …" if len(s) > 6 else "")
         out.append(("singular values", shown or "—"))
+        if self.eigen is not None:
+            e = self.eigen
+            vals = ", ".join(_fmt_complex(v) for v in e.values[:6])
+            vals += ", …" if len(e.values) > 6 else ""
+            kind = ("symmetric: orthonormal eigenvectors" if e.symmetric
+                    else f"diagonalizable, cond(V) {_fmt(e.cond_V)}" if e.diagonalizable
+                    else "defective: not diagonalizable")
+            out.append(("eigenvalues", f"{vals} ({kind})"))
         return out
 
     def __str__(self) -> str:
@@ -133,6 +147,7 @@ class MatrixReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; non-finite numbers become the strings ``"inf"``, ``"-inf"``, ``"nan"``."""
         d = asdict(self)
+        d["eigen"] = None if self.eigen is None else _eigen_dict(self.eigen)
         d["shape"] = list(self.shape)
         d["singular_values"] = list(self.singular_values)
         d["advice"] = list(self.advice)
@@ -140,7 +155,26 @@ class MatrixReport:
         return {k: _json_safe(v) for k, v in d.items()}
 
 
+def _eigen_dict(e: EigenResult) -> dict[str, Any]:
+    def num(z: complex) -> Any:
+        z = complex(z)
+        return z.real if z.imag == 0 else [z.real, z.imag]
+
+    return {"values": [num(v) for v in e.values], "symmetric": e.symmetric,
+            "diagonalizable": e.diagonalizable, "cond_V": e.cond_V,
+            "max_residual": e.max_residual}
+
+
+def _fmt_complex(z: complex) -> str:
+    z = complex(z)
+    if z.imag == 0:
+        return _fmt(z.real)
+    return f"{_fmt(z.real)} {'+' if z.imag >= 0 else '−'} {_fmt(abs(z.imag))}i"
+
+
 def _json_safe(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _json_safe(x) for k, x in v.items()}
     if isinstance(v, list):
         return [_json_safe(x) for x in v]
     if isinstance(v, float) and not math.isfinite(v):
@@ -160,7 +194,7 @@ def _fmt(x: float | None) -> str:
     return f"{x:.3e}"
 
 
-def inspect(A, *, check_finite: bool = True) -> MatrixReport:
+def inspect(A, *, check_finite: bool = True, eigen: bool = True) -> MatrixReport:
     r"""Report rank, determinant, conditioning, norms and structure of ``A``, with advice.
 
     Parameters
@@ -171,6 +205,9 @@ def inspect(A, *, check_finite: bool = True) -> MatrixReport:
         Scan the input for NaN and infinity first and name the first one found
         (one fast pass). ``False`` skips the scan: a non-finite value then
         spreads into the result or stops LAPACK with an error of its own.
+    eigen : bool, default=True
+        For a square ``A``, also compute every eigenpair (:func:`eigendecomposition`,
+        another :math:`O(n^3)`); pass ``False`` to skip it for big matrices.
 
     Returns
     -------
@@ -199,7 +236,7 @@ def inspect(A, *, check_finite: bool = True) -> MatrixReport:
     s_max = float(s[0])
     tol_rank = rank_tol(s, default_rcond(m, n, dtype))
     rank = int(np.count_nonzero(s > tol_rank))
-    cond = svd_cond(s)
+    cond = svd_cond(s) if rank == min(m, n) else math.inf  # singular: ∞, not 1/rounding
     norm_fro = s_max * float(np.sqrt(np.sum((s / s_max) ** 2))) if s_max > 0 else 0.0
     tol = 10 * max(m, n) * eps * max(1.0, s_max)
     square = m == n
@@ -226,7 +263,8 @@ def inspect(A, *, check_finite: bool = True) -> MatrixReport:
         is_positive_semidefinite=psd, is_orthogonal=orthogonal,
         has_orthonormal_columns=orthonormal_cols, is_projection=projection, tol=tol,
     )
-    return MatrixReport(**report, advice=tuple(_advice(report, eps)))
+    eig = eigendecomposition(A64, check_finite=False) if (square and eigen) else None
+    return MatrixReport(**report, advice=tuple(_advice(report, eps)), eigen=eig)
 
 
 def _structure(A: np.ndarray, tol: float, eps: float, s_max: float) -> tuple[bool, ...]:

@@ -39,6 +39,7 @@ import numpy as np
 import scipy.linalg
 from scipy.linalg import blas, lapack
 
+from .._dask import is_dask_array
 from .._validation import (
     FloatRangeError,
     ShapeError,
@@ -268,7 +269,9 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
     Parameters
     ----------
     A : array_like of shape (m, n)
-        Coefficient matrix.
+        Coefficient matrix. A tall Dask array chunked along rows is solved on its
+        cluster by TSQR (:func:`dotwise.scale.linalg.lstsq`; ``method`` then reports
+        ``"tsqr"`` or ``"tsqr-svd"``).
     b : array_like of shape (m,) or (m, k)
         Right-hand side(s); a 2-D ``b`` solves every column.
     method : {"auto", "normal", "qr", "svd", "pinv"}, default="auto"
@@ -326,6 +329,10 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
     >>> lstsq(A, np.ones((3, 4)), method="qr").x.shape
     (2, 4)
     """
+    if is_dask_array(A):  # a tall Dask array chunked by rows: TSQR on the cluster
+        from ..scale.linalg import lstsq as tsqr_lstsq
+
+        return tsqr_lstsq(A, b, method, rcond, check_finite=check_finite, _stacklevel=3)
     A = as_float_array(A, "A", ndim=2, check_finite=check_finite, allow_empty=True)
     b = as_float_array(b, "b", ndim=(1, 2), check_finite=check_finite, allow_empty=True)
     check_choice(method, "method", METHODS)
@@ -473,6 +480,8 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
     Parameters
     ----------
     A : array_like of shape (m, n)
+        A tall Dask array chunked along rows is reduced by TSQR on its cluster
+        (:func:`dotwise.scale.linalg.ridge`).
     b : array_like of shape (m,) or (m, k)
     alpha : float or array_like of shape (k,), default=1.0
         Regularization strength, >= 0; one value per column of ``b`` is allowed.
@@ -495,6 +504,10 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
     array([[1. , 0.5],
            [1. , 0.5]])
     """
+    if is_dask_array(A):  # TSQR on the cluster, then the small ridge problem in R
+        from ..scale.linalg import ridge as tsqr_ridge
+
+        return tsqr_ridge(A, b, alpha, check_finite=check_finite)
     A = as_float_array(A, "A", ndim=2, check_finite=check_finite, allow_empty=True)
     b = as_float_array(b, "b", ndim=(1, 2), check_finite=check_finite, allow_empty=True)
     if b.shape[0] != A.shape[0]:

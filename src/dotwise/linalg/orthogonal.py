@@ -21,15 +21,50 @@ matrix–matrix (BLAS-3, compact WY) product.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.linalg import blas
 
 from .._validation import FloatRangeError, as_float_array, check_choice
 from ._common import as_matrix, check_tol, power_of_two_scale
 
-__all__ = ["gram_schmidt", "householder_qr", "orthogonality_loss"]
+__all__ = ["GramSchmidtStep", "Projection", "gram_schmidt", "householder_qr",
+           "orthogonality_loss"]
 
 GS_METHODS = ("classical", "modified", "reorthogonalized")
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One subtraction of a Gram–Schmidt step: ``coefficient * q[onto]`` taken off.
+
+    ``pass_`` is 1, or 2 for the second (re-orthogonalizing) pass of CGS2;
+    ``coefficient`` is ``q[onto] · w`` for the vector ``w`` the method projects
+    (the original column for classical, the running remainder for modified).
+    """
+
+    onto: int
+    coefficient: float
+    vector: np.ndarray
+    pass_: int = 1
+
+
+@dataclass(frozen=True)
+class GramSchmidtStep:
+    """What Gram–Schmidt did to one column ``V[:, column]``, in the order it did it.
+
+    ``projections`` are the pieces subtracted (every pass), ``remainder`` what was
+    left, ``remainder_norm`` its length (``R[row, column]``) and ``q`` the new unit
+    vector — ``None`` when the column was dependent and dropped.
+    """
+
+    column: int
+    vector: np.ndarray
+    projections: tuple[Projection, ...]
+    remainder: np.ndarray
+    remainder_norm: float
+    q: np.ndarray | None
 
 
 def _default_tol(m: int, n: int, dtype: np.dtype) -> float:
@@ -37,8 +72,8 @@ def _default_tol(m: int, n: int, dtype: np.dtype) -> float:
 
 
 def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
-                 tol: float | None = None, check_finite: bool = True
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 tol: float | None = None, check_finite: bool = True,
+                 return_steps: bool = False):
     r"""Orthonormalize the columns of ``V`` by Gram–Schmidt: :math:`V = Q R`.
 
     Column :math:`j` loses its components along the earlier directions,
@@ -66,6 +101,11 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
         Scan the input for NaN and infinity first and name the first one found
         (one fast pass). ``False`` skips the scan: a non-finite value then
         spreads into the result or stops LAPACK with an error of its own.
+    return_steps : bool, default=False
+        Also return the steps the chosen method really took: per column a
+        :class:`GramSchmidtStep` with every projection it subtracted, in order
+        (classical: all from the original column; modified: each from the running
+        remainder; reorthogonalized: the two classical passes, ``pass_`` 1 and 2).
 
     Returns
     -------
@@ -74,6 +114,8 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
     R : ndarray of shape (r, n)
         Upper triangular (upper trapezoidal after drops) with ``V ≈ Q @ R``;
         the row of a kept column has its positive diagonal entry in that column.
+    steps : list of GramSchmidtStep
+        Only with ``return_steps=True``: one per column of ``V``.
 
     Raises
     ------
@@ -94,6 +136,9 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
            [0. , 0.2]])
     >>> gram_schmidt([[1.0, 2.0], [1.0, 2.0]], on_dependent="drop")[0].shape
     (2, 1)
+    >>> _, _, steps = gram_schmidt(V, method="reorthogonalized", return_steps=True)
+    >>> [(p.pass_, p.onto) for p in steps[1].projections]  # two passes onto q0
+    [(1, 0), (2, 0)]
     """
     V = as_matrix(V, "V", check_finite=check_finite)
     check_choice(method, "method", GS_METHODS)
@@ -110,6 +155,9 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
     Q = np.zeros((m, n), dtype=dtype, order="F")  # column slices stay contiguous
     R = np.zeros((n, n), dtype=dtype)
     kept: list[int] = []
+    record = bool(return_steps)
+    pieces: list[list[Projection]] = [[] for _ in range(n)]
+    remainders: list[np.ndarray] = [V[:, j] for j in range(n)]
 
     if method == "modified":
         W = np.array(V, dtype=dtype, order="F", copy=True)
@@ -124,22 +172,36 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
             q = w / r_jj
             Q[:, row] = q
             R[row, j] = r_jj
+            if record:
+                remainders[j] = w.copy()
             if j + 1 < n:  # subtract q from every later column: one BLAS-2 update
                 coef = q @ W[:, j + 1:]
                 R[row, j + 1:] = coef
+                if record:
+                    for jj, c in enumerate(coef, start=j + 1):
+                        pieces[jj].append(Projection(row, float(c), c * q.copy()))
                 _rank1_update(W[:, j + 1:], q, coef, ger)
             kept.append(j)
+        if record:
+            for j in range(n):
+                if j not in kept:
+                    remainders[j] = W[:, j].copy()
     else:
         passes = 1 if method == "classical" else 2
         for j in range(n):
             w = V[:, j].copy()
             r = len(kept)
             Qk = Q[:, :r]
-            for _ in range(passes):
+            for pass_ in range(1, passes + 1):
                 if r:
                     coef = Qk.T @ w
+                    if record:
+                        pieces[j] += [Projection(i, float(c), c * Qk[:, i].copy(), pass_)
+                                      for i, c in enumerate(coef)]
                     w -= Qk @ coef
                     R[:r, j] += coef
+            if record:
+                remainders[j] = w.copy()
             r_jj = np.linalg.norm(w)
             if not r_jj > tol * col_norms[j]:
                 _dependent(j, r_jj, col_norms[j], tol, on_dependent)
@@ -148,7 +210,15 @@ def gram_schmidt(V, method: str = "modified", *, on_dependent: str = "raise",
             R[r, j] = r_jj
             kept.append(j)
     r = len(kept)
-    return Q[:, :r].copy(), R[:r].copy()
+    Q, R = Q[:, :r].copy(), R[:r].copy()
+    if not record:
+        return Q, R
+    steps = []
+    for j in range(n):
+        q = Q[:, kept.index(j)].copy() if j in kept else None
+        steps.append(GramSchmidtStep(j, V[:, j].copy(), tuple(pieces[j]), remainders[j],
+                                     float(np.linalg.norm(remainders[j])), q))
+    return Q, R, steps
 
 
 def _scaled_back(R: np.ndarray, scale: float, name: str) -> np.ndarray:

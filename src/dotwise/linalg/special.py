@@ -19,7 +19,7 @@ import numpy as np
 
 from .._validation import ShapeError, as_float_array, check_int
 
-__all__ = ["logsumexp", "softmax"]
+__all__ = ["log_softmax", "logsumexp", "softmax"]
 
 
 def _axis(axis, ndim: int) -> int:
@@ -79,6 +79,79 @@ def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     total = e.sum(axis=axis, keepdims=True)
     np.divide(e, total, out=e, where=total > 0)
     return e
+
+
+def log_softmax(x, axis: int = -1) -> np.ndarray:
+    r"""Logarithm of :func:`softmax` along ``axis``, computed without forming the softmax.
+
+    .. math::
+
+        \log \operatorname{softmax}(x)_i = (x_i - m) - \log \sum_j e^{x_j - m},
+        \qquad m = \max_j x_j
+
+    Taking ``log(softmax(x))`` instead underflows to ``-inf`` as soon as a weight is
+    below ~1e-308; this form stays finite and exact for any finite scores.
+
+    Parameters
+    ----------
+    x : array_like of shape (...)
+        Scores (logits). ``-inf`` entries get ``-inf``; NaN and ``+inf`` are errors.
+    axis : int, default=-1
+        The axis whose entries form one distribution.
+
+    Returns
+    -------
+    ndarray, same shape as ``x``
+        ``exp`` of it sums to 1 along ``axis``. A slice that is entirely ``-inf``
+        stays ``-inf``.
+
+    Examples
+    --------
+    >>> log_softmax([1.0, 2.0, 3.0]).round(4)
+    array([-2.4076, -1.4076, -0.4076])
+    >>> log_softmax([0.0, -1000.0])  # log(softmax) would give -inf here
+    array([    0., -1000.])
+    """
+    x = as_float_array(x, "x", check_finite=False, allow_empty=True)
+    if np.isnan(x).any() or np.isposinf(x).any():
+        raise ValueError("x must not contain NaN or +inf (use -inf to exclude an entry)")
+    if x.ndim == 0:
+        return np.zeros_like(x)
+    axis = _axis(axis, x.ndim)
+    if x.shape[axis] == 0:
+        return x.copy()
+    return _softmax_and_log(x, axis)[1]
+
+
+def _softmax_and_log(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """Unchecked: ``(softmax(x), log_softmax(x))`` from one pass of ``exp``.
+
+    For trusted internal callers that need both (a classifier's loss uses the logs,
+    its gradient the probabilities). Entirely ``-inf`` slices give zeros and ``-inf``.
+    """
+    z = x - _finite_max(x, axis)
+    p = np.exp(z)
+    total = p.sum(axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):
+        np.subtract(z, np.log(total), out=z, where=total > 0)
+    np.divide(p, total, out=p, where=total > 0)
+    return p, z
+
+
+def _softmax_inplace(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Unchecked, in place: ``x`` becomes ``softmax(x)``; returns ``logsumexp(x)`` (keepdims).
+
+    For hot loops over trusted finite scores (a classifier's loss needs only
+    ``x[y] - logsumexp(x)`` and its gradient the probabilities): three passes over
+    ``x`` and no temporary of its size.
+    """
+    m = _finite_max(x, axis)
+    x -= m
+    np.exp(x, out=x)
+    total = x.sum(axis=axis, keepdims=True)
+    x /= total
+    with np.errstate(divide="ignore"):
+        return m + np.log(total)
 
 
 def logsumexp(x, axis: int | None = -1, keepdims: bool = False) -> np.ndarray:

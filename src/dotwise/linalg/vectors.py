@@ -90,7 +90,9 @@ def dot(u, v, *, check_finite: bool = True) -> np.ndarray:
     u, v : array_like of shape (..., d)
         Leading axes broadcast against each other.
     check_finite : bool, default=True
-        Whether to check that the input contains only finite numbers.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -114,6 +116,10 @@ def norm(x, *, check_finite: bool = True) -> np.ndarray:
     Parameters
     ----------
     x : array_like of shape (..., d)
+    check_finite : bool, default=True
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -134,6 +140,10 @@ def normalize(x, *, check_finite: bool = True) -> np.ndarray:
     Parameters
     ----------
     x : array_like of shape (..., d)
+    check_finite : bool, default=True
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -165,6 +175,10 @@ def cosine_similarity(u, v, *, check_finite: bool = True) -> np.ndarray:
     Parameters
     ----------
     u, v : array_like of shape (..., d)
+    check_finite : bool, default=True
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -202,6 +216,10 @@ def cosine_matrix(U, V=None, *, check_finite: bool = True) -> np.ndarray:
     U : array_like of shape (m, d)
     V : array_like of shape (n, d), optional
         Defaults to ``U`` (the Gram matrix of cosines, with ones on the diagonal).
+    check_finite : bool, default=True
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -255,6 +273,10 @@ def angle(u, v, *, degrees: bool = False, check_finite: bool = True) -> np.ndarr
     u, v : array_like of shape (..., d)
     degrees : bool, default=False
         Return degrees instead of radians.
+    check_finite : bool, default=True
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -285,6 +307,10 @@ def scalar_projection(u, v, *, check_finite: bool = True) -> np.ndarray:
     Parameters
     ----------
     u, v : array_like of shape (..., d)
+    check_finite : bool, default=True
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------
@@ -311,6 +337,10 @@ def vector_projection(u, v, *, check_finite: bool = True) -> np.ndarray:
     Parameters
     ----------
     u, v : array_like of shape (..., d)
+    check_finite : bool, default=True
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
 
     Returns
     -------

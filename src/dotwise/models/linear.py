@@ -26,6 +26,7 @@ import scipy.linalg
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from .._dask import is_dask_array
 from .._validation import check_choice, check_fitted, check_positive
 from ..linalg import lstsq, ridge
 
@@ -110,6 +111,10 @@ class _LinearModel(MultiOutputMixin, RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_fitted(self, "coef_")
+        if is_dask_array(X):  # lazy: ŷ stays on the cluster
+            from ..scale.models import predict_linear
+
+            return predict_linear(self, X)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return X @ self.coef_.T + self.intercept_
 
@@ -238,6 +243,10 @@ class LinearRegression(_LinearModel):
             samples, or an unknown ``method``.
         """
         check_choice(self.method, "method", _METHODS)
+        if is_dask_array(X):  # TSQR on the cluster; per-sample results stay lazy
+            from ..scale.models import fit_linear
+
+            return fit_linear(self, X, y, sample_weight)
         X, y, Xc, yc, x_mean, y_mean, sw = self._prepare(X, y, sample_weight)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -403,6 +412,10 @@ class Ridge(_LinearModel):
             ``alpha`` negative or not finite; bad ``X``/``y`` as in :class:`LinearRegression`.
         """
         alpha = check_positive(self.alpha, "alpha", allow_zero=True)
+        if is_dask_array(X):  # TSQR on the cluster; per-sample results stay lazy
+            from ..scale.models import fit_ridge
+
+            return fit_ridge(self, X, y, alpha, sample_weight)
         X, y, Xc, yc, x_mean, y_mean, sw = self._prepare(X, y, sample_weight)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

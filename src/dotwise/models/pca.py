@@ -16,10 +16,11 @@ import numpy as np
 import scipy.linalg
 from scipy.linalg.blas import get_blas_funcs
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
+from .._dask import is_dask_array
 from .._validation import check_choice, check_fitted, describe
+from ..linalg import randomized_svd
 
 __all__ = ["PCA"]
 
@@ -42,10 +43,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
           :math:`X_c^\\top X_c / (n - 1)`, accumulated over row blocks of the
           centred data; fastest for tall data, but squares the condition number:
           directions whose variance is below ~1e-8 × the largest lose accuracy.
-        * ``"randomized"`` — Halko–Martinsson–Tropp randomized SVD written here on
-          NumPy and ``scipy.linalg`` (``lu``, ``qr``, ``svd``), with the centring
-          done implicitly (``X`` is never copied); approximate, reproducible
-          through ``random_state``.
+        * ``"randomized"`` — Halko–Martinsson–Tropp randomized SVD
+          (:func:`dotwise.linalg.randomized_svd`, QR after every power iteration),
+          with the centring done implicitly (``X`` is never copied); approximate,
+          reproducible through ``random_state``.
         * ``"auto"`` — scikit-learn's policy: ``covariance_eigh`` when
           ``n_samples >= 10 n_features`` and ``n_features <= 1000``; ``full``
           when the data are small (``max(shape) <= 500``) or ``n_components`` is
@@ -134,6 +135,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             ``X`` not 2-D (with the reshape hint), NaN/Inf, fewer than 2 samples,
             ``n_components`` out of range, unknown ``svd_solver``.
         """
+        if is_dask_array(X):  # TSQR / blockwise randomized SVD on the cluster
+            from ..scale.models import fit_pca
+
+            return fit_pca(self, X)
         self._fit(X)
         return self
 
@@ -144,6 +149,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_components_)
         """
+        if is_dask_array(X):  # a lazy Dask array: nothing of n rows is gathered
+            return self.fit(X).transform(X)
         U, X = self._fit(X)
         Z = U * self.singular_values_ if U is not None else self._project(X)
         if self.whiten:
@@ -190,11 +197,12 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             variances = evals
             s = np.sqrt(evals * (n - 1))
         else:
-            rng = check_random_state(self.random_state)
             n_iter = self.iterated_power
             if n_iter == "auto":
                 n_iter = 7 if k < 0.1 * min(n, p) else 4
-            U, s, Vt = _randomized_svd(X, mean, k, int(self.n_oversamples), int(n_iter), rng)
+            U, s, Vt = randomized_svd(X, k, mean=mean, n_oversamples=self.n_oversamples,
+                                      n_iter=n_iter, random_state=self.random_state,
+                                      check_finite=False)
             U, Vt = _flip_signs(U, Vt)
             variances = s**2 / (n - 1)
             total = _total_variance(X, mean)
@@ -259,6 +267,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Divided by :math:`\\sqrt{\\lambda_j}` column-wise when ``whiten``.
         """
         check_fitted(self, "components_")
+        if is_dask_array(X):  # lazy, blockwise
+            from ..scale.models import pca_transform
+
+            return pca_transform(self, X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         Z = self._project(X)
         if self.whiten:
@@ -282,6 +294,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         from .._validation import ShapeError, as_float_array
 
         check_fitted(self, "components_")
+        if is_dask_array(X):  # lazy, blockwise
+            from ..scale.models import pca_inverse_transform
+
+            return pca_inverse_transform(self, X)
         Z = as_float_array(X, "X", ndim=2)
         if Z.shape[1] != self.n_components_:
             raise ShapeError(
@@ -350,30 +366,3 @@ def _total_variance(X, mean, block=8192):
         total += float(np.einsum("ij,ij->", B, B))
     return total / (X.shape[0] - 1)
 
-
-def _randomized_svd(X, mean, k, n_oversamples, n_iter, rng):
-    """Top-``k`` SVD of the implicitly centred ``X - mean`` (Halko et al. 2011, alg. 4.4).
-
-    ``A = X - 1 meanᵀ`` is only ever applied: ``A M = X M - 1 (meanᵀ M)`` and
-    ``Aᵀ M = Xᵀ M - mean (1ᵀ M)``. Power iterations are normalised by LU (cheap),
-    the last range basis by QR.
-    """
-    n, p = X.shape
-    size = min(k + n_oversamples, n, p)
-
-    def apply(M):
-        return X @ M - (mean @ M)[None, :]
-
-    def apply_t(M):
-        return X.T @ M - np.outer(mean, M.sum(axis=0))
-
-    omega = rng.standard_normal(size=(p, size)).astype(X.dtype, copy=False)
-    Y = apply(omega)
-    for _ in range(n_iter):
-        Y = scipy.linalg.lu(Y, permute_l=True, check_finite=False)[0]
-        Z = scipy.linalg.lu(apply_t(Y), permute_l=True, check_finite=False)[0]
-        Y = apply(Z)
-    Q = scipy.linalg.qr(Y, mode="economic", check_finite=False)[0]
-    B = apply_t(Q).T  # (size, p) = Qᵀ A
-    Ub, s, Vt = scipy.linalg.svd(B, full_matrices=False, check_finite=False)
-    return (Q @ Ub)[:, :k], s[:k], Vt[:k]

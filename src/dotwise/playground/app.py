@@ -1,4 +1,4 @@
-"""The FastAPI application: the page, its static files, Plotly, and the JSON API.
+"""The FastAPI application: the page, its static files, Plotly, and the JSON API (routes/).
 
 ``create_app()`` builds a fresh app (tests make one each); ``dotwise playground``
 serves it with Uvicorn. Nothing here reads a path from a request: the static
@@ -20,8 +20,9 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 import dotwise
 
-from .api import MissingFeature, router
+from . import meta
 from .docs import render_docs
+from .routes import discover
 from .schemas import MAX_BODY_BYTES
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -169,11 +170,9 @@ def create_app(*, allowed_hosts: list[str] | None = None) -> FastAPI:
         return JSONResponse(status_code=422,
                             content={"detail": str(exc), "error": type(exc).__name__})
 
-    @app.exception_handler(MissingFeature)
-    async def _missing(request: Request, exc: MissingFeature) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": str(exc), "error": "missing"})
-
-    app.include_router(router)
+    app.include_router(meta.router)
+    for module in discover():  # one routes module per demo (see dotwise.playground.routes)
+        app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 __all__ = [
     "LIMITS",
     "AttentionRequest",
+    "EigenRequest",
     "FilterStep",
     "FiltersRequest",
     "GramSchmidtLossRequest",
@@ -42,6 +43,7 @@ MAX_K = 20
 MAX_IMAGE_SIDE = 384
 MIN_IMAGE_SIDE = 32
 MAX_FILTER_STEPS = 8
+MAX_POWER_STEPS = 60
 
 LIMITS: dict[str, float | int] = {
     "max_body_bytes": MAX_BODY_BYTES,
@@ -58,6 +60,7 @@ LIMITS: dict[str, float | int] = {
     "max_k": MAX_K,
     "max_image_side": MAX_IMAGE_SIDE,
     "max_filter_steps": MAX_FILTER_STEPS,
+    "max_power_steps": MAX_POWER_STEPS,
 }
 
 #: A finite number of moderate size (JSON has no NaN/inf; huge values only overflow plots).
@@ -109,6 +112,26 @@ class MatrixRequest(_Strict):
                 f"got rows of lengths {[len(r) for r in rows]} for {len(rows)} rows"
             )
         return rows
+
+
+class EigenRequest(MatrixRequest):
+    """A 2×2 or 3×3 matrix, and how many power-iteration steps to take from ``x0``."""
+
+    t: float = Field(default=1.0, ge=1.0, le=1.0, description="unused (no morph here)")
+    steps: int = Field(default=8, ge=0, le=MAX_POWER_STEPS)
+    x0: list[Num] | None = Field(default=None, min_length=2, max_length=MAX_MATRIX_N,
+                                 description="start vector (default (1, 0.3[, 0.2]))")
+
+    @model_validator(mode="after")
+    def _x0(self) -> EigenRequest:
+        n = len(self.matrix)
+        if self.x0 is not None:
+            if len(self.x0) != n:
+                raise ValueError(f"x0 must have {n} entries (one per row of matrix), "
+                                 f"got {len(self.x0)}")
+            if not any(self.x0):
+                raise ValueError("x0 must not be the zero vector: it has no direction")
+        return self
 
 
 class GramSchmidtRequest(_Strict):
@@ -194,13 +217,14 @@ class SearchRequest(_Strict):
         return self
 
 
-ImageName = Literal["astronaut", "camera", "coffee", "chelsea", "china", "flower"]
+#: The sample photos (``_photos.IMAGE_NAMES``): china and flower ship with scikit-learn.
+ImageName = Literal["china", "flower", "astronaut", "camera", "coffee", "chelsea"]
 
 
 class SvdRequest(_Strict):
     """A sample photo (by name, never a path) compressed at the given rank."""
 
-    image: ImageName = "astronaut"
+    image: ImageName = "china"
     rank: int = Field(default=20, ge=1, le=MAX_IMAGE_SIDE)
     max_side: int = Field(default=256, ge=MIN_IMAGE_SIDE, le=MAX_IMAGE_SIDE)
 
@@ -215,6 +239,6 @@ class FilterStep(_Strict):
 class FiltersRequest(_Strict):
     """A sample photo and a pipeline of filters applied to it, fused."""
 
-    image: ImageName = "astronaut"
+    image: ImageName = "china"
     steps: list[FilterStep] = Field(min_length=0, max_length=MAX_FILTER_STEPS)
     max_side: int = Field(default=256, ge=MIN_IMAGE_SIDE, le=MAX_IMAGE_SIDE)

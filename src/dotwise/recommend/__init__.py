@@ -8,22 +8,24 @@
 
 from __future__ import annotations
 
+from ._common import deprecated_alias
 from .baseline import BaselinePredictor
-from .data import Ratings, load_ratings
 from .evaluate import CVResult, FoldResult, cross_validate, ranking_metrics, rmse_mae
 from .fetch import fetch_movielens
 from .mf import MatrixFactorization
-from .results import Explanation, Recommendations
+from .movielens import load_ratings
+from .ratings import Ratings
+from .results import RankedItems, RatingExplanation
 from .splits import kfold, predefined_splits, train_test_split
 
 __all__ = [
     "BaselinePredictor",
     "CVResult",
-    "Explanation",
     "FoldResult",
     "MatrixFactorization",
     "Ratings",
-    "Recommendations",
+    "RankedItems",
+    "RatingExplanation",
     "cross_validate",
     "fetch_movielens",
     "kfold",
@@ -33,3 +35,9 @@ __all__ = [
     "rmse_mae",
     "train_test_split",
 ]
+
+
+def __getattr__(name: str):
+    # the old names of RankedItems and RatingExplanation (they clashed with dotwise.search's)
+    return deprecated_alias(__name__, name, {"Recommendations": RankedItems,
+                                             "Explanation": RatingExplanation})

@@ -15,14 +15,19 @@ are padded to the batch's longest; a padded slot points at an all-zero row, so
 it adds nothing. Each batch is one gather, one stacked matrix product for the
 Gram matrices; the Gram matrices are then solved in large stacks by one
 batched Cholesky factorisation and vectorised triangular substitutions — no
-Python loop per rating or per entity.
+Python loop per rating or per entity. :func:`epochs` runs the alternation
+itself for :class:`~dotwise.recommend.MatrixFactorization`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._common import Factors
+from ._implicit import Implicit
 
 # Elements of the padded (batch, length, dim) gather per batch: about 1 MiB of
 # float64, small enough to stay in cache (larger batches are slower, not faster).
@@ -116,7 +121,10 @@ def solve_side(grouping: Grouping, Z: np.ndarray, targets: np.ndarray,
     eye = np.arange(d)
     # Gram matrices are formed in small cache-sized batches, then solved in
     # large stacks (one LAPACK call per stack) to amortise the call overhead.
-    stack = max(1, min(n_ent, _SOLVE_ELEMENTS // (d * d)))
+    # (a stack holds at least one whole batch: with thousands of factors the
+    # element budget alone would leave room for less than one)
+    largest = max((len(batch[0]) for batch in grouping.batches), default=1)
+    stack = max(1, min(n_ent, _SOLVE_ELEMENTS // (d * d)), largest)
     A_buf = np.empty((stack, d, d), dtype=Z.dtype)
     b_buf = np.empty((stack, d), dtype=Z.dtype)
     yy_buf = np.empty(stack, dtype=Z.dtype)
@@ -170,3 +178,57 @@ def _spd_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     for j in range(d - 1, -1, -1):
         x[:, j] = (w[:, j] - np.einsum("bk,bk->b", L[:, j + 1:, j], x[:, j + 1:])) / L[:, j, j]
     return x
+
+
+def epochs(f: Factors, u: np.ndarray, i: np.ndarray, r: np.ndarray, *, diag_u: np.ndarray,
+           diag_i: np.ndarray, biased: bool, n_epochs: int, implicit: Implicit | None = None,
+           implicit_reg: np.ndarray | None = None, implicit_steps: int = 0
+           ) -> Iterator[float]:
+    """Alternate exact solves on ``f`` in place; yield each epoch's training SSE.
+
+    Each epoch solves the items given the users, then (``implicit``) takes the
+    conjugate-gradient ``Y`` step, then solves the users given the items. The
+    users come last, so the user vectors are always the exact ridge solution
+    for the final item vectors (which makes ``fold_in`` and ``explain`` exact)
+    and the users' residual sums of squares are the model's training error.
+
+    Parameters
+    ----------
+    f : Factors
+        Initial parameters; replaced epoch by epoch.
+    u, i : ndarray of shape (n_ratings,), int64
+    r : ndarray of shape (n_ratings,), float64
+    diag_u, diag_i : ndarray of shape (n_users, d), (n_items, d)
+        The regulariser diagonals (``d = k + 1`` with the bias column).
+    implicit : Implicit, optional
+    implicit_reg : ndarray of shape (n_items,)
+        λ per item vector ``y_j``.
+    """
+    k = f.P.shape[1]
+    d = k + 1 if biased else k
+    n_users, n_items = len(f.P), len(f.Q)
+    by_item = group(i, u, n_items, n_users, d)
+    by_user = group(u, i, n_users, n_items, d)
+    mu = f.mu
+    for _ in range(n_epochs):
+        U = f.P + f.S
+        if biased:
+            X, _ = solve_side(by_item, np.hstack([U, np.ones((len(U), 1))]),
+                              r - mu - f.bu[u], diag_i)
+            f.Q, f.bi = X[:, :k], X[:, k]
+        else:
+            f.Q, _ = solve_side(by_item, U, r - mu, diag_i)
+        Q, bi = f.Q, f.bi
+        if implicit is not None:
+            resid = r - mu - np.einsum("nk,nk->n", U[u], Q[i])
+            if biased:
+                resid -= f.bu[u] + bi[i]
+            f.Y, f.S = implicit.step(f.Y, Q, resid, implicit_reg, implicit_steps)
+        offset = np.einsum("nk,nk->n", f.S[u], Q[i]) if implicit is not None else 0.0
+        if biased:
+            X, rss = solve_side(by_user, np.hstack([Q, np.ones((len(Q), 1))]),
+                                r - mu - bi[i] - offset, diag_u)
+            f.P, f.bu = X[:, :k], X[:, k]
+        else:
+            f.P, rss = solve_side(by_user, Q, r - mu - offset, diag_u)
+        yield float(rss.sum())

@@ -94,13 +94,27 @@ class BaselinePredictor(BaseEstimator):
         """
         check_fitted(self, "user_bias_")
         uc, ic = id_codes(self.ratings_, users, items)
-        return self._predict_codes(uc, ic)
+        return self.predict_codes(uc, ic)
 
-    def _raw_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
+    def score_codes(self, user_codes, item_codes) -> np.ndarray:
+        """Unclipped ``μ + b_u + b_i`` for (user code, item code) pairs; ``-1`` contributes 0."""
+        check_fitted(self, "user_bias_")
+        uc, ic = np.asarray(user_codes, np.int64), np.asarray(item_codes, np.int64)
         bu = np.where(uc >= 0, self.user_bias_[np.maximum(uc, 0)], 0.0)
         bi = np.where(ic >= 0, self.item_bias_[np.maximum(ic, 0)], 0.0)
         return self.global_mean_ + bu + bi
 
-    def _predict_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
+    _raw_codes = score_codes
+
+    def score_users(self, user_codes) -> np.ndarray:
+        """Unclipped scores of every item for each (known) user code, shape (b, n_items)."""
+        check_fitted(self, "user_bias_")
+        uc = np.asarray(user_codes, np.int64)
+        return self.global_mean_ + self.user_bias_[uc][:, None] + self.item_bias_[None, :]
+
+    def predict_codes(self, user_codes, item_codes) -> np.ndarray:
+        """``score_codes`` clipped to the rating scale."""
         lo, hi = self.rating_scale_
-        return np.clip(self._raw_codes(np.asarray(uc), np.asarray(ic)), lo, hi)
+        return np.clip(self.score_codes(user_codes, item_codes), lo, hi)
+
+    _predict_codes = predict_codes

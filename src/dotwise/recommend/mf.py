@@ -32,6 +32,11 @@ ridge normal equations
 solved in batches by Cholesky (see ``dotwise.recommend._als``). Each half-step
 minimises ``L`` exactly over one side, so ``L`` never increases.
 
+The engines live beside this module: ``_als`` (the batched ridge solves and the
+alternation), ``_sgd`` (mini-batch SGD on the same ``L``), ``_implicit`` (the
+SVD++ term's conjugate-gradient step) and ``_neighbors`` (the residual
+item–item term added after the factors).
+
 References
 ----------
 Y. Zhou, D. Wilkinson, R. Schreiber, R. Pan, "Large-scale parallel collaborative
@@ -43,19 +48,32 @@ systems", IEEE Computer 42(8), 2009.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator
 
 from .._threads import one_blas_thread
-from .._validation import check_choice, check_fitted, check_int, check_k, check_positive
+from .._validation import check_fitted, check_int, check_k
 from ..linalg.vectors import cosine_similarity
-from . import _als
-from ._common import _lookup, as_training_ratings, id_codes
-from .data import _key
-from .results import Explanation, Recommendations
+from . import _als, _sgd
+from ._common import (
+    Factors,
+    as_training_ratings,
+    id_codes,
+    renamed_keywords,
+)
+from ._implicit import Implicit
+from ._neighbors import Neighborhood
+from ._params import (
+    check_params,
+    check_size,
+    objective,
+    penalty_diag,
+    penalty_weights,
+)
+from ._user import UserSystem, resolve_ratings
+from .results import RankedItems, RatingExplanation
 
 __all__ = ["MatrixFactorization"]
 
@@ -151,8 +169,9 @@ class MatrixFactorization(BaseEstimator):
     validation split, where the term lowers RMSE by about 0.003 and k from 20
     to 80 are within 0.0005 of each other. It costs one ``n_items × n_items``
     float32 matrix (90 MiB for 5 000 items) and about a quarter of the ALS fit
-    time on MovieLens 100k; prediction of large batches is chunked and
-    vectorised (about ``n_items`` work per predicted pair). ``recommend``,
+    time on MovieLens 100k; prediction is blocked and vectorised, about
+    ``|R(u)|`` work per predicted pair (the user's rated items), and
+    ``score_users`` scores every item of many users at once. ``recommend``,
     ``fold_in`` (against the new user's residuals) and ``explain`` (the
     ``neighbors`` field) include it; ``similar_items`` and the ``explain``
     contributions use the factors only. With ``neighbors=0`` the model is the
@@ -204,8 +223,8 @@ class MatrixFactorization(BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------- fit
-    def fit(self, ratings, y=None, *, callback: Callable[[int, float], None] | None = None
-            ) -> MatrixFactorization:
+    def fit(self, ratings, y=None, *, callback: Callable[[int, float], None] | None = None,
+            client=None) -> MatrixFactorization:
         """Learn the factors from a ``Ratings`` set or an ``(n, 3)`` array.
 
         Parameters
@@ -216,6 +235,13 @@ class MatrixFactorization(BaseEstimator):
         callback : callable(epoch, loss), optional
             Called after each epoch (for progress bars and learning curves; the
             model can already ``predict`` inside it).
+        client : distributed.Client, optional
+            Run the ALS epochs on a Dask cluster: the ratings are partitioned by user
+            and by item over the workers, each partition solves its own normal
+            equations where it lives, and the factors are broadcast between
+            half-steps (:mod:`dotwise.scale.als`). Same ``loss_history_`` and answers
+            as in memory, to float rounding. Needs ``method="als"`` and
+            ``implicit=False``, and the ``scale`` extra.
 
         Returns
         -------
@@ -226,39 +252,57 @@ class MatrixFactorization(BaseEstimator):
         ValueError
             ``n_factors`` < 1, a negative or zero regulariser for ALS, an empty set.
         """
-        k = check_int(self.n_factors, "n_factors", minimum=1)
-        method = check_choice(self.method, "method", ("als", "sgd"))
-        n_epochs = check_int(self.n_epochs, "n_epochs", minimum=1)
-        if method == "als":
-            reg = check_positive(self.reg, "reg")
-        else:
-            reg = check_positive(self.reg, "reg", allow_zero=True)
-        reg_bias = check_positive(self.reg_bias, "reg_bias", allow_zero=True)
-        self._exponent = check_positive(self.reg_exponent, "reg_exponent", allow_zero=True)
-        init_std = check_positive(self.init_std, "init_std", allow_zero=True)
-        n_neighbors = check_int(self.neighbors, "neighbors", minimum=0)
-        shrink = check_positive(self.neighbor_shrinkage, "neighbor_shrinkage", allow_zero=True)
-        nb_reg = check_positive(self.neighbor_reg, "neighbor_reg", allow_zero=True)
+        params = check_params(self)
+        self._exponent = params["exponent"]
+        if client is not None and params["method"] != "als":
+            raise ValueError(f"client= runs the ALS solver on a cluster; "
+                             f"method={params['method']!r} has no distributed version: use "
+                             f"method='als', or drop client=")
+        if client is not None and self.implicit:
+            raise ValueError("implicit=True has no distributed version (its conjugate-gradient "
+                             "step couples every user); fit it without client=, or set "
+                             "implicit=False")
         data = as_training_ratings(ratings)
+        check_size(params, data.n_users, data.n_items, dense_limit=_DENSE_LIMIT)
         start = time.perf_counter()
         rng = np.random.default_rng(self.random_state)
         u = data.user_codes.astype(np.int64)
         i = data.item_codes.astype(np.int64)
         r = data.ratings.astype(np.float64)
+        f = self._init_factors(data, u, i, r, params["k"], rng)
+        if params["method"] == "als":
+            # The ALS work is thousands of tiny (k+1)×(k+1) products and
+            # factorisations: threaded BLAS only adds synchronisation to them.
+            with one_blas_thread():
+                epochs = (self._als_epochs(f, u, i, r, params) if client is None
+                          else self._cluster_epochs(f, u, i, r, params, client))
+                self._run(epochs, f, u, i, r, params, callback)
+        else:
+            self._run(self._sgd_epochs(f, u, i, r, params, rng), f, u, i, r, params, callback)
+        if params["neighbors"] > 0:
+            self._nb = Neighborhood.fit(
+                u, i, r - self._factor_codes(u, i), (data.n_users, data.n_items),
+                k=params["neighbors"], shrink=params["shrink"], lam=params["nb_reg"],
+                dense_limit=_DENSE_LIMIT)
+            self.item_similarity_ = self._nb.similarity
+        self.fit_time_ = time.perf_counter() - start
+        return self
+
+    def _init_factors(self, data, u, i, r, k: int, rng) -> Factors:
+        """Random initial vectors (zero for an entity without ratings); state reset."""
         n_users, n_items = data.n_users, data.n_items
-        self.global_mean_ = float(r.mean()) if self.biased else 0.0
+        init_std = float(self.init_std)
         P = rng.normal(0.0, init_std, (n_users, k))
         Q = rng.normal(0.0, init_std, (n_items, k))
         n_u = np.bincount(u, minlength=n_users).astype(np.float64)
         n_i = np.bincount(i, minlength=n_items).astype(np.float64)
         P[n_u == 0] = 0.0
         Q[n_i == 0] = 0.0
-        self.user_factors_, self.item_factors_ = P, Q
-        self.user_bias_ = np.zeros(n_users)
-        self.item_bias_ = np.zeros(n_items)
         self._n_u, self._n_i = n_u, n_i
-        self.implicit_factors_ = np.zeros((n_items, k))
-        self.user_implicit_ = np.zeros((n_users, k))
+        f = Factors(mu=float(r.mean()) if self.biased else 0.0, P=P, Q=Q,
+                    bu=np.zeros(n_users), bi=np.zeros(n_items), Y=np.zeros((n_items, k)),
+                    S=np.zeros((n_users, k)))
+        self._publish(f)
         self.loss_history_: list[float] = []
         self.train_rmse_history_: list[float] = []
         # set before training so that a callback can already predict
@@ -267,182 +311,133 @@ class MatrixFactorization(BaseEstimator):
         self._seen = None
         self._nb = None
         self.item_similarity_ = None
-        if self.implicit and method != "als":
-            raise ValueError("implicit=True needs method='als' (the SGD path has no implicit "
-                             "feedback); got method='sgd'")
-        if method == "als":
-            steps = check_int(self.implicit_steps, "implicit_steps", minimum=1)
-            # The ALS work is thousands of tiny (k+1)×(k+1) products and
-            # factorisations: threaded BLAS only adds synchronisation to them.
-            with one_blas_thread():
-                self._fit_als(u, i, r, reg, reg_bias, n_epochs, callback, steps)
-        else:
-            lr = check_positive(self.learning_rate, "learning_rate")
-            batch = check_int(self.batch_size, "batch_size", minimum=1)
-            self._fit_sgd(u, i, r, reg, reg_bias, n_epochs, lr, batch, rng, callback)
-        if n_neighbors > 0:
-            self._fit_neighbors(u, i, r, n_neighbors, shrink, nb_reg)
-        self.fit_time_ = time.perf_counter() - start
-        return self
+        return f
+
+    def _publish(self, f: Factors) -> None:
+        """Expose the engines' current parameters as the fitted attributes."""
+        self.global_mean_ = f.mu
+        self.user_factors_, self.item_factors_ = f.P, f.Q
+        self.user_bias_, self.item_bias_ = f.bu, f.bi
+        self.implicit_factors_, self.user_implicit_ = f.Y, f.S
+
+    def _als_epochs(self, f, u, i, r, params):
+        reg, reg_bias = params["reg"], params["reg_bias"]
+        implicit = Implicit(u, i, self._n_u, self._n_i) if self.implicit else None
+        return _als.epochs(f, u, i, r, diag_u=self._diag(self._n_u, reg, reg_bias),
+                           diag_i=self._diag(self._n_i, reg, reg_bias), biased=self.biased,
+                           n_epochs=params["n_epochs"], implicit=implicit,
+                           implicit_reg=reg * self._weights(self._n_i),
+                           implicit_steps=params["steps"])
+
+    def _cluster_epochs(self, f, u, i, r, params, client):
+        """The same ALS epochs on a Dask cluster (the ``scale`` extra)."""
+        from ..scale.als import cluster_epochs
+
+        reg, reg_bias = params["reg"], params["reg_bias"]
+        return cluster_epochs(f, u, i, r, diag_u=self._diag(self._n_u, reg, reg_bias),
+                              diag_i=self._diag(self._n_i, reg, reg_bias), biased=self.biased,
+                              n_epochs=params["n_epochs"], client=client)
+
+    def _sgd_epochs(self, f, u, i, r, params, rng):
+        return _sgd.epochs(f, u, i, r, weight_u=self._weights(self._n_u),
+                           weight_i=self._weights(self._n_i), reg=params["reg"],
+                           reg_bias=params["reg_bias"], learning_rate=params["lr"],
+                           batch_size=params["batch"], biased=self.biased,
+                           n_epochs=params["n_epochs"], rng=rng)
+
+    def _run(self, epochs, f, u, i, r, params, callback) -> None:
+        """Drive an engine's epochs: publish the parameters, record ``L``, call back."""
+        for epoch, sse in enumerate(epochs):
+            self._publish(f)
+            if sse is None:
+                resid = r - self._factor_codes(u, i)
+                sse = float(resid @ resid)
+            loss = objective(f, sse, self._n_u, self._n_i, exponent=self._exponent,
+                             reg=params["reg"], reg_bias=params["reg_bias"], biased=self.biased)
+            self.loss_history_.append(loss / len(r))
+            self.train_rmse_history_.append(float(np.sqrt(sse / len(r))))
+            if callback is not None:
+                callback(epoch, self.loss_history_[-1])
 
     def _weights(self, counts: np.ndarray) -> np.ndarray:
-        return np.where(counts > 0, np.maximum(counts, 1) ** self._exponent, 0.0)
+        return penalty_weights(counts, self._exponent)
 
     def _diag(self, counts: np.ndarray, reg: float, reg_bias: float) -> np.ndarray:
-        """Per-entity regulariser diagonal, shape (n, k [+ 1 for the bias])."""
-        k = self.user_factors_.shape[1]
-        diag = np.repeat((reg * self._weights(counts))[:, None], k, axis=1)
-        if self.biased:
-            diag = np.hstack([diag, np.full((len(counts), 1), reg_bias)])
-        return diag
-
-    def _fit_als(self, u, i, r, reg, reg_bias, n_epochs, callback, steps) -> None:
-        k = self.user_factors_.shape[1]
-        d = k + 1 if self.biased else k
-        by_item = _als.group(i, u, len(self._n_i), len(self._n_u), d)
-        by_user = _als.group(u, i, len(self._n_u), len(self._n_i), d)
-        diag_i = self._diag(self._n_i, reg, reg_bias)
-        diag_u = self._diag(self._n_u, reg, reg_bias)
-        mu = self.global_mean_
-        implicit = _Implicit(u, i, self._n_u, self._n_i) if self.implicit else None
-        if implicit is not None:
-            self.implicit_factors_ = np.zeros_like(self.item_factors_)
-        for epoch in range(n_epochs):
-            # items given users, then (optionally) Y, then users given items: the
-            # user vectors are always the exact ridge solution for the final item
-            # vectors, which makes fold_in and explain exact.
-            P, bu, S = self.user_factors_, self.user_bias_, self.user_implicit_
-            U = P + S
-            if self.biased:
-                X, _ = _als.solve_side(by_item, np.hstack([U, np.ones((len(U), 1))]),
-                                       r - mu - bu[u], diag_i)
-                self.item_factors_, self.item_bias_ = X[:, :k], X[:, k]
-            else:
-                self.item_factors_, _ = _als.solve_side(by_item, U, r - mu, diag_i)
-            Q, bi = self.item_factors_, self.item_bias_
-            if implicit is not None:
-                resid = r - mu - np.einsum("nk,nk->n", U[u], Q[i])
-                if self.biased:
-                    resid -= bu[u] + bi[i]
-                self.implicit_factors_, self.user_implicit_ = implicit.step(
-                    self.implicit_factors_, Q, resid, reg * self._weights(self._n_i), steps)
-            S = self.user_implicit_
-            offset = np.einsum("nk,nk->n", S[u], Q[i]) if implicit is not None else 0.0
-            if self.biased:
-                X, rss = _als.solve_side(by_user, np.hstack([Q, np.ones((len(Q), 1))]),
-                                         r - mu - bi[i] - offset, diag_u)
-                self.user_factors_, self.user_bias_ = X[:, :k], X[:, k]
-            else:
-                self.user_factors_, rss = _als.solve_side(by_user, Q, r - mu - offset, diag_u)
-            # the users were solved last, so their residuals are the model's.
-            self._record(u, i, r, reg, reg_bias, epoch, callback, sse=float(rss.sum()))
-
-    def _fit_sgd(self, u, i, r, reg, reg_bias, n_epochs, lr, batch, rng, callback) -> None:
-        P, Q = self.user_factors_, self.item_factors_
-        bu, bi = self.user_bias_, self.item_bias_
-        mu = self.global_mean_
-        n = len(r)
-        wu = np.where(self._n_u > 0, 1.0 / np.maximum(self._n_u, 1), 0.0)
-        wi = np.where(self._n_i > 0, 1.0 / np.maximum(self._n_i, 1), 0.0)
-        # λ n^a ‖p_u‖² spread over u's n ratings: n^(a-1) per rating.
-        fac_u, fac_i = self._weights(self._n_u) * wu, self._weights(self._n_i) * wi
-        for epoch in range(n_epochs):
-            order = rng.permutation(n)
-            for s in range(0, n, batch):
-                idx = order[s:s + batch]
-                uu, ii, rr = u[idx], i[idx], r[idx]
-                pu, qi = P[uu], Q[ii]
-                err = rr - (mu + bu[uu] + bi[ii] + np.einsum("nk,nk->n", pu, qi))
-                gP = err[:, None] * qi - reg * fac_u[uu][:, None] * pu
-                gQ = err[:, None] * pu - reg * fac_i[ii][:, None] * qi
-                np.add.at(P, uu, lr * gP)
-                np.add.at(Q, ii, lr * gQ)
-                if self.biased:
-                    np.add.at(bu, uu, lr * (err - reg_bias * wu[uu] * bu[uu]))
-                    np.add.at(bi, ii, lr * (err - reg_bias * wi[ii] * bi[ii]))
-            self._record(u, i, r, reg, reg_bias, epoch, callback)
-
-    def _record(self, u, i, r, reg, reg_bias, epoch, callback, sse=None) -> None:
-        P, Q = self.user_factors_, self.item_factors_
-        if sse is None:
-            resid = r - self._factor_codes(u, i)
-            sse = float(resid @ resid)
-        wu, wi = self._weights(self._n_u), self._weights(self._n_i)
-        loss = sse + reg * (wu @ np.einsum("uk,uk->u", P, P)
-                                      + wi @ np.einsum("ik,ik->i", Q, Q))
-        Y = self.implicit_factors_
-        loss += reg * (wi @ np.einsum("ik,ik->i", Y, Y))
-        if self.biased:
-            loss += reg_bias * (self.user_bias_ @ self.user_bias_
-                                + self.item_bias_ @ self.item_bias_)
-        self.loss_history_.append(float(loss) / len(r))
-        self.train_rmse_history_.append(float(np.sqrt(sse / len(r))))
-        if callback is not None:
-            callback(epoch, self.loss_history_[-1])
+        return penalty_diag(counts, self.item_factors_.shape[1], reg, reg_bias,
+                            self._exponent, self.biased)
 
     # ---------------------------------------------------------- neighbours
-    def _fit_neighbors(self, u, i, r, k, shrink, lam) -> None:
-        """Residual item–item similarities: shrunk cosine of the training residuals."""
-        from scipy.sparse import csr_matrix
-
-        shape = (len(self._n_u), len(self._n_i))
-        e = (r - self._factor_codes(u, i)).astype(np.float32)
-        E = csr_matrix((e, (u, i)), shape=shape)
-        M = csr_matrix((np.ones(len(u), np.float32), (u, i)), shape=shape)
-        if shape[0] * shape[1] <= _DENSE_LIMIT:
-            # sparse × dense products are several times faster than sparse × sparse
-            Ed = np.zeros(shape, np.float32)
-            Ed[u, i] = e
-            G = np.asarray(E.T @ Ed)                  # Σ_u e_ui e_uj
-            Ed[u, i] = 1.0
-            C = np.asarray(M.T @ Ed)                  # co-rating counts n_ij
-        else:
-            G = (E.T @ E).toarray()
-            C = (M.T @ M).toarray()
-        norm = np.sqrt(np.diag(G))
-        S = G / np.maximum(np.outer(norm, norm), np.float32(1e-12))
-        S *= C / (C + np.float32(shrink)) if shrink > 0 else np.float32(1.0)
-        np.fill_diagonal(S, 0.0)
-        self.item_similarity_ = S.astype(np.float32, copy=False)
-        self._nb = (E, M, k, lam)
-
-    @staticmethod
-    def _neighbor_ratio(W: np.ndarray, E: np.ndarray, k: int, lam: float) -> np.ndarray:
-        """``Σ_{j∈N_k} s_ij e_j / (Σ_{j∈N_k} |s_ij| + λ)`` row by row.
-
-        ``W`` (rows, m) holds ``s_ij`` for the rated items ``j`` and 0 elsewhere;
-        ``N_k`` keeps each row's ``k`` largest ``|s_ij|`` (ties at the k-th kept).
-        """
-        A = np.abs(W)
-        if k < W.shape[1]:
-            kth = -np.partition(-A, k - 1, axis=1)[:, k - 1:k]
-            keep = A >= kth
-            W = np.where(keep, W, 0.0)
-            A = np.where(keep, A, 0.0)
-        return np.einsum("bj,bj->b", W, E) / (A.sum(axis=1) + lam)
-
     def _neighbor_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
         """The neighbourhood term for known (user, item) codes; 0 elsewhere."""
-        out = np.zeros(len(uc))
         if self._nb is None:
-            return out
-        E, M, k, lam = self._nb
-        S = self.item_similarity_
-        idx = np.flatnonzero((uc >= 0) & (ic >= 0))
-        step = max(1, (1 << 22) // max(S.shape[0], 1))
-        for s in range(0, len(idx), step):
-            b = idx[s:s + step]
-            W = S[ic[b]] * M[uc[b]].toarray()
-            out[b] = self._neighbor_ratio(W, E[uc[b]].toarray(), k, lam)
-        return out
+            return np.zeros(len(uc))
+        return self._nb.term(uc, ic)
 
     # ------------------------------------------------------------- predict
-    def _raw_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
-        """Unclipped predictions for codes, neighbourhood term included."""
+    def score_codes(self, user_codes, item_codes) -> np.ndarray:
+        """Unclipped predicted ratings for (user code, item code) pairs.
+
+        The scoring entry point for code-level tools (``ranking_metrics``,
+        ``cross_validate``): codes index ``ratings_.user_ids`` /
+        ``ratings_.item_ids`` (a split's parts share them); ``-1`` marks an
+        unknown id, which falls back to the biases.
+
+        Parameters
+        ----------
+        user_codes, item_codes : array_like of int, shape (n,)
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            ``μ + b_u + b_i + p_u · q_i`` plus the neighbourhood term, not clipped.
+        """
+        check_fitted(self, "user_factors_")
+        uc, ic = np.asarray(user_codes, np.int64), np.asarray(item_codes, np.int64)
         pred = self._factor_codes(uc, ic)
         if getattr(self, "_nb", None) is not None:
-            pred = pred + self._neighbor_codes(np.asarray(uc), np.asarray(ic))
+            pred = pred + self._neighbor_codes(uc, ic)
         return pred
+
+    _raw_codes = score_codes  # the name evaluate used before score_codes was public
+
+    def score_users(self, user_codes) -> np.ndarray:
+        """Unclipped predicted ratings of every item for each user code: one row per user.
+
+        Equal to ``score_codes`` over all (user, item) pairs, computed as one
+        matrix product for the factors and, for the neighbourhood term, only
+        over each user's rated items (about ``n_items × |R(u)|`` work per user
+        instead of ``n_items²``).
+
+        Parameters
+        ----------
+        user_codes : array_like of int, shape (b,)
+            Known user codes (``0 <= code < n_users``).
+
+        Returns
+        -------
+        ndarray of shape (b, n_items)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dotwise.recommend import MatrixFactorization, Ratings
+        >>> data = Ratings.from_arrays([1, 1, 2, 2, 3], [7, 8, 7, 9, 8], [5, 3, 4, 2, 1])
+        >>> model = MatrixFactorization(2, neighbors=2, random_state=0).fit(data)
+        >>> rows = model.score_users([0, 2])
+        >>> pairs = model.score_codes([0, 0, 0, 2, 2, 2], [0, 1, 2, 0, 1, 2]).reshape(2, 3)
+        >>> rows.shape, bool(np.allclose(rows, pairs, atol=1e-6))
+        ((2, 3), True)
+        """
+        check_fitted(self, "user_factors_")
+        uc = np.asarray(user_codes, np.int64)
+        U = self.user_factors_[uc] + self.user_implicit_[uc]
+        scores = self.global_mean_ + U @ self.item_factors_.T
+        if self.biased:
+            scores = scores + self.user_bias_[uc][:, None]
+            scores = scores + self.item_bias_[None, :]
+        if getattr(self, "_nb", None) is not None:
+            scores = scores + self._nb.for_users(uc)
+        return scores
 
     def _factor_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
         """Unclipped factor-model predictions for codes; ``-1`` (unknown) contributes zeros."""
@@ -456,9 +451,21 @@ class MatrixFactorization(BaseEstimator):
             pred = pred + np.where(known_i, self.item_bias_[ii], 0.0)
         return pred
 
-    def _predict_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
+    def predict_codes(self, user_codes, item_codes) -> np.ndarray:
+        """``score_codes`` clipped to ``rating_scale_``: ``predict`` for codes instead of ids.
+
+        Parameters
+        ----------
+        user_codes, item_codes : array_like of int, shape (n,)
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         lo, hi = self.rating_scale_
-        return np.clip(self._raw_codes(np.asarray(uc), np.asarray(ic)), lo, hi)
+        return np.clip(self.score_codes(user_codes, item_codes), lo, hi)
+
+    _predict_codes = predict_codes
 
     def predict(self, users, items) -> np.ndarray:
         """Predicted ratings for pairs of original ids, clipped to the rating scale.
@@ -477,7 +484,7 @@ class MatrixFactorization(BaseEstimator):
         """
         check_fitted(self, "user_factors_")
         uc, ic = id_codes(self.ratings_, users, items)
-        return self._predict_codes(uc, ic)
+        return self.predict_codes(uc, ic)
 
     # ----------------------------------------------------------- top-N
     def _user_code(self, user) -> int:
@@ -504,21 +511,21 @@ class MatrixFactorization(BaseEstimator):
         starts, items, _ = self._seen
         return items[starts[code]:starts[code + 1]]
 
-    def _top(self, scores: np.ndarray, exclude: np.ndarray, n: int, kind: str,
-             clip: bool = True, **extra) -> Recommendations:
+    def _top(self, scores: np.ndarray, exclude: np.ndarray, k: int, kind: str,
+             clip: bool = True, **extra) -> RankedItems:
         scores = scores.copy()
         scores[exclude] = -np.inf
         scores[self._n_i == 0] = -np.inf
-        n = min(n, int(np.isfinite(scores).sum()))
-        top = np.argpartition(-scores, n - 1)[:n] if n > 0 else np.array([], dtype=np.int64)
+        k = min(k, int(np.isfinite(scores).sum()))
+        top = np.argpartition(-scores, k - 1)[:k] if k > 0 else np.array([], dtype=np.int64)
         top = top[np.argsort(-scores[top], kind="stable")]
         shown = scores[top]
         if clip:
             shown = np.clip(shown, *self.rating_scale_)
         data = self.ratings_
-        return Recommendations(item_ids=data.item_ids[top],
-                               titles=[data.item_label(c) for c in top.tolist()],
-                               scores=shown, kind=kind, **extra)
+        return RankedItems(item_ids=data.item_ids[top],
+                           titles=[data.item_label(c) for c in top.tolist()],
+                           scores=shown, kind=kind, **extra)
 
     def _all_scores(self, p: np.ndarray, b: float) -> np.ndarray:
         scores = self.global_mean_ + self.item_factors_ @ p
@@ -526,29 +533,32 @@ class MatrixFactorization(BaseEstimator):
             scores = scores + b + self.item_bias_
         return scores
 
-    def recommend(self, user, n: int = 10, *, exclude_seen: bool = True) -> Recommendations:
-        """The ``n`` items with the highest predicted rating for a known user.
+    @renamed_keywords(n="k")
+    def recommend(self, user, k: int = 10, *, exclude_seen: bool = True) -> RankedItems:
+        """The ``k`` items with the highest predicted rating for a known user.
 
         Parameters
         ----------
         user : id
             An original user id from the training data.
-        n : int, default=10
+        k : int, default=10
+            How many items (fewer when fewer are left to rank). ``n=`` is the
+            old spelling (deprecated).
         exclude_seen : bool, default=True
             Leave out the items the user rated in the training data.
 
         Returns
         -------
-        Recommendations
+        RankedItems
             Ranked by the unclipped score; ``scores`` shows it clipped to the scale.
 
         Raises
         ------
         KeyError
-            Unknown user (the message suggests close ids).
+            Unknown user (the message gives the valid ids).
         """
         check_fitted(self, "user_factors_")
-        n = check_k(n, "n")
+        k = check_k(k)
         code = self._user_code(user)
         scores = self._all_scores(self.user_factors_[code] + self.user_implicit_[code],
                                   self.user_bias_[code])
@@ -556,26 +566,33 @@ class MatrixFactorization(BaseEstimator):
             items = np.arange(len(scores))
             scores = scores + self._neighbor_codes(np.full(len(scores), code), items)
         exclude = self._seen_items(code) if exclude_seen else np.array([], dtype=np.int64)
-        return self._top(scores, exclude, n, "predicted rating")
+        return self._top(scores, exclude, k, "predicted rating")
 
-    def similar_items(self, item, n: int = 10, *, min_ratings: int = 1) -> Recommendations:
+    @renamed_keywords(n="k")
+    def similar_items(self, item, k: int = 10, *, min_ratings: int = 1) -> RankedItems:
         """Items whose factor vectors point the same way: cosine similarity of ``q_i``.
 
         Parameters
         ----------
         item : id or title
             An original item id, or a title when the data has titles.
-        n : int, default=10
+        k : int, default=10
+            How many items. ``n=`` is the old spelling (deprecated).
         min_ratings : int, default=1
             Ignore items with fewer training ratings (their vectors are mostly prior).
 
         Returns
         -------
-        Recommendations
+        RankedItems
             ``scores`` are cosines in [-1, 1] (``dotwise.linalg.cosine_similarity``).
+
+        Raises
+        ------
+        ValueError
+            The item has no training ratings, or ``min_ratings`` leaves no other item.
         """
         check_fitted(self, "user_factors_")
-        n = check_k(n, "n")
+        k = check_k(k)
         min_ratings = check_int(min_ratings, "min_ratings", minimum=1)
         code = self._item_code(item)
         Q = self.item_factors_
@@ -583,42 +600,19 @@ class MatrixFactorization(BaseEstimator):
             raise ValueError(f"item {item!r} has no ratings in the training data, so no vector "
                              f"to compare")
         usable = (self._n_i >= min_ratings) & np.any(Q != 0, axis=1)
+        others = usable.copy()
+        others[code] = False
+        if not others.any():
+            most = int(np.sort(self._n_i)[-2]) if len(self._n_i) > 1 else 0
+            raise ValueError(
+                f"min_ratings={min_ratings} leaves no item to compare with: the other items "
+                f"have at most {most} training ratings; pass a min_ratings of at most "
+                f"{max(most, 1)}")
         scores = np.full(len(Q), -np.inf)
         scores[usable] = cosine_similarity(Q[code], Q[usable])
-        return self._top(scores, np.array([code]), n, "cosine similarity", clip=False)
+        return self._top(scores, np.array([code]), k, "cosine similarity", clip=False)
 
     # -------------------------------------------------------------- fold-in
-    def _resolve_new_ratings(self, ratings) -> tuple[np.ndarray, np.ndarray]:
-        if isinstance(ratings, Mapping):
-            pairs = list(ratings.items())
-        else:
-            pairs = list(ratings)
-        if not pairs:
-            raise ValueError("ratings of the new user is empty: give at least one "
-                             "(item, rating) pair")
-        codes, values = [], []
-        lo, hi = self.rating_scale_
-        lookup = _lookup(self.ratings_, "_item_lookup", "item_ids")
-        for entry in pairs:
-            if len(entry) != 2:
-                raise ValueError(f"each new rating must be an (item, rating) pair, got {entry!r}")
-            item, value = entry
-            code = lookup.get(_key(item))
-            if code is None:
-                if isinstance(item, str) and self.ratings_.titles is not None:
-                    code = self.ratings_.find_item(item)
-                else:
-                    code = self.ratings_.item_code(item)  # raises with suggestions
-            value = float(value)
-            if not (lo <= value <= hi):
-                raise ValueError(f"rating {value:g} for {item!r} is outside the scale "
-                                 f"{lo:g}–{hi:g}")
-            if code in codes:
-                raise ValueError(f"item {item!r} is rated twice in the new user's ratings")
-            codes.append(code)
-            values.append(value)
-        return np.asarray(codes, dtype=np.int64), np.asarray(values)
-
     def fold_in_vector(self, ratings) -> tuple[np.ndarray, float]:
         """The vector and bias of a new user from their ratings: one ridge solve.
 
@@ -639,91 +633,95 @@ class MatrixFactorization(BaseEstimator):
             The user bias (0 for ``biased=False``).
         """
         check_fitted(self, "user_factors_")
-        return self._fold_in_codes(*self._resolve_new_ratings(ratings))
+        return self._fold_in_codes(*resolve_ratings(self.ratings_, ratings))
 
-    def _fold_in_codes(self, codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
+    def _user_system(self, codes: np.ndarray, values: np.ndarray) -> UserSystem | None:
+        """One user's ridge system (see ``_user``); items without training ratings dropped."""
         known = self._n_i[codes] > 0
         codes, values = codes[known], values[known]
-        k = self.item_factors_.shape[1]
         if codes.size == 0:
-            return np.zeros(k), 0.0
-        Z = self.item_factors_[codes]
-        s = self.implicit_factors_[codes].sum(axis=0) / np.sqrt(len(codes))
-        y = values - self.global_mean_ - Z @ s
-        if self.biased:
-            Z = np.hstack([Z, np.ones((len(codes), 1))])
-            y = y - self.item_bias_[codes]
+            return None
         diag = self._diag(np.array([float(len(codes))]), float(self.reg),
                           float(self.reg_bias))[0]
-        A = Z.T @ Z
-        A[np.diag_indices_from(A)] += diag
-        x = cho_solve(cho_factor(A, lower=True), Z.T @ y)
-        return (x[:k] + s, float(x[k])) if self.biased else (x + s, 0.0)
+        return UserSystem.build(codes, values, item_factors=self.item_factors_,
+                                item_bias=self.item_bias_,
+                                implicit_factors=self.implicit_factors_,
+                                mean=self.global_mean_, diag=diag, biased=self.biased)
 
-    def fold_in(self, ratings, n: int = 10, *, exclude_rated: bool = True) -> Recommendations:
+    def _fold_in_codes(self, codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
+        system = self._user_system(codes, values)
+        if system is None:
+            return np.zeros(self.item_factors_.shape[1]), 0.0
+        return system.solve()
+
+    @renamed_keywords(n="k", exclude_rated="exclude_seen")
+    def fold_in(self, ratings, k: int = 10, *, exclude_seen: bool = True) -> RankedItems:
         """Recommendations for a person who was not in the training data.
 
         Solves the person's ridge problem against the fixed item vectors (one
-        ``(k+1)×(k+1)`` Cholesky solve, well under a millisecond for k = 32) and
-        ranks every item by the predicted rating.
+        ``(k+1)×(k+1)`` Cholesky solve, well under a millisecond for 32
+        factors) and ranks every item by the predicted rating.
 
         Parameters
         ----------
         ratings : mapping item -> rating, or sequence of (item, rating)
             Items by original id or title; ratings on the model's scale.
-        n : int, default=10
-        exclude_rated : bool, default=True
+        k : int, default=10
+            How many items. ``n=`` is the old spelling (deprecated).
+        exclude_seen : bool, default=True
+            Leave out the items in ``ratings``. ``exclude_rated=`` is the old
+            spelling (deprecated).
 
         Returns
         -------
-        Recommendations
+        RankedItems
             With ``user_factors`` and ``user_bias`` set.
         """
-        n = check_k(n, "n")
+        k = check_k(k)
         check_fitted(self, "user_factors_")
-        codes, values = self._resolve_new_ratings(ratings)
+        codes, values = resolve_ratings(self.ratings_, ratings)
         p, b = self._fold_in_codes(codes, values)
         scores = self._all_scores(p, b)
         if self._nb is not None:
             scores = scores + self._fold_in_neighbors(codes, values, p, b)
-        exclude = codes if exclude_rated else np.array([], dtype=np.int64)
-        return self._top(scores, exclude, n, "predicted rating",
+        exclude = codes if exclude_seen else np.array([], dtype=np.int64)
+        return self._top(scores, exclude, k, "predicted rating",
                          user_factors=p, user_bias=b)
 
     def _fold_in_neighbors(self, codes, values, p, b) -> np.ndarray:
         """The neighbourhood term of every item for a folded-in user (residuals vs p, b)."""
         known = self._n_i[codes] > 0
         codes, values = codes[known], values[known]
-        n_items = len(self._n_i)
-        if codes.size == 0:
-            return np.zeros(n_items)
         resid = values - self._all_scores(p, b)[codes]
-        _, _, k, lam = self._nb
-        W = self.item_similarity_[:, codes].astype(np.float64)
-        return self._neighbor_ratio(W, np.broadcast_to(resid, W.shape), k, lam)
+        return self._nb.for_new_user(codes, resid)
 
     # -------------------------------------------------------------- explain
-    def explain(self, user, item, *, top: int = 5) -> Explanation:
-        """Split one prediction into mean, biases and factor term, with the items behind it.
+    @renamed_keywords(top="k")
+    def explain(self, user, item, *, k: int = 5) -> RatingExplanation:
+        """Split one prediction into its parts, with the rated items behind the taste match.
 
-        With the item vectors fixed, the user's unknowns solve
-        ``A_u x_u = Σ_j z_j y_j`` (see the module notes), so
-        ``z_i · x_u = Σ_j (z_iᵀ A_u⁻¹ z_j) y_j``: each rated item ``j`` contributes
-        ``(z_iᵀ A_u⁻¹ z_j) y_j`` to ``b_u + p_u · q_i`` (exact for ALS fits). An
-        ``implicit`` model adds ``|R(u)|^(-1/2) q_i · y_j`` for each rated ``j``.
+        The parts add up: ``raw = global_mean + user_bias + item_bias + dot +
+        neighbors`` is the unclipped prediction and ``prediction`` is ``raw``
+        clipped to the scale (what ``predict`` returns). With the item vectors
+        fixed, the user's unknowns solve ``A_u x_u = Σ_j z_j y_j`` (see the
+        module notes), so ``z_i · x_u = Σ_j (z_iᵀ A_u⁻¹ z_j) y_j``: each rated
+        item ``j`` contributes ``(z_iᵀ A_u⁻¹ z_j) y_j`` to ``b_u + p_u · q_i``
+        (exact for ALS fits). An ``implicit`` model adds
+        ``|R(u)|^(-1/2) q_i · y_j`` for each rated ``j``.
 
         Parameters
         ----------
         user, item : id (item: id or title)
-        top : int, default=5
+        k : int, default=5
             How many of the user's rated items to list (largest pull first).
+            ``top=`` is the old spelling (deprecated).
 
         Returns
         -------
-        Explanation
+        RatingExplanation
         """
         check_fitted(self, "user_factors_")
-        top = check_int(top, "top", minimum=0)
+        k = check_int(k, "k", minimum=0)
         uc = self._user_code(user)
         ic = self._item_code(item)
         seen = self._seen_items(uc)
@@ -731,20 +729,10 @@ class MatrixFactorization(BaseEstimator):
         starts = self._seen[0]
         rows = order[starts[uc]:starts[uc + 1]]
         values = self.ratings_.ratings[rows].astype(np.float64)
-        Z = self.item_factors_[seen]
-        zi = self.item_factors_[ic]
-        implicit_part = self.implicit_factors_[seen] @ zi / np.sqrt(max(len(seen), 1))
-        y = values - self.global_mean_ - Z @ self.user_implicit_[uc]
-        if self.biased:
-            Z = np.hstack([Z, np.ones((len(seen), 1))])
-            zi = np.append(zi, 1.0)
-            y = y - self.item_bias_[seen]
-        diag = self._diag(np.array([float(len(seen))]), float(self.reg), float(self.reg_bias))[0]
-        A = Z.T @ Z
-        A[np.diag_indices_from(A)] += diag
-        weights = Z @ cho_solve(cho_factor(A, lower=True), zi)
-        contrib = weights * y + implicit_part
-        rank = np.argsort(-np.abs(contrib), kind="stable")[:top]
+        q = self.item_factors_[ic]
+        implicit_part = self.implicit_factors_[seen] @ q / np.sqrt(max(len(seen), 1))
+        contrib = self._user_system(seen, values).pulls(q) + implicit_part
+        rank = np.argsort(-np.abs(contrib), kind="stable")[:k]
         data = self.ratings_
         listed = [(data.item_ids[seen[j]].item() if hasattr(data.item_ids[seen[j]], "item")
                    else data.item_ids[seen[j]], data.item_label(int(seen[j])), float(values[j]),
@@ -754,9 +742,10 @@ class MatrixFactorization(BaseEstimator):
         dot = float((self.user_factors_[uc] + self.user_implicit_[uc]) @ self.item_factors_[ic])
         nb = float(self._neighbor_codes(np.array([uc]), np.array([ic]))[0])
         raw = self.global_mean_ + bu + bi + dot + nb
-        return Explanation(prediction=float(np.clip(raw, *self.rating_scale_)), raw=raw,
-                           global_mean=self.global_mean_, user_bias=bu, item_bias=bi, dot=dot,
-                           contributions=listed, neighbors=nb)
+        return RatingExplanation(prediction=float(np.clip(raw, *self.rating_scale_)), raw=raw,
+                                 global_mean=self.global_mean_, user_bias=bu, item_bias=bi,
+                                 dot=dot, contributions=listed, neighbors=nb,
+                                 rating_scale=self.rating_scale_)
 
     # ------------------------------------------------------------- helpers
     def user_vector(self, user) -> np.ndarray:
@@ -770,61 +759,3 @@ class MatrixFactorization(BaseEstimator):
         check_fitted(self, "user_factors_")
         return self.item_factors_[self._item_code(item)]
 
-
-
-class _Implicit:
-    r"""The ``Y`` step of implicit-feedback ALS: conjugate gradients on a quadratic.
-
-    With ``P, Q`` and the biases fixed, the objective in ``Y`` is
-    ``‖e − 𝒜(Y)‖² + Σ_j λ_j ‖y_j‖²`` where ``𝒜(Y)_{ui} = c_u q_i · Σ_{j∈R(u)} y_j``,
-    ``c_u = |R(u)|^{-1/2}`` and ``e`` the residual without the implicit term. It is
-    a convex quadratic, so conjugate gradients (matrix-free, warm-started from
-    the current ``Y``) lowers it at every iteration. ``𝒜`` and ``𝒜ᵀ`` are two
-    sparse products with the user × item incidence matrix ``N``.
-    """
-
-    def __init__(self, u, i, n_u, n_i):
-        from scipy.sparse import csr_matrix
-
-        shape = (len(n_u), len(n_i))
-        self.u, self.i = u, i
-        self.N = csr_matrix((np.ones(len(u)), (u, i)), shape=shape)
-        self.NT = self.N.T.tocsr()
-        self.c = np.where(n_u > 0, 1.0 / np.sqrt(np.maximum(n_u, 1)), 0.0)
-        self.shape = shape
-
-    def _apply(self, Y, Q):
-        """𝒜(Y) per rating, and the per-user sums t_u = c_u Σ_{j∈R(u)} y_j."""
-        t = self.c[:, None] * (self.N @ Y)
-        return np.einsum("nk,nk->n", t[self.u], Q[self.i]), t
-
-    def _adjoint(self, values, Q):
-        """𝒜ᵀ(values): Σ over users who rated j of c_u Σ_i values_ui q_i."""
-        from scipy.sparse import csr_matrix
-
-        V = csr_matrix((values, (self.u, self.i)), shape=self.shape)
-        return self.NT @ (self.c[:, None] * (V @ Q))
-
-    def step(self, Y, Q, resid, lam, steps):
-        """Minimise over Y; ``resid`` excludes the implicit term. Returns (Y, t)."""
-        pred, t = self._apply(Y, Q)
-        e = resid - pred                           # current residual with Y
-        g = self._adjoint(e, Q) - lam[:, None] * Y  # minus half the gradient
-        d = g.copy()
-        gg = float(np.vdot(g, g))
-        for _ in range(steps):
-            if gg <= 1e-30:
-                break
-            Ad, td = self._apply(d, Q)
-            curvature = float(Ad @ Ad) + float(np.vdot(d, lam[:, None] * d))
-            if curvature <= 0:
-                break
-            alpha = gg / curvature
-            Y = Y + alpha * d
-            t = t + alpha * td
-            e = e - alpha * Ad
-            g = g - alpha * (self._adjoint(Ad, Q) + lam[:, None] * d)
-            gg_new = float(np.vdot(g, g))
-            d = g + (gg_new / gg) * d
-            gg = gg_new
-        return Y, t

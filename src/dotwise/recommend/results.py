@@ -1,4 +1,10 @@
-"""Small frozen result types returned by the recommenders."""
+"""Small frozen result types returned by the recommenders.
+
+:class:`RankedItems` (a ranked list of items) and :class:`RatingExplanation`
+(one predicted rating split into its parts) were called ``Recommendations`` and
+``Explanation`` before; those names clashed with :mod:`dotwise.search`'s and
+still work for one release, with a ``DeprecationWarning``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Explanation", "Recommendations"]
+from ._common import deprecated_alias
+
+__all__ = ["RankedItems", "RatingExplanation"]
 
 
 @dataclass(frozen=True)
-class Recommendations:
-    """A ranked list of items.
+class RankedItems:
+    """A ranked list of items: what ``recommend``, ``similar_items`` and ``fold_in`` return.
 
     Attributes
     ----------
@@ -45,20 +53,26 @@ class Recommendations:
     def __repr__(self) -> str:
         head = ", ".join(f"{t!r}: {s:.3g}" for t, s in zip(self.titles[:3], self.scores[:3], strict=False))
         more = ", …" if len(self) > 3 else ""
-        return f"Recommendations({self.kind}; {head}{more})"
+        return f"RankedItems({self.kind}; {head}{more})"
 
 
 @dataclass(frozen=True)
-class Explanation:
-    r"""A prediction split into its parts.
+class RatingExplanation:
+    r"""A predicted rating split into its parts: what ``MatrixFactorization.explain`` returns.
 
     .. math::
 
-        \hat r_{ui} = \mu + b_u + b_i + p_u \cdot q_i,\qquad
-        b_u + p_u \cdot q_i = \sum_{j \in R(u)} c_j
+        \hat r_{ui} = \underbrace{\mu}_{\text{global\_mean}}
+            + \underbrace{b_u}_{\text{user\_bias}} + \underbrace{b_i}_{\text{item\_bias}}
+            + \underbrace{(p_u + s_u) \cdot q_i}_{\text{dot}}
+            + \underbrace{\textstyle\sum_{j \in N_k} s_{ij} e_{uj} / (\ldots)}_{\text{neighbors}},
+        \qquad b_u + p_u \cdot q_i = \sum_{j \in R(u)} c_j
 
-    where the contributions ``c_j`` of the user's rated items come from the
-    closed-form ALS user solve (they sum to ``b_u + p_u·q_i`` exactly).
+    The five parts sum to ``raw`` exactly (:attr:`parts`); ``prediction`` is
+    ``raw`` clipped to the rating scale. The contributions ``c_j`` of the
+    user's rated items come from the closed-form ALS user solve (they sum to
+    ``b_u + p_u·q_i`` exactly; an ``implicit`` model adds its ``s_u · q_i``
+    share to each).
 
     Attributes
     ----------
@@ -71,6 +85,16 @@ class Explanation:
         The residual item–item neighbourhood term (0 for ``neighbors=0``).
     contributions : list of (item_id, title, rating, contribution)
         The user's rated items, largest absolute pull first.
+    rating_scale : (low, high)
+        The scale ``prediction`` is clipped to.
+
+    Examples
+    --------
+    >>> ex = RatingExplanation(prediction=5.0, raw=5.25, global_mean=3.5, user_bias=0.5,
+    ...                        item_bias=0.75, dot=0.25, contributions=[], neighbors=0.25,
+    ...                        rating_scale=(1.0, 5.0))
+    >>> sum(ex.parts.values()) == ex.raw, ex.clipped
+    (True, True)
     """
 
     prediction: float
@@ -81,8 +105,27 @@ class Explanation:
     dot: float
     contributions: list[tuple[object, str, float, float]]
     neighbors: float = 0.0
+    rating_scale: tuple[float, float] = (-np.inf, np.inf)
+
+    @property
+    def parts(self) -> dict[str, float]:
+        """The additive parts of ``raw``, in order: mean, user, item, taste, neighbours."""
+        return {"mean": self.global_mean, "user": self.user_bias, "item": self.item_bias,
+                "taste": self.dot, "neighbours": self.neighbors}
+
+    @property
+    def clipped(self) -> bool:
+        """Whether ``raw`` lies outside the rating scale (so ``prediction != raw``)."""
+        return self.prediction != self.raw
 
     def __repr__(self) -> str:
-        return (f"Explanation(prediction={self.prediction:.3f} = mean {self.global_mean:.3f} "
-                f"+ user bias {self.user_bias:+.3f} + item bias {self.item_bias:+.3f} "
-                f"+ factors {self.dot:+.3f} + neighbours {self.neighbors:+.3f})")
+        shown = (f", shown as {self.prediction:.3f} (clipped to the scale)"
+                 if self.clipped else "")
+        return (f"RatingExplanation({self.raw:.3f} = mean {self.global_mean:.3f} + user bias "
+                f"{self.user_bias:+.3f} + item bias {self.item_bias:+.3f} + factors "
+                f"{self.dot:+.3f} + neighbours {self.neighbors:+.3f}{shown})")
+
+
+def __getattr__(name: str):
+    return deprecated_alias(__name__, name, {"Recommendations": RankedItems,
+                                             "Explanation": RatingExplanation})

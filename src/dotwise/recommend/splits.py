@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import check_int, check_positive
-from .data import Ratings, _key, load_ratings
+from .movielens import load_ratings
+from .ratings import Ratings, _key
 
 __all__ = ["kfold", "predefined_splits", "train_test_split"]
 

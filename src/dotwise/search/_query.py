@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .._kernels import norm_unchecked as _norm
 from .._native import all_finite
 from .._validation import ShapeError, as_float_array, check_k, describe
-from ..linalg.vectors import _norm
 
 __all__ = ["FilterLike", "MAX_PADDED_BYTES", "allowed_rows", "as_queries", "check_k",
            "finish_scores", "pad_result", "result_width", "unit_rows"]

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from .._kernels import norm_unchecked as _norm
 from .._validation import ShapeError, as_float_array, check_choice, check_int, check_k, describe
-from ..linalg.vectors import _norm
 from ._kernel import topk_blocked
 from ._query import (
     FilterLike,
@@ -645,7 +645,7 @@ def _is_dtype(x: Any) -> bool:
 
 
 def exact_search(collection: Any, queries: Any, k: int = 10, metric: str = "cosine", *,
-                 filter: FilterLike = None) -> SearchResult:
+                 filter: FilterLike = None, ids: Any = None) -> SearchResult:
     r"""Exact k-nearest-neighbour search of ``queries`` in ``collection`` (ground truth).
 
     Ids are row numbers of ``collection``. The computation is blocked: for
@@ -656,7 +656,7 @@ def exact_search(collection: Any, queries: Any, k: int = 10, metric: str = "cosi
 
     Parameters
     ----------
-    collection : array_like of shape (n, d)
+    collection : array_like of shape (n, d), or a Dask array, zarr array or zarr path
         float32 stays float32; anything else is computed in float64. A
         ``np.memmap`` is streamed and not scanned for NaN first: a row whose
         score is not finite is skipped (never returned, never hiding a
@@ -667,7 +667,11 @@ def exact_search(collection: Any, queries: Any, k: int = 10, metric: str = "cosi
         missing slots hold id ``-1`` and score ``-inf`` (``+inf`` for l2).
     metric : {"cosine", "dot", "l2"}, default="cosine"
     filter : optional
-        As in :meth:`Index.search`, over row numbers.
+        As in :meth:`Index.search`, over row numbers (over ``ids`` when given).
+    ids : array_like of int of shape (n,), optional
+        The id of each row (default: the row number). A Dask array, zarr array
+        or zarr store as ``collection`` is searched chunk by chunk where it lives
+        (see :func:`dotwise.scale.search.exact_search`), with the same answers.
 
     Returns
     -------
@@ -695,6 +699,10 @@ def exact_search(collection: Any, queries: Any, k: int = 10, metric: str = "cosi
     >>> exact_search(X, [[0.0, 2.0]], k=3, metric="dot").ids.tolist()
     [[1, 2, 0]]
     """
+    from ..scale import search as _scale  # imports no Dask until a sharded input needs it
+
+    if ids is not None or _scale.is_sharded(collection):
+        return _scale.exact_search(collection, queries, k=k, metric=metric, filter=filter, ids=ids)
     metric = _check_metric(metric)
     k = check_k(k)
     # a memory-mapped collection is streamed: it is not scanned for NaN up front

@@ -22,10 +22,10 @@ def run(ctx: TourContext) -> None:
     p_dep = dw.project(b, A_dep)
     r = b - p
     ctx.check("residual b − p is orthogonal to every column of A",
-              np.max(np.abs(A.T @ r)) < 1e-12 * np.linalg.norm(b) * np.linalg.norm(A),
+              np.max(np.abs(A.T @ r)) < 1e-12 * dw.norm(b) * dw.norm(A.ravel()),
               f"max |Aᵀ(b − p)| = {np.max(np.abs(A.T @ r)):.1e}")
     ctx.check("a dependent extra column does not change the projection",
-              np.allclose(p, p_dep, atol=1e-12), f"‖p − p_dep‖ = {np.linalg.norm(p - p_dep):.1e}")
+              np.allclose(p, p_dep, atol=1e-12), f"‖p − p_dep‖ = {dw.norm(p - p_dep):.1e}")
     ctx.check("Pythagoras: ‖b‖² = ‖p‖² + ‖b − p‖²",
               abs(b @ b - p @ p - r @ r) < 1e-10 * (b @ b))
 
@@ -53,7 +53,7 @@ def run(ctx: TourContext) -> None:
 
     import matplotlib.pyplot as plt
 
-    lam = np.sort(np.linalg.eigvalsh(P))
+    lam = np.sort(dw.eigendecomposition(P).values)
     fig, ax = plt.subplots(figsize=(5, 2.8))
     ax.plot(lam, "o", ms=3, color="#2b6cb0")
     ax.set_xlabel("index"), ax.set_ylabel("eigenvalue of P")
@@ -65,7 +65,7 @@ def run(ctx: TourContext) -> None:
 def _oblique(A: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A projection onto col(A) along a different direction: idempotent, not symmetric."""
     B = A + 0.5 * rng.standard_normal(A.shape)
-    return A @ np.linalg.solve(B.T @ A, B.T)
+    return A @ dw.lstsq(B.T @ A, B.T).x  # (BᵀA)⁻¹Bᵀ: BᵀA is square and invertible
 
 
 SECTION = Section(

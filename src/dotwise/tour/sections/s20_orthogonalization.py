@@ -14,9 +14,7 @@ LABELS = {"classical": "classical GS", "modified": "modified GS",
 
 def graded(n: int, cond: float, rng: np.random.Generator) -> np.ndarray:
     """A (2n × n) matrix with singular values graded from 1 to 1/cond."""
-    U, _ = np.linalg.qr(rng.standard_normal((2 * n, n)))
-    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    return (U * np.logspace(0, -np.log10(cond), n)) @ V.T
+    return dw.linalg.random_with_condition(2 * n, n, cond, random_state=rng)
 
 
 def hilbert(n: int) -> np.ndarray:
@@ -45,7 +43,7 @@ def run(ctx: TourContext) -> None:
     hil = []
     for n in (4, 6, 8, 10):
         H = hilbert(n)
-        k = np.linalg.cond(H)
+        k = dw.inspect(H, eigen=False).cond
         row = [n, k]
         for meth in METHODS:
             row.append(dw.orthogonality_loss(dw.gram_schmidt(H, meth)[0]))
@@ -61,8 +59,9 @@ def run(ctx: TourContext) -> None:
     except np.linalg.LinAlgError as exc:
         message = str(exc).split(";")[0]
     Q_drop, _ = dw.gram_schmidt(H, "reorthogonalized", on_dependent="drop")
-    ctx.text(f"Hilbert(13) has condition ≈ {np.linalg.cond(H):.0e}, beyond 1/ε: numerically "
-             f"its columns are dependent. gram_schmidt refuses rather than return NaN — "
+    rank13 = dw.inspect(H, eigen=False).rank
+    ctx.text(f"Hilbert(13) has σ_max/σ_min beyond 1/ε: numerically it has rank {rank13} of 13 "
+             f"(condition ∞ in dw.inspect), its columns dependent. gram_schmidt refuses rather than return NaN — "
              f"“{message}” — and with on_dependent='drop' CGS2 keeps {Q_drop.shape[1]} of 13 "
              f"directions.")
     ctx.check("dependent columns raise a clear error; 'drop' returns an orthonormal basis",

@@ -48,7 +48,7 @@ def run(ctx: TourContext) -> None:
               np.allclose(ols.coef_, sk.coef_, rtol=1e-9, atol=1e-9),
               f"max |Δ| = {np.max(np.abs(ols.coef_ - sk.coef_)):.1e}")
     r = ols.residuals_
-    normal_eq = np.max(np.abs(X.T @ r)) / (np.linalg.norm(X) * np.linalg.norm(y))
+    normal_eq = np.max(np.abs(X.T @ r)) / (dw.norm(X.ravel()) * dw.norm(y))
     ctx.check("normal equations: Xᵀr ≈ 0 (the residual is orthogonal to every column)",
               normal_eq < 1e-12, f"max |Xᵀr| / (‖X‖‖y‖) = {normal_eq:.1e}")
     ctx.check("residuals sum to zero (orthogonal to the intercept column)",

@@ -81,9 +81,9 @@ def run(ctx: TourContext) -> None:
     stars = np.clip(np.rint(hidden[rated]), 1, 5)
     start = time.perf_counter()
     mine = {f"Movie {j:03d}": s for j, s in zip(rated, stars, strict=True)}
-    recs = model.fold_in(mine, n=5)
+    recs = model.fold_in(mine, k=5)
     elapsed = time.perf_counter() - start
-    everything = model.fold_in(mine, n=data.n_items, exclude_rated=False)
+    everything = model.fold_in(mine, k=data.n_items, exclude_seen=False)
     order = np.argsort(everything.item_ids)
     corr = float(np.corrcoef(everything.scores[order], hidden[everything.item_ids[order]])[0, 1])
     ctx.table(f"a new viewer rated 8 movies; fold-in took {elapsed * 1e3:.2f} ms",

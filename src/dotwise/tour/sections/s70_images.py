@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+import dotwise as dw
 from dotwise.tour import Section, TourContext
 
 
@@ -61,7 +62,7 @@ def run(ctx: TourContext) -> None:
               float(np.abs(a - b).max()) < 1e-4, f"max |diff| = {np.abs(a - b).max():.1e}")
 
     grey = photo.mean(axis=2).astype(np.float64)
-    s = np.linalg.svd(grey, compute_uv=False)
+    s = np.asarray(dw.inspect(grey, eigen=False).singular_values)
     fig, ax = plt.subplots(figsize=(5, 3.4))
     ax.semilogy(np.arange(1, len(s) + 1), s, lw=1.5)
     ax.set_xlabel("index i")

@@ -1,0 +1,77 @@
+"""ctypes bindings to the small fused loops in ``_dwloops.c`` (private).
+
+* :func:`km_assign` — k-means' assignment step (:mod:`dotwise.models.kmeans`);
+* :func:`affine2d` — ``p' = A p + t`` for (n, 2) points (:mod:`dotwise.linalg.transform2d`).
+
+Built by ``pip install`` (or ``python setup.py build_ext --inplace``) as the optional
+extension ``dotwise._dwloops``. When it is missing, or ``DOTWISE_PURE_NUMPY=1`` is set,
+:data:`LIB` is ``None`` and the callers use their NumPy paths (argmin and a sparse
+one-hot product; a matrix product), which are also the references the tests compare
+with. ctypes releases the GIL during a call, so blocks can run on a thread pool.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+
+import numpy as np
+
+_P, _I = ctypes.c_void_p, ctypes.c_int64
+_SUFFIX = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}
+
+
+def _load():
+    if os.environ.get("DOTWISE_PURE_NUMPY", "").strip() not in ("", "0"):
+        return None
+    try:
+        spec = importlib.util.find_spec("dotwise._dwloops")
+    except (ImportError, ValueError):          # pragma: no cover - broken installs
+        return None
+    if spec is None or not spec.origin or not os.path.isfile(spec.origin):
+        return None
+    try:
+        lib = ctypes.CDLL(spec.origin)
+    except OSError:                            # pragma: no cover - foreign binary
+        return None
+    for s in _SUFFIX.values():
+        fn = getattr(lib, f"dw_km_assign_{s}")
+        fn.argtypes = [_P, _I, _I, _P, _I, _I, _P, _P, _P, _P]
+        fn.restype = ctypes.c_int
+        fn = getattr(lib, f"dw_affine2d_{s}")
+        fn.argtypes = [_P, _I, _P, _P]
+        fn.restype = ctypes.c_int
+    return lib
+
+
+LIB = _load()
+
+
+def supports(dtype) -> bool:
+    return LIB is not None and np.dtype(dtype) in _SUFFIX
+
+
+def km_assign(D: np.ndarray, X: np.ndarray, labels: np.ndarray, sums: np.ndarray | None,
+           mind: np.ndarray | None = None, xsq: np.ndarray | None = None) -> None:
+    """Labels (and cluster sums of ``X``'s rows, and nearest distances) from a block of ``D``.
+
+    Trusted input: ``D`` C-contiguous (m, k); ``X`` (m, q) with unit column stride, same
+    dtype; ``labels`` int32 (m,) contiguous; ``sums`` float64 C-contiguous (k, q) or None;
+    ``mind``/``xsq`` (m,) contiguous in ``D``'s dtype, or None.
+    """
+    m, k = D.shape
+    q = X.shape[1]
+    fn = getattr(LIB, "dw_km_assign_" + _SUFFIX[D.dtype])
+    fn(D.ctypes.data, m, k, X.ctypes.data, q, X.strides[0] // X.itemsize, labels.ctypes.data,
+       None if sums is None else sums.ctypes.data, None if mind is None else mind.ctypes.data,
+       None if xsq is None else xsq.ctypes.data)
+
+
+def affine2d(P: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """``P Aᵀ + t`` for C-contiguous (n, 2) float32/float64 points and an affine 3×3 ``M``."""
+    rows = np.ascontiguousarray(M[:2], dtype=np.float64)
+    out = np.empty_like(P)
+    fn = getattr(LIB, "dw_affine2d_" + _SUFFIX[P.dtype])
+    fn(P.ctypes.data, P.shape[0], rows.ctypes.data, out.ctypes.data)
+    return out
