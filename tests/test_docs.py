@@ -48,7 +48,8 @@ def _apigen():
 def test_the_guide_has_a_page_per_system():
     names = {p.stem for p in GUIDE}
     expected = {"vectors", "qr", "lstsq", "inspect", "pca", "attention", "search",
-                "recommend", "image", "playground", "tour"}
+                "recommend", "image", "playground", "tour", "transforms", "eigen",
+                "classifier", "segment", "scale"}
     assert expected <= names, f"missing guide pages: {sorted(expected - names)}"
 
 
