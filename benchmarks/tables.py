@@ -67,11 +67,15 @@ def quotable(row: dict[str, Any]) -> bool:
     return bool(row.get("valid", True)) and not row.get("noisy") and row.get("ratio") is not None
 
 
-def summary_cells(payload: dict[str, Any]) -> list[str]:
-    """``min–max (median)`` of the quotable ratios, one cell per thread count."""
+def summary_cells(payload: dict[str, Any], peer: str | None = None) -> list[str]:
+    """``min–max (median)`` of the quotable ratios, one cell per thread count.
+
+    With ``peer``, only the rows against that peer count.
+    """
     cells = []
     for run in payload["runs"]:
-        ratios = [float(r["ratio"]) for r in run["rows"] if quotable(r)]
+        ratios = [float(r["ratio"]) for r in run["rows"]
+                  if quotable(r) and (peer is None or r.get("peer") == peer)]
         if not ratios:
             cells.append("—")
             continue
@@ -129,19 +133,21 @@ def readme_summary(results: dict[str, dict[str, Any]]) -> str:
     for name, payload in results.items():
         if payload.get("protocol") != 2:
             continue
-        peers = sorted({str(r.get("peer", "")) for run in payload["runs"] for r in run["rows"]})
-        cells = summary_cells(payload)
-        by_threads = {run["threads"]: c for run, c in zip(payload["runs"], cells, strict=True)}
+        peers = list(dict.fromkeys(str(r.get("peer", "")) for run in payload["runs"]
+                                   for r in run["rows"] if r.get("ratio") is not None))
         m = payload.get("machine", {})
-        rows.append([TITLES.get(name, name), ", ".join(p for p in peers if p),
-                     by_threads.get(1, "—"), by_threads.get(2, "—"),
-                     f"{m.get('cpu_model', '?')} ({m.get('isa', '?')})"])
+        for peer in peers:  # one line per peer: ratios against different peers never mix
+            cells = summary_cells(payload, peer)
+            by_threads = {run["threads"]: c for run, c in zip(payload["runs"], cells,
+                                                              strict=True)}
+            rows.append([TITLES.get(name, name), peer, by_threads.get(1, "—"),
+                         by_threads.get(2, "—"), f"{m.get('cpu_model', '?')} ({m.get('isa', '?')})"])
     if not rows:
         return "No benchmark has been re-measured under the fair protocol yet."
-    table = markdown_table(["capability", "peers", "peer / dotwise, 1 thread",
+    table = markdown_table(["capability", "peer", "peer / dotwise, 1 thread",
                             "2 threads", "CPU"], rows)
-    return ("Ratios are peer time / dotwise time over every quotable case (above 1: dotwise "
-            "is faster); generated from `benchmarks/results/` by `benchmarks/tables.py`. "
+    return ("Ratios are peer time / dotwise time over every quotable case against that peer "
+            "(above 1: dotwise is faster; — : no quotable row, e.g. all noisy); generated from `benchmarks/results/` by `benchmarks/tables.py`. "
             "Every case, the peer's mode and the machine: [docs/benchmarks.md]"
             "(docs/benchmarks.md).\n\n" + table)
 

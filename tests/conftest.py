@@ -34,3 +34,19 @@ def artifacts_dir() -> Path:
     path = REPO / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A ``distributed.Client`` on a LocalCluster on 127.0.0.1 (one worker, two threads).
+
+    Module-scoped: each Dask test module starts one cluster. ``protocol="tcp"``: an
+    in-process cluster otherwise uses ``inproc://``, which rejects a host.
+    """
+    distributed = pytest.importorskip(
+        "distributed", reason="the Dask tests need the scale extra: pip install -e '.[scale]'")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  protocol="tcp", host="127.0.0.1",
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as c:
+        yield c

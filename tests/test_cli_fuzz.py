@@ -49,7 +49,17 @@ COMMANDS = _commands()
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    d = tmp_path_factory.mktemp("fuzz")
+    """Inputs for the fuzz test (which may overwrite them: any path can be an output)."""
+    return _make_files(tmp_path_factory.mktemp("fuzz"))
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    """The same inputs, untouched, for the tests that need them as made."""
+    return _make_files(tmp_path)
+
+
+def _make_files(d):
     rng = np.random.default_rng(0)
     Image.fromarray((rng.random((12, 16, 3)) * 255).astype(np.uint8)).save(d / "photo.png")
     np.save(d / "matrix.npy", rng.standard_normal((20, 3)))
@@ -135,27 +145,27 @@ def test_no_command_shows_a_traceback(raw, files, monkeypatch):
     ["index", "build", "{empty2}", "--out", "{out_dir}"],
     ["filter", "{photo}", "{out_png}", "--kernel", "{empty}"],
 ])
-def test_the_issues_cases_are_one_line_errors(args, files, monkeypatch):
-    monkeypatch.chdir(files)
-    result = CliRunner().invoke(get_app(), [_fill(a, files) for a in args])
+def test_the_issues_cases_are_one_line_errors(args, fresh, monkeypatch):
+    monkeypatch.chdir(fresh)
+    result = CliRunner().invoke(get_app(), [_fill(a, fresh) for a in args])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert "error" in result.output.lower()
 
 
-def test_tour_out_must_be_a_writable_folder(files):
-    result = CliRunner().invoke(get_app(), ["tour", "--out", str(files / "photo.png")])
+def test_tour_out_must_be_a_writable_folder(fresh):
+    result = CliRunner().invoke(get_app(), ["tour", "--out", str(fresh / "photo.png")])
     assert result.exit_code == 2
     assert "--out" in result.output and "is a file" in result.output
 
 
-def test_errors_give_shell_advice_not_python_keywords(files, monkeypatch):
-    monkeypatch.chdir(files)
-    result = CliRunner().invoke(get_app(), ["inspect", str(files / "nan.npy")])
+def test_errors_give_shell_advice_not_python_keywords(fresh, monkeypatch):
+    monkeypatch.chdir(fresh)
+    result = CliRunner().invoke(get_app(), ["inspect", str(fresh / "nan.npy")])
     assert result.exit_code == 2
     assert "check_finite" not in result.output and "NaN/inf" in result.output
-    result = CliRunner().invoke(get_app(), ["filter", str(files / "photo.png"),
-                                            str(files / "o.png"), "--kernel",
-                                            str(files / "vector.npy")])
+    result = CliRunner().invoke(get_app(), ["filter", str(fresh / "photo.png"),
+                                            str(fresh / "o.png"), "--kernel",
+                                            str(fresh / "vector.npy")])
     assert result.exit_code == 2
     assert "reshape" not in result.output and "2-D" in result.output

@@ -14,18 +14,6 @@ from tests.conftest import shared_data_path  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client():
-    # tcp on 127.0.0.1: processes=False would otherwise pick the in-process transport,
-    # which takes no host
-    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                       protocol="tcp", host="127.0.0.1",
-                                       dashboard_address=None)
-    with distributed.Client(cluster) as c:
-        yield c
-    cluster.close()
-
-
-@pytest.fixture(scope="module")
 def ratings():
     rng = np.random.default_rng(0)
     P, Q = rng.normal(size=(120, 3)), rng.normal(size=(80, 3))

@@ -20,16 +20,6 @@ import dotwise as dw  # noqa: E402
 from dotwise import IllConditionedWarning  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def client():
-    # protocol="tcp": an in-process cluster otherwise uses inproc://, which rejects a host
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  protocol="tcp", host="127.0.0.1",
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as c:
-        yield c
-
-
 def _problem(m=3000, n=6, k=None, seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((m, n)).astype(dtype)

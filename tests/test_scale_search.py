@@ -23,16 +23,6 @@ from dotwise.search import Index  # noqa: E402
 METRICS = ["cosine", "dot", "l2"]
 
 
-@pytest.fixture(scope="module")
-def client():
-    # processes=False would pick the in-process transport, which takes no host; tcp on
-    # 127.0.0.1 keeps everything on the loopback interface
-    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                       protocol="tcp", host="127.0.0.1",
-                                       dashboard_address=None)
-    with distributed.Client(cluster) as c:
-        yield c
-    cluster.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,27 +13,18 @@ with. ctypes releases the GIL during a call, so blocks can run on a thread pool.
 from __future__ import annotations
 
 import ctypes
-import importlib.util
-import os
 
 import numpy as np
+
+from ._native import load_extension
 
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SUFFIX = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}
 
 
 def _load():
-    if os.environ.get("DOTWISE_PURE_NUMPY", "").strip() not in ("", "0"):
-        return None
-    try:
-        spec = importlib.util.find_spec("dotwise._dwloops")
-    except (ImportError, ValueError):          # pragma: no cover - broken installs
-        return None
-    if spec is None or not spec.origin or not os.path.isfile(spec.origin):
-        return None
-    try:
-        lib = ctypes.CDLL(spec.origin)
-    except OSError:                            # pragma: no cover - foreign binary
+    lib = load_extension("dotwise._dwloops")
+    if lib is None:
         return None
     for s in _SUFFIX.values():
         fn = getattr(lib, f"dw_km_assign_{s}")

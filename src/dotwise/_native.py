@@ -23,18 +23,30 @@ _SEP_ARGS = [_P, _P, _I, _I, _I, _P, _I, _P, _I, _P, _P, _D, _I, _I, ctypes.c_in
 _SUFFIX = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}
 
 
-def _load() -> ctypes.CDLL | None:
+def load_extension(module: str) -> ctypes.CDLL | None:
+    """The compiled extension ``module`` (e.g. ``"dotwise._dwconv"``) opened with ctypes.
+
+    ``None`` when it was not built (no compiler at install time), cannot be opened, or
+    ``DOTWISE_PURE_NUMPY=1`` asks for the NumPy paths. Every compiled loop of dotwise
+    is loaded through here, so the switch means the same everywhere.
+    """
     if os.environ.get("DOTWISE_PURE_NUMPY", "").strip() not in ("", "0"):
         return None
     try:
-        spec = importlib.util.find_spec("dotwise._dwconv")
+        spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):          # pragma: no cover - broken installs
         return None
     if spec is None or not spec.origin or not os.path.isfile(spec.origin):
         return None
     try:
-        lib = ctypes.CDLL(spec.origin)
+        return ctypes.CDLL(spec.origin)
     except OSError:                            # pragma: no cover - foreign binary
+        return None
+
+
+def _load() -> ctypes.CDLL | None:
+    lib = load_extension("dotwise._dwconv")
+    if lib is None:
         return None
     for s in _SUFFIX.values():
         for name, args in ((f"dw_direct_{s}", _DIRECT_ARGS), (f"dw_sep_{s}", _SEP_ARGS)):

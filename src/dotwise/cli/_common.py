@@ -89,21 +89,23 @@ def guarded(func: F) -> F:
     (a full disk, a folder where a file was expected...) and any unexpected exception become
     one ``error: …`` line with exit code 2; ``DOTWISE_DEBUG=1`` shows the traceback instead.
     """
-    import click
-
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException, SystemExit):
+        except (typer.Exit, typer.Abort, SystemExit):
             raise
-        except KeyboardInterrupt:
-            err_console.print("[bold red]error:[/bold red] interrupted", highlight=False)
-            raise typer.Exit(130) from None
         except Exception as exc:
+            # Typer's and Click's own usage errors (Typer may vendor Click, so match the
+            # package, not a class): they print their own message and exit 2
+            if type(exc).__module__.split(".")[0] in ("typer", "click"):
+                raise
             if os.environ.get("DOTWISE_DEBUG"):
                 raise
             fail(describe_exception(exc))
+        except KeyboardInterrupt:
+            err_console.print("[bold red]error:[/bold red] interrupted", highlight=False)
+            raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -346,7 +346,12 @@ def read_meta(path: str | os.PathLike) -> dict[str, Any]:
     for _ in range(20):
         if not path.exists():
             recover(path, wait=_WAIT)
-        d = _Dir(path)
+        try:
+            d = _Dir(path)
+        except FileNotFoundError:
+            if path.exists():
+                continue  # a writer swapped it between our look and our open: look again
+            raise  # still missing after the wait above: the message says who holds it
         try:
             return _read_meta(d)
         except _Changed:
@@ -541,10 +546,17 @@ def load_index(path: str | os.PathLike, *, mmap: bool = True, verify: str = "aut
         except _Changed:
             continue
         except FileNotFoundError:
-            if path.exists() or not leftovers(path):
+            if path.exists():
+                continue  # replaced while we opened it: read the version there now
+            if not leftovers(path):
                 raise
-            if recover(path, wait=_WAIT) is None and not path.exists():
-                raise
+            # a live writer is between its two renames (or a dead one left its state):
+            # wait for the swap to finish (or repair it) and read again; still missing
+            # after the wait, the writer is stuck, and _Dir's message says which one
+            recover(path, wait=_WAIT)
+            if not path.exists():
+                _Dir(path).close()
+            continue
     raise DataFormatError(f"{path} kept changing while it was read (20 re-saves in a row)")
 
 
