@@ -105,7 +105,7 @@ function initSegment(section) {
     Plotly.react(mapGd, groups(r, r.labels, r.k), {
       margin: { l: 56, r: 10, t: 30, b: 48 }, dragmode: false,
       title: { text: `${r.k} segments on the 2-D PCA map`, font: { size: 14 } },
-      legend: { orientation: "h", y: -0.16 }, ...axes(r) }, PLOT_CONFIG);
+      legend: { orientation: "h", y: -0.22, yanchor: "top" }, ...axes(r) }, PLOT_CONFIG);
     stepEl.max = String(r.steps.length - 1);
     stepEl.value = String(r.steps.length - 1);
     drawStep();
