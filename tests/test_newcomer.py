@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from typer.testing import CliRunner
 
 from dotwise.cli import get_app
 from dotwise.search import Catalog
+from tests.conftest import SHARED_DATA
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-SONGS = SHARED / "songs" / "spotify_hit_predictor_1960-2019.csv"
+SONGS = SHARED_DATA / "songs" / "spotify_hit_predictor_1960-2019.csv"
 
 
 def test_default_features_leave_out_ids_labels_and_categories(tmp_path):
