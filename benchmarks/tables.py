@@ -171,12 +171,28 @@ def readme_summary(results: dict[str, dict[str, Any]]) -> str:
                          by_threads.get(2, "—"), f"{m.get('cpu_model', '?')} ({m.get('isa', '?')})"])
     if not rows:
         return "No benchmark has been re-measured under the fair protocol yet."
+    memory_lines = []
+    for name, payload in results.items():
+        if payload.get("protocol") != 2:
+            continue
+        mem = [r for run in payload["runs"] for r in run["rows"] if "workers_mib" in r]
+        if mem:
+            peaks = [v for r in mem for v in r["workers_mib"].values()]
+            cases = sorted({r["case"].split(" ", 1)[1] for r in mem})
+            ok = all(r.get("valid", True) and r.get("workers_within_limit") for r in mem)
+            memory_lines.append(
+                f"- {TITLES.get(name, name)}, bounded memory: {'; '.join(cases)} with "
+                f"{', '.join(sorted({str(r.get('workers')) for r in mem}))} worker(s), peak "
+                f"worker RSS {min(peaks):.0f}–{max(peaks):.0f} MiB (limit "
+                f"{mem[0].get('memory_limit', '?')}; "
+                f"{'answers checked, all within the limit' if ok else 'SEE docs/benchmarks.md'}).")
     table = markdown_table(["capability", "peer", "peer / dotwise, 1 thread",
                             "2 threads", "CPU"], rows)
     return ("Ratios are peer time / dotwise time over every quotable case against that peer "
             "(above 1: dotwise is faster; — : no quotable row, e.g. all noisy); generated from `benchmarks/results/` by `benchmarks/tables.py`. "
             "Every case, the peer's mode and the machine: [docs/benchmarks.md]"
-            "(docs/benchmarks.md).\n\n" + table)
+            "(docs/benchmarks.md).\n\n" + table
+            + ("\n\n" + "\n".join(memory_lines) if memory_lines else ""))
 
 
 def with_summary(readme: str, summary: str) -> str:
