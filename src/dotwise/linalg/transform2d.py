@@ -433,7 +433,7 @@ def inverse(M, *, name: str = "M") -> np.ndarray:
             f"shear with kx·ky = 1"
         )
     if not affine:
-        return np.linalg.inv(M)
+        return np.linalg.solve(M, np.eye(3, dtype=M.dtype))  # the inverse is the product here
     a, b, c, d = A[0, 0], A[0, 1], A[1, 0], A[1, 1]
     Ainv = np.array([[d, -b], [-c, a]]) / det
     out = np.eye(3)
