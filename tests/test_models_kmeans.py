@@ -185,3 +185,54 @@ def test_kmeans_steps_follow_lloyd_and_match_the_estimator():
     assert steps[-1].inertia == pytest.approx(km.inertia_, rel=1e-10)
     with pytest.raises(ValueError, match="k must be <= 1500"):
         kmeans_steps(X, 2000)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("m, p, k", [(1, 1, 1), (7, 3, 5), (33, 17, 16), (130, 40, 17),
+                                     (61, 9, 256)])
+def test_compiled_fused_pass_matches_brute_force(dtype, m, p, k):
+    # the one-pass kernel (k ≤ 256): labels, nearest distances and cluster sums against
+    # cdist; ragged row counts (not a multiple of its 4 rows), k not a multiple of its
+    # 16-centre tile, and a row stride wider than the features (the ones column)
+    from dotwise import _loops
+
+    if not _loops.supports(dtype):
+        pytest.skip("the compiled loops are not built (no compiler, or DOTWISE_PURE_NUMPY)")
+    rng = np.random.default_rng(m * 1000 + k)
+    Xa = np.ones((m, p + 1), dtype=dtype)
+    Xa[:, :p] = rng.standard_normal((m, p))
+    C = rng.standard_normal((k, p)).astype(dtype)
+    labels = np.empty(m, dtype=np.int32)
+    sums = np.zeros((k, p + 1))
+    _loops.km_fused(Xa, p, _loops.km_fused_centres(C), labels, sums)
+    D = cdist(Xa[:, :p].astype(np.float64), C.astype(np.float64), "sqeuclidean")
+    best = D.min(axis=1)
+    # the chosen centre is a nearest one (ties within rounding may pick either)
+    np.testing.assert_allclose(D[np.arange(m), labels], best,
+                               rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-4)
+    expected = np.zeros((k, p + 1))
+    np.add.at(expected, labels, Xa.astype(np.float64))
+    np.testing.assert_allclose(sums, expected, rtol=1e-12, atol=1e-12)
+    labels2 = np.empty(m, dtype=np.int32)
+    mind = np.empty(m, dtype=dtype)
+    xsq = np.einsum("ij,ij->i", Xa[:, :p], Xa[:, :p])
+    _loops.km_fused(Xa, p, _loops.km_fused_centres(C), labels2, None, mind, xsq)
+    np.testing.assert_array_equal(labels2, labels)
+    np.testing.assert_allclose(mind, best, rtol=1e-3 if dtype == np.float32 else 1e-9,
+                               atol=1e-3 if dtype == np.float32 else 1e-9)
+    assert _loops.km_fused_centres(np.zeros((257, p), dtype=dtype)) is None
+
+
+def test_many_centres_take_the_gemm_route_and_agree_with_numpy(monkeypatch):
+    # k > 256: one GEMM per block then the compiled argmin pass; same answer as NumPy's
+    from dotwise import _loops
+
+    X = np.random.default_rng(3).standard_normal((2000, 5))
+    init = X[:300].copy()
+    runs = []
+    for lib in (_loops.LIB, None):
+        monkeypatch.setattr(_loops, "LIB", lib)
+        runs.append(KMeans(300, init=init, max_iter=5, block_size=512).fit(X))
+    np.testing.assert_array_equal(runs[0].labels_, runs[1].labels_)
+    np.testing.assert_allclose(runs[0].cluster_centers_, runs[1].cluster_centers_,
+                               rtol=1e-10, atol=1e-12)

@@ -12,14 +12,17 @@
  * A NaN distance is never "less than", so such a row goes to centre 0.
  */
 #include <stdint.h>
+#include <string.h>
 
 /* GCC on x86-64 Linux builds each loop twice, for AVX2 and for the baseline, and the
  * loader (an ifunc resolver reading CPUID) picks the one this CPU supports. Elsewhere
  * the baseline alone is built. No FMA: the AVX2 clone rounds exactly as the baseline. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define DW_CLONES __attribute__((target_clones("avx2", "default")))
+#define DW_CLONES_FMA __attribute__((target_clones("avx512f", "fma", "default")))
 #else
 #define DW_CLONES
+#define DW_CLONES_FMA
 #endif
 
 #define DW_KM_ASSIGN(S, T)                                                                  \
@@ -50,6 +53,87 @@ int dw_km_assign_##S(const T *D, int64_t m, int64_t k, const T *X, int64_t q,   
 
 DW_KM_ASSIGN(f, float)
 DW_KM_ASSIGN(d, double)
+
+/* dw_km_fused_{f,d} — the whole assignment step of k-means in one pass, for small k.
+ *
+ * The GEMM route above writes the m x k block D and reads it back, and reads each row of X
+ * twice. Here each row of X is read once: its distances to every centre are accumulated in
+ * vector registers, d_j = ||c_j||^2 + sum_c x_c (-2 C[j, c]), from Ct (p x kp, row-major,
+ * Ct[c * kp + j] = -2 C[j, c]; the kp - k padding columns are 0) and cn (kp norms, padding
+ * +inf so that a pad never wins), R rows at a time so that every load of Ct serves R rows.
+ * Then the nearest centre (the first of equal ones, like argmin), the label, the distance
+ * (mind = max(d + xsq, 0) when mind is non-NULL) and the row of X (its q columns, the last
+ * of which is the 1 that counts the cluster's members) added into sums[label] when sums is
+ * non-NULL. X has ldx >= q >= p. kp is a multiple of the tile width DW_KT. */
+#define DW_KT 16
+
+/* One 32-byte vector (an AVX register; two SSE registers on the baseline); a tile of
+ * centres is two of them, and R = 4 rows share each load of Ct: 8 accumulators. */
+#define DW_KM_FUSED(S, T)                                                                   \
+typedef T dw_kv_##S __attribute__((vector_size(32)));                                       \
+DW_CLONES_FMA                                                                               \
+int dw_km_fused_##S(const T *restrict X, int64_t m, int64_t p, int64_t q, int64_t ldx,      \
+                    const T *restrict Ct, const T *restrict cn, int64_t k, int64_t kp,      \
+                    int32_t *restrict labels, double *restrict sums, T *restrict mind,       \
+                    const T *restrict xsq)                                                  \
+{                                                                                           \
+    enum { R = 4, VL = 32 / sizeof(T), KT = 2 * VL };                                       \
+    T dist[R][256];                                                                         \
+    if (kp > 256 || kp % DW_KT) return -1;                                                  \
+    for (int64_t i0 = 0; i0 < m; i0 += R) {                                                 \
+        const int64_t r = m - i0 < R ? m - i0 : R;                                          \
+        const T *x0 = X + i0 * ldx;                                                         \
+        const T *x1 = X + (i0 + (r > 1 ? 1 : 0)) * ldx;                                     \
+        const T *x2 = X + (i0 + (r > 2 ? 2 : 0)) * ldx;                                     \
+        const T *x3 = X + (i0 + (r > 3 ? 3 : 0)) * ldx;                                     \
+        for (int64_t j = 0; j < kp; j += KT) {                                              \
+            dw_kv_##S a0, b0, a1, b1, a2, b2, a3, b3;                                       \
+            memcpy(&a0, cn + j, sizeof a0);                                                 \
+            memcpy(&b0, cn + j + VL, sizeof b0);                                            \
+            a1 = a0; a2 = a0; a3 = a0; b1 = b0; b2 = b0; b3 = b0;                           \
+            const T *w = Ct + j;                                                            \
+            for (int64_t c = 0; c < p; c++, w += kp) {                                      \
+                dw_kv_##S wa, wb;                                                           \
+                memcpy(&wa, w, sizeof wa);                                                  \
+                memcpy(&wb, w + VL, sizeof wb);                                             \
+                const T e0 = x0[c], e1 = x1[c], e2 = x2[c], e3 = x3[c];                     \
+                a0 += e0 * wa; b0 += e0 * wb;                                               \
+                a1 += e1 * wa; b1 += e1 * wb;                                               \
+                a2 += e2 * wa; b2 += e2 * wb;                                               \
+                a3 += e3 * wa; b3 += e3 * wb;                                               \
+            }                                                                               \
+            memcpy(&dist[0][j], &a0, sizeof a0); memcpy(&dist[0][j + VL], &b0, sizeof b0);  \
+            memcpy(&dist[1][j], &a1, sizeof a1); memcpy(&dist[1][j + VL], &b1, sizeof b1);  \
+            memcpy(&dist[2][j], &a2, sizeof a2); memcpy(&dist[2][j + VL], &b2, sizeof b2);  \
+            memcpy(&dist[3][j], &a3, sizeof a3); memcpy(&dist[3][j + VL], &b3, sizeof b3);  \
+        }                                                                                   \
+        for (int64_t t = 0; t < r; t++) {                                                   \
+            const T *d = dist[t];                                                           \
+            const T *xt = X + (i0 + t) * ldx;                                               \
+            int64_t best = 0;                                                               \
+            T bv = d[0];                                                                    \
+            for (int64_t j = 1; j < k; j++) {       /* branch-free: cmov, no mispredicts */ \
+                const int lt = d[j] < bv;                                                   \
+                best = lt ? j : best;                                                       \
+                bv = lt ? d[j] : bv;                                                        \
+            }                                                                               \
+            const int64_t i = i0 + t;                                                       \
+            labels[i] = (int32_t)best;                                                      \
+            if (mind) {                                                                     \
+                T v = bv + xsq[i];                                                          \
+                mind[i] = v > (T)0 ? v : (T)0;                                              \
+            }                                                                               \
+            if (sums) {                                                                     \
+                double *s = sums + best * q;                                                \
+                for (int64_t c = 0; c < q; c++) s[c] += (double)xt[c];                      \
+            }                                                                               \
+        }                                                                                   \
+    }                                                                                       \
+    return 0;                                                                               \
+}
+
+DW_KM_FUSED(f, float)
+DW_KM_FUSED(d, double)
 
 /* dw_affine2d_{f,d} — p' = A p + t for n interleaved points (x, y), out may not alias P.
  * M is the top two rows of the 3x3 homogeneous matrix, row-major, in double:

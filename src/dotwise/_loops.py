@@ -30,6 +30,9 @@ def _load():
         fn = getattr(lib, f"dw_km_assign_{s}")
         fn.argtypes = [_P, _I, _I, _P, _I, _I, _P, _P, _P, _P]
         fn.restype = ctypes.c_int
+        fn = getattr(lib, f"dw_km_fused_{s}")
+        fn.argtypes = [_P, _I, _I, _I, _I, _P, _P, _I, _I, _P, _P, _P, _P]
+        fn.restype = ctypes.c_int
         fn = getattr(lib, f"dw_affine2d_{s}")
         fn.argtypes = [_P, _I, _P, _P]
         fn.restype = ctypes.c_int
@@ -57,6 +60,47 @@ def km_assign(D: np.ndarray, X: np.ndarray, labels: np.ndarray, sums: np.ndarray
     fn(D.ctypes.data, m, k, X.ctypes.data, q, X.strides[0] // X.itemsize, labels.ctypes.data,
        None if sums is None else sums.ctypes.data, None if mind is None else mind.ctypes.data,
        None if xsq is None else xsq.ctypes.data)
+
+
+#: Tile width (centres) of ``dw_km_fused``, and the most centres it takes.
+KM_TILE, KM_MAX_CENTRES = 16, 256
+
+
+def km_fused_centres(C: np.ndarray):
+    """``(Ct, cn)`` for :func:`km_fused`: ``−2Cᵀ`` (p × kp) and ‖c‖² (kp), padded to a tile.
+
+    The kp − k padding columns are zero with norm +inf, so no sample is ever assigned to
+    one. Returns ``None`` when k exceeds :data:`KM_MAX_CENTRES`.
+    """
+    k, p = C.shape
+    kp = -(-k // KM_TILE) * KM_TILE
+    if kp > KM_MAX_CENTRES:
+        return None
+    Ct = np.zeros((p, kp), dtype=C.dtype)
+    np.multiply(C.T, -2.0, out=Ct[:, :k])
+    cn = np.full(kp, np.inf, dtype=C.dtype)
+    cn[:k] = np.einsum("ij,ij->i", C, C)
+    return Ct, cn
+
+
+def km_fused(X: np.ndarray, p: int, centres, labels: np.ndarray, sums: np.ndarray | None,
+             mind: np.ndarray | None = None, xsq: np.ndarray | None = None) -> None:
+    """The assignment step for a block of rows with no distance matrix (k ≤ 256).
+
+    ``X`` (m, q) with unit column stride; its first ``p`` columns are the features (the
+    rest, e.g. a column of ones, are only summed). ``centres`` is :func:`km_fused_centres`'
+    pair. The rest as for :func:`km_assign`.
+    """
+    Ct, cn = centres
+    m, q = X.shape
+    fn = getattr(LIB, "dw_km_fused_" + _SUFFIX[X.dtype])
+    status = fn(X.ctypes.data, m, p, q, X.strides[0] // X.itemsize, Ct.ctypes.data,
+                cn.ctypes.data, int(np.isfinite(cn).sum()), Ct.shape[1], labels.ctypes.data,
+                None if sums is None else sums.ctypes.data,
+                None if mind is None else mind.ctypes.data,
+                None if xsq is None else xsq.ctypes.data)
+    if status != 0:                               # pragma: no cover - guarded by callers
+        raise ValueError("km_fused: centres are not padded to a tile of 16 or exceed 256")
 
 
 def affine2d(P: np.ndarray, M: np.ndarray) -> np.ndarray:

@@ -14,12 +14,18 @@ that ``[X, 1] [−2C, ‖c‖²]ᵀ = ‖x − c‖² − ‖x‖²`` is a *sing
 ``‖x‖²`` term does not change which centre is nearest and is only added back for
 the inertia. The centre update is another product: the sparse one-hot matrix of
 the labels (``m × k``) transposed, times the block.
+
+That is the NumPy reference. With the compiled loops (``dotwise._dwloops``) and up to
+256 centres, one pass per block does it all: each row's ``k`` dot products with
+``−2C`` are accumulated in vector registers (four rows share every load of the
+centres), the nearest centre is picked and the row is added into its cluster's sum,
+so no ``m × k`` distance matrix is written and each row of ``X`` is read once. More
+centres: one GEMM per block, then a compiled argmin-and-sum pass over it.
 """
 
 from __future__ import annotations
 
 import numbers
-import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +43,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from .. import _loops
+from .._threads import one_blas_thread, worker_threads
 from .._validation import check_fitted, describe
 
 __all__ = ["KMeans", "LloydStep", "kmeans_steps", "squared_distances"]
@@ -325,7 +332,7 @@ default="k-means++"
         if block is None:
             # bounded memory, and a few blocks per worker thread so that they can share
             cap = _BLOCK_BYTES // (np.dtype(dtype).itemsize * max(k, 1))
-            share = -(-n_samples // (4 * _n_threads()))
+            share = -(-n_samples // (4 * worker_threads()))
             block = max(256, min(cap, max(share, 4096)))
         elif isinstance(block, bool) or not isinstance(block, numbers.Integral) or block < 1:
             raise ValueError(f"block_size must be a positive integer or None, got "
@@ -504,14 +511,6 @@ def _assign_matrix(X, C):
     return D
 
 
-def _n_threads() -> int:
-    """Worker threads for the block passes: ``DOTWISE_NUM_THREADS`` or the CPU count (max 8)."""
-    env = os.environ.get("DOTWISE_NUM_THREADS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return max(1, min(8, os.cpu_count() or 1))
-
-
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -520,13 +519,11 @@ def _map_blocks(fn, slices):
     share (NumPy, BLAS and SciPy's sparse products release the GIL); BLAS then runs on one
     thread so that the two layers of threads do not fight over the cores."""
     global _pool
-    workers = min(_n_threads(), len(slices))
+    workers = min(worker_threads(), len(slices))
     if workers <= 1:
         return [fn(sl) for sl in slices]
     if _pool is None or _pool._max_workers < workers:
         _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dotwise-kmeans")
-    from .._threads import one_blas_thread
-
     with one_blas_thread():
         return list(_pool.map(fn, slices))
 
@@ -541,9 +538,17 @@ def _assign(data, C, *, with_sums):
     mind = None if with_sums else np.empty(data.n, dtype=C.dtype)
 
     fused = _loops.supports(C.dtype)
+    # up to 256 centres: distances, argmin and Σx in one compiled pass with no distance
+    # matrix (each row of X read once); more centres: one GEMM per block, then the pass
+    small = _loops.km_fused_centres(C) if fused else None
 
     def block(sl):
         Xb = data.Xa[sl]
+        if small is not None:
+            part = np.zeros((k, data.p + 1)) if with_sums else None
+            _loops.km_fused(Xb, data.p, small, labels[sl], part,
+                            None if with_sums else mind[sl], None if with_sums else data.sq[sl])
+            return part
         D = Xb @ Ca.T                                   # the one GEMM of this block
         if fused:                                       # argmin and Σx in one compiled pass
             part = np.zeros((k, data.p + 1)) if with_sums else None
