@@ -1,4 +1,4 @@
-"""PCA and linear-regression estimators: dotwise against scikit-learn.
+"""PCA and linear-regression estimators: dotwise against scikit-learn (the fair protocol).
 
 PCA: ``dotwise.PCA`` vs ``sklearn.decomposition.PCA`` with the same solver
 ("full", "randomized", and each library's "auto"), on synthetic data with a
@@ -15,10 +15,13 @@ traced with ``tracemalloc`` (NumPy and SciPy report their buffers to it). A
 fresh-subprocess ``ru_maxrss`` is not used: on Linux a child inherits its
 parent's peak RSS across fork/exec, which hides the figure.
 
+Every comparison runs at 1 and at 2 threads, each in a fresh process with every BLAS
+pinned; the memory rows (one fit each, not a timing) are taken at 1 thread.
+
 Usage::
 
-    python benchmarks/bench_pca.py            # full run (a few minutes)
-    python benchmarks/bench_pca.py --quick    # seconds, 1 thread; writes results/pca.quick.json
+    python benchmarks/bench_pca.py            # full run, 1 and 2 threads (about 4 minutes)
+    python benchmarks/bench_pca.py --quick    # seconds; writes results/pca.quick.json
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ def digits() -> np.ndarray:
     return load_digits().data.astype(np.float64)
 
 
-def pca_rows(name: str, X: np.ndarray, ks: list[int], repeat: int, *, full: bool = True):
+def pca_rows(name: str, X: np.ndarray, ks: list[int], repeat: int, threads: int,
+             retries: int, *, full: bool = True):
     import sklearn.decomposition as skd
 
     import dotwise as dw
@@ -84,13 +88,16 @@ def pca_rows(name: str, X: np.ndarray, ks: list[int], repeat: int, *, full: bool
                 tol = EV_RTOL[solver]
                 return err <= tol, f"max rel. error of explained_variance_ {err:.1e}"
 
-            t = h.compare(contenders, repeat=repeat, check=check)
+            t, load = h.measure(contenders, threads=threads, repeat=repeat, check=check,
+                                retries=retries)
             ours, peer = t[h.DOTWISE], t["scikit-learn"]
             rows.append({
-                "data": name, "shape": f"{n}×{p}", "dtype": str(X.dtype), "k": k,
+                "case": f"PCA {name} {n}×{p}, k={k}, svd_solver={solver}",
+                "peer": "scikit-learn PCA", "mode": f"svd_solver={solver!r}, same k and seed",
+                **load, "data": name, "shape": f"{n}×{p}", "dtype": str(X.dtype), "k": k,
                 "solver": solver, "dotwise_solver": chosen[h.DOTWISE],
                 "sklearn_solver": chosen["scikit-learn"],
-                "dotwise": ours.as_dict(), "sklearn": peer.as_dict(),
+                "dotwise": ours.as_dict(), "peer_timing": peer.as_dict(),
                 "ratio": h.ratio(peer, ours),
                 "ev_rel_error_dotwise": errors[h.DOTWISE],
                 "ev_rel_error_sklearn": errors["scikit-learn"],
@@ -102,7 +109,7 @@ def pca_rows(name: str, X: np.ndarray, ks: list[int], repeat: int, *, full: bool
     return rows
 
 
-def regression_rows(n: int, p: int, repeat: int):
+def regression_rows(n: int, p: int, repeat: int, threads: int, retries: int):
     import sklearn.linear_model as skl
 
     import dotwise as dw
@@ -135,11 +142,14 @@ def regression_rows(n: int, p: int, repeat: int):
             errs[who] = err
             return err < 1e-8, f"max rel. coef difference {err:.1e}"
 
-        t = h.compare({h.DOTWISE: ours_fn, "scikit-learn": peer_fn}, repeat=repeat,
-                      check=check)
+        t, load = h.measure({h.DOTWISE: ours_fn, "scikit-learn": peer_fn}, threads=threads,
+                            repeat=repeat, check=check, retries=retries)
         ours, peer = t[h.DOTWISE], t["scikit-learn"]
-        rows.append({"estimator": label, "shape": f"{n}×{p}", "dtype": "float64",
-                     "dotwise": ours.as_dict(), "sklearn": peer.as_dict(),
+        rows.append({"case": f"{label}, {n}×{p} float64",
+                     "peer": "scikit-learn " + label.split(" ")[0],
+                     "mode": "default solver (fit_intercept=True)", **load,
+                     "estimator": label, "shape": f"{n}×{p}", "dtype": "float64",
+                     "dotwise": ours.as_dict(), "peer_timing": peer.as_dict(),
                      "ratio": h.ratio(peer, ours), "coef_rel_diff": errs[h.DOTWISE],
                      "valid": ours.valid and peer.valid})
         print(f"  {label}: dotwise {h.fmt_time(ours.median)} sklearn "
@@ -175,28 +185,22 @@ def memory_rows(X: np.ndarray, k: int):
         make().fit(X)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        rows.append({"contender": label, "shape": f"{n}×{p}", "k": k,
-                     "peak_extra_mib": peak / 2**20, "data_mib": X.nbytes / 2**20})
+        rows.append({"case": f"peak memory beyond X of one PCA fit, {label}, {n}×{p}, k={k}",
+                     "peer": "scikit-learn PCA", "mode": "tracemalloc, one fit (not a timing)",
+                     "ratio": None, "valid": True, "contender": label,
+                     "shape": f"{n}×{p}", "k": k, "peak_extra_mib": peak / 2**20,
+                     "data_mib": X.nbytes / 2**20,
+                     "note": f"{label}: {peak / 2**20:.0f} MiB beyond X ({n}×{p})"})
         print(f"  peak extra memory {label}: {peak / 2**20:.0f} MiB", flush=True)
     return rows
 
 
-def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    args = h.parser(__doc__.splitlines()[0]).parse_args(argv)
-    if args.quick and not any(a.startswith("--threads") for a in argv):
-        # a smoke run on a busy shared machine: one thread avoids BLAS oversubscription
-        args.threads = 1
-    pinned = h.pin_threads(args.threads)
+def run(args, threads: int) -> list[dict]:
     repeat = args.repeat or (3 if args.quick else 5)
-    sk = h.optional("sklearn")
-    payload = {"machine": h.machine_info(args.threads, pinned), "quick": args.quick,
-               "repeat": repeat, "pca": [], "regression": [], "memory": []}
-    if sk is None:
-        print("| peer | status |\n| --- | --- |\n| scikit-learn | not installed |")
-        h.write_results("pca", payload, args.out, args.quick)
-        return 0
-
+    retries = 0 if args.quick else 2
+    if h.optional("sklearn") is None:
+        return [{"case": "PCA", "peer": "scikit-learn PCA", "mode": "—", "ratio": None,
+                 "valid": False, "note": "scikit-learn not installed"}]
     if args.quick:
         datasets = [("synthetic", decaying_data(1000, 60))]
         ks, reg_shape = [10], (2000, 10)
@@ -204,48 +208,14 @@ def main(argv=None) -> int:
         datasets = [("digits", digits()), ("synthetic", decaying_data(20_000, 500)),
                     ("synthetic", decaying_data(100_000, 100))]
         ks, reg_shape = [10, 50], (200_000, 50)
-
-    print("PCA", flush=True)
+    rows = []
     for name, X in datasets:
-        payload["pca"] += pca_rows(name, X, ks, repeat)
-    print("regression", flush=True)
-    payload["regression"] = regression_rows(*reg_shape, repeat)
-    print("peak memory", flush=True)
-    payload["memory"] = memory_rows(datasets[-1][1], 10)
-
-    path = h.write_results("pca", payload, args.out, args.quick)
-    print()
-    print(render_tables(payload))
-    print(f"\nresults: {path}")
-    return 0
-
-
-def render_tables(payload) -> str:
-    pca_table = h.markdown_table(
-        ["data", "k", "solver (dotwise / sklearn)", "dotwise", "scikit-learn",
-         "ratio", "max rel. err. of explained var. (dotwise / sklearn)"],
-        [[f"{r['data']} {r['shape']}", r["k"],
-          r["solver"] if r["solver"] != "auto"
-          else f"auto → {r['dotwise_solver']} / {r['sklearn_solver']}",
-          h.fmt_time(r["dotwise"]["median_s"]), h.fmt_time(r["sklearn"]["median_s"]),
-          h.fmt_ratio(r["ratio"]) + ("" if r["valid"] else " (invalid)"),
-          f"{r['ev_rel_error_dotwise']:.0e} / {r['ev_rel_error_sklearn']:.0e}"]
-         for r in payload["pca"]])
-    reg_table = h.markdown_table(
-        ["estimator", "data", "dotwise", "scikit-learn", "ratio", "coef. rel. diff."],
-        [[r["estimator"], f"{r['shape']} {r['dtype']}", h.fmt_time(r["dotwise"]["median_s"]),
-          h.fmt_time(r["sklearn"]["median_s"]),
-          h.fmt_ratio(r["ratio"]) + ("" if r["valid"] else " (invalid)"),
-          f"{r['coef_rel_diff']:.0e}"] for r in payload["regression"]])
-    parts = [pca_table, "", reg_table]
-    if payload["memory"] and "peak_extra_mib" in payload["memory"][0]:
-        first = payload["memory"][0]
-        parts += ["", h.markdown_table(
-            [f"PCA fit, {first['shape']} float64 ({first['data_mib']:.0f} MiB), k={first['k']}",
-             "peak memory beyond X (tracemalloc)"],
-            [[r["contender"], f"{r['peak_extra_mib']:.0f} MiB"] for r in payload["memory"]])]
-    return "\n".join(parts)
+        rows += pca_rows(name, X, ks, repeat, threads, retries)
+    rows += regression_rows(*reg_shape, repeat, threads, retries)
+    if threads == 1:
+        rows += memory_rows(datasets[-1][1], 10)
+    return rows
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    h.protocol_main(__file__, "pca", __doc__.splitlines()[0], run)

@@ -134,6 +134,23 @@ def _gram(A: np.ndarray) -> np.ndarray:
     return syrk(1.0, np.ascontiguousarray(A).T, trans=0, lower=0)
 
 
+def _product(A: np.ndarray, X: np.ndarray, *, trans: bool = False) -> np.ndarray:
+    """``A @ X`` (``Aᵀ @ X`` with ``trans``) through SciPy's BLAS, without copying ``A``.
+
+    The Gram matrix and its factors already go through SciPy's BLAS and LAPACK; doing
+    the products with ``A`` there too keeps each solve on one BLAS library. NumPy and
+    SciPy bundle separate OpenBLAS copies, and alternating between them leaves one
+    copy's idle threads spinning while the other's work, so two threads came out
+    slower than one.
+    """
+    gemm = blas.get_blas_funcs("gemm", (A, X))
+    if not (A.flags.c_contiguous or A.flags.f_contiguous):
+        A = np.asfortranarray(A)
+    if A.flags.f_contiguous:
+        return gemm(1.0, A, X, trans_a=int(trans))
+    return gemm(1.0, A.T, X, trans_a=int(not trans))   # A.T is Fortran-ordered
+
+
 def _normal(A: np.ndarray, b2: np.ndarray, max_cond: float,
             shift: float = 0.0) -> tuple[np.ndarray, float, float]:
     """Cholesky of the column-scaled Gram matrix plus one refinement step.
@@ -166,9 +183,9 @@ def _normal(A: np.ndarray, b2: np.ndarray, max_cond: float,
         y, _ = potrs(R, rhs / d[:, None], lower=0)
         return y / d[:, None]
 
-    x = solve(A.T @ b2)
-    r = b2 - A @ x
-    x += solve(A.T @ r - shift * x)  # one step of iterative refinement
+    x = solve(_product(A, b2, trans=True))
+    r = b2 - _product(A, x)
+    x += solve(_product(A, r, trans=True) - shift * x)  # one step of iterative refinement
     return x, max(cond_a, 1.0), max(cond_scaled, 1.0)
 
 
@@ -412,7 +429,7 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
     else:
         rank = min(m, n)
     x = np.asarray(x, dtype=dtype)
-    res = np.linalg.norm(b2 - A @ x, axis=0)
+    res = np.linalg.norm(b2 - _product(A, x), axis=0)
 
     if rank < min(m, n):
         warn_ill_conditioned(
