@@ -119,7 +119,7 @@ def describe_array(x: Any) -> str:
 
         return describe(x)
     shape = tuple(x.shape)
-    dtype = str(x.dtype).replace("torch.", "")
+    dtype = str(x.dtype).rsplit(".", 1)[-1]
     try:
         where = f" on device {device_of(x)}"
     except Exception:  # noqa: BLE001 - a description must never fail
