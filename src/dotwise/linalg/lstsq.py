@@ -40,6 +40,7 @@ import scipy.linalg
 from scipy.linalg import blas, lapack
 
 from .._dask import is_dask_array
+from .._xp import is_array_api
 from .._validation import (
     FloatRangeError,
     ShapeError,
@@ -271,7 +272,12 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
     A : array_like of shape (m, n)
         Coefficient matrix. A tall Dask array chunked along rows is solved on its
         cluster by TSQR (:func:`dotwise.scale.linalg.lstsq`; ``method`` then reports
-        ``"tsqr"`` or ``"tsqr-svd"``).
+        ``"tsqr"`` or ``"tsqr-svd"``). A CuPy array or PyTorch tensor (any
+        array-API array) is solved in its own namespace and on its device through
+        ``xp.linalg`` (Cholesky, QR, SVD); ``x`` then is of that kind, ``cond`` is
+        exact rather than a LAPACK estimate, and ``svd``/``pinv`` are the same
+        SVD formula (the standard has no ``lstsq``): see
+        :mod:`dotwise.linalg._xp_lstsq`.
     b : array_like of shape (m,) or (m, k)
         Right-hand side(s); a 2-D ``b`` solves every column.
     method : {"auto", "normal", "qr", "svd", "pinv"}, default="auto"
@@ -333,6 +339,10 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
         from ..scale.linalg import lstsq as tsqr_lstsq
 
         return tsqr_lstsq(A, b, method, rcond, check_finite=check_finite, _stacklevel=3)
+    if is_array_api(A) or is_array_api(b):  # CuPy, torch...: on their device
+        from ._xp_lstsq import lstsq as xp_lstsq
+
+        return xp_lstsq(A, b, method, rcond, check_finite=check_finite)
     A = as_float_array(A, "A", ndim=2, check_finite=check_finite, allow_empty=True)
     b = as_float_array(b, "b", ndim=(1, 2), check_finite=check_finite, allow_empty=True)
     check_choice(method, "method", METHODS)
@@ -481,7 +491,9 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
     ----------
     A : array_like of shape (m, n)
         A tall Dask array chunked along rows is reduced by TSQR on its cluster
-        (:func:`dotwise.scale.linalg.ridge`).
+        (:func:`dotwise.scale.linalg.ridge`). A CuPy array or PyTorch tensor is
+        solved on its device with the namespace's Cholesky, QR and SVD, and the
+        result is of its kind (:mod:`dotwise.linalg._xp_lstsq`).
     b : array_like of shape (m,) or (m, k)
     alpha : float or array_like of shape (k,), default=1.0
         Regularization strength, >= 0; one value per column of ``b`` is allowed.
@@ -508,6 +520,10 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
         from ..scale.linalg import ridge as tsqr_ridge
 
         return tsqr_ridge(A, b, alpha, check_finite=check_finite)
+    if is_array_api(A) or is_array_api(b):  # CuPy, torch...: on their device
+        from ._xp_lstsq import ridge as xp_ridge
+
+        return xp_ridge(A, b, alpha, check_finite=check_finite)
     A = as_float_array(A, "A", ndim=2, check_finite=check_finite, allow_empty=True)
     b = as_float_array(b, "b", ndim=(1, 2), check_finite=check_finite, allow_empty=True)
     if b.shape[0] != A.shape[0]:
