@@ -59,6 +59,13 @@ class _RankDeficient(Exception):
         self.cond = cond
 
 
+class _Shape:
+    """Just the shape of an array, as a tuple (for messages written for NumPy arrays)."""
+
+    def __init__(self, a):
+        self.shape = tuple(a.shape)
+
+
 def _np_dtype(dtype, xp):
     return np.dtype("float32" if dtype == xp.float32 else "float64")
 
@@ -242,12 +249,12 @@ def lstsq(A, b, method="auto", rcond=None, *, check_finite=True):
         try:
             x, cond = _normal(A, b2, 1.0 / math.sqrt(rcond) if rcond > 0 else math.inf, xp)
         except _RankDeficient as exc:
-            raise np.linalg.LinAlgError(_singular_advice(A, "normal", exc.cond)) from None
+            raise np.linalg.LinAlgError(_singular_advice(_Shape(A), "normal", exc.cond)) from None
     elif method == "qr":
         try:
             x, cond, rank, _, _ = _qr(A, b2, rcond, xp)
         except _RankDeficient as exc:
-            raise np.linalg.LinAlgError(_singular_advice(A, "qr", exc.cond)) from None
+            raise np.linalg.LinAlgError(_singular_advice(_Shape(A), "qr", exc.cond)) from None
     else:
         x, rank, s = _svd_solve(A, b2, rcond, xp)
     if s is not None:
