@@ -181,13 +181,13 @@ def array_namespace(*named: tuple[str, Any]) -> tuple[Any, Any]:
         name0, value0, xp0, dev0 = first
         if xp is not xp0:
             raise TypeError(
-                f"{name} and {name0} must come from the same array library: {name0} is a "
+                f"{name0} and {name} must come from the same array library: {name0} is a "
                 f"{describe_array(value0)}, {name} is a {describe_array(value)}; convert "
                 f"one of them explicitly"
             )
         if dev != dev0:
             raise ValueError(
-                f"{name} and {name0} must live on the same device: {name0} is on {dev0}, "
+                f"{name0} and {name} must live on the same device: {name0} is on {dev0}, "
                 f"{name} is on {dev}; move one of them (e.g. {name}.to({name0}.device) in "
                 f"torch)"
             )
@@ -198,7 +198,7 @@ def array_namespace(*named: tuple[str, Any]) -> tuple[Any, Any]:
         if value is None or isinstance(value, (bool, int, float, complex)) or is_array_api(value):
             continue
         raise TypeError(
-            f"{name} and {name0} must come from the same array library: {name0} is a "
+            f"{name0} and {name} must come from the same array library: {name0} is a "
             f"{describe_array(value0)}, {name} is a {describe_array(value)}. dotwise computes "
             f"where {name0} lives and does not move {name} there on its own: convert it "
             f"explicitly (torch: torch.as_tensor({name}, device={name0}.device))"

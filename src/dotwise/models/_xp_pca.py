@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import ShapeError, check_choice
-from .._xp import array_namespace, float_array
+from .._xp import array_namespace, describe_array, float_array
 
 __all__ = ["fit", "fit_transform", "inverse_transform", "transform"]
 
@@ -158,7 +158,14 @@ def fit_transform(est, X):
 
 
 def _check_same_place(est, X):
-    return array_namespace(("X", X), ("the fitted components_", est.components_))
+    C = est.components_
+    try:
+        return array_namespace(("X", X), ("components_", C))
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(
+            f"X is a {describe_array(X)}, but this {type(est).__name__} was fitted on another "
+            f"array library or device (components_ is a {describe_array(C)}); pass X from the "
+            f"same library and device, or fit again on X") from None
 
 
 def _project(est, X, xp):

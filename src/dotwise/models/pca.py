@@ -287,7 +287,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             from ..scale.models import pca_transform
 
             return pca_transform(self, X)
-        if is_array_api(X):  # CuPy, torch...: on their device
+        if is_array_api(X) or is_array_api(self.components_):  # CuPy, torch...: on device
             from ._xp_pca import transform as xp_transform
 
             return xp_transform(self, X)
@@ -318,7 +318,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             from ..scale.models import pca_inverse_transform
 
             return pca_inverse_transform(self, X)
-        if is_array_api(X):  # CuPy, torch...: on their device
+        if is_array_api(X) or is_array_api(self.components_):  # CuPy, torch...: on device
             from ._xp_pca import inverse_transform as xp_inverse
 
             return xp_inverse(self, X)
