@@ -4,7 +4,9 @@ dotwise's functions take NumPy arrays (and lists) on their original, compiled
 code paths. The functions listed in the GPU guide also accept any array that
 follows the Python array API standard — CuPy arrays, PyTorch tensors (CPU or
 CUDA), ``array_api_strict`` arrays — and then compute in that array's namespace
-(through ``array-api-compat``), on its device, returning the same kind of array:
+(through ``array-api-compat``, or when it is not installed the copy that
+scikit-learn ships in ``sklearn.externals``), on its device, returning the same
+kind of array:
 "everything follows the input", the convention of scikit-learn's
 ``array_api_dispatch``.
 
@@ -22,7 +24,7 @@ Nothing in dotwise moves data to the host behind the caller's back:
 :func:`to_numpy` refuses unless called with ``explicit=True``, and the NumPy
 path refuses a foreign array instead of converting it
 (:func:`foreign_array_error`). ``array-api-compat`` is imported only when a
-foreign array arrives, so the core install does not need it.
+foreign array arrives.
 """
 
 from __future__ import annotations
@@ -85,10 +87,14 @@ def is_torch(x: Any) -> bool:
 
 
 def _compat():
+    """``array_api_compat``: the installed package, else the copy scikit-learn ships."""
     try:
         import array_api_compat
     except ImportError:  # pragma: no cover - installed where the tests run
-        raise ImportError(_INSTALL) from None
+        try:  # scikit-learn (a core dependency) vendors it since 1.4
+            from sklearn.externals import array_api_compat
+        except ImportError:
+            raise ImportError(_INSTALL) from None
     return array_api_compat
 
 
@@ -100,7 +106,7 @@ def device_of(x: Any) -> Any:
 def namespace_name(xp: Any) -> str:
     """A short name for a namespace: ``torch``, ``cupy``, ``array_api_strict``, ``numpy``."""
     name = getattr(xp, "__name__", repr(xp))
-    return name.replace("array_api_compat.", "")
+    return name.rsplit("array_api_compat.", 1)[-1]
 
 
 def describe_array(x: Any) -> str:
