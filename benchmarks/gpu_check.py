@@ -123,7 +123,7 @@ def run_checks(be, rng, sizes) -> list[dict[str, Any]]:
     def guarded(function, case, body):
         try:
             body()
-        except Exception as exc:  # noqa: BLE001 - a failed check is recorded, not fatal
+        except Exception as exc:  # a failed check is recorded, not fatal
             checks.append({"function": function, "case": case, "backend": be.name,
                            "ok": False, "max_rel_error": None, "tolerance": None,
                            "note": f"{type(exc).__name__}: {exc}"[:400],
@@ -266,9 +266,13 @@ def run_timings(be, torch, sizes, repeat) -> list[dict[str, Any]]:
     for (B, H, L, E) in sizes["attn_timing"]:
         q, k, v = (torch.randn(B, H, L, E, device=dev, generator=gen) for _ in range(3))
         for causal in (False, True):
-            ours = lambda: dw.scaled_dot_product_attention(q, k, v, is_causal=causal,  # noqa: E731
-                                                           check_finite=False)
-            peer = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal)  # noqa: E731
+            def ours(q=q, k=k, v=v, causal=causal):
+                return dw.scaled_dot_product_attention(q, k, v, is_causal=causal,
+                                                       check_finite=False)
+
+            def peer(q=q, k=k, v=v, causal=causal):
+                return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+
             a, b = _median_pair(ours, peer, be.sync, repeat)
             err = float((ours() - peer()).abs().max())
             row("attention", {"shape": [B, H, L, E], "is_causal": causal, "dtype": "float32"},
@@ -280,8 +284,8 @@ def run_timings(be, torch, sizes, repeat) -> list[dict[str, Any]]:
     n, d, m, k = sizes["search_timing"]
     X = torch.randn(n, d, device=dev, generator=gen)
     Q = torch.randn(m, d, device=dev, generator=gen)
-    ours = lambda: exact_search(X, Q, k=k, metric="dot")  # noqa: E731
-    peer = lambda: torch.topk(Q @ X.T, k, dim=1)  # noqa: E731
+    ours = lambda X=X, Q=Q: exact_search(X, Q, k=k, metric="dot")  # noqa: E731
+    peer = lambda X=X, Q=Q: torch.topk(Q @ X.T, k, dim=1)  # noqa: E731
     a, b = _median_pair(ours, peer, be.sync, repeat)
     got, (pv, pi) = ours(), peer()
     same = float((got.ids == pi).float().mean())
@@ -301,8 +305,8 @@ def run_timings(be, torch, sizes, repeat) -> list[dict[str, Any]]:
     mr, nr = sizes["lstsq_timing"]
     A = torch.randn(mr, nr, device=dev, generator=gen)
     b = torch.randn(mr, 1, device=dev, generator=gen)
-    ours = lambda: dw.lstsq(A, b, check_finite=False)  # noqa: E731
-    peer = lambda: torch.linalg.lstsq(A, b)  # noqa: E731
+    ours = lambda A=A, b=b: dw.lstsq(A, b, check_finite=False)  # noqa: E731
+    peer = lambda A=A, b=b: torch.linalg.lstsq(A, b)  # noqa: E731
     a, t = _median_pair(ours, peer, be.sync, repeat)
     res, pres = ours(), peer()
     err = float((res.x - pres.solution).abs().max() / pres.solution.abs().max())

@@ -26,7 +26,7 @@ import dotwise as dw
 from dotwise import ShapeError
 from dotwise._validation import IllConditionedWarning
 from dotwise._xp import to_numpy
-from dotwise.attention import MultiHeadAttention, causal_mask, padding_mask
+from dotwise.attention import MultiHeadAttention, padding_mask
 from dotwise.models import PCA
 from dotwise.search import Index, IVFIndex, exact_search
 
@@ -216,7 +216,7 @@ def test_multihead_attention_matches_numpy(be, case, rng):
                  for key, val in kw.items()})
     tol = 1e-12 if case == "float64" else 2e-6
     if kw.get("need_weights"):
-        for g, w in zip(got, want):
+        for g, w in zip(got, want, strict=True):
             close(g, w, be, rtol=tol, atol=tol)
     else:
         close(got, want, be, rtol=tol, atol=tol)

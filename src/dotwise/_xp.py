@@ -29,6 +29,7 @@ foreign array arrives.
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
@@ -47,6 +48,7 @@ __all__ = [
     "namespace_name",
     "size_of",
     "to_numpy",
+    "vector_norm",
 ]
 
 _INSTALL = ("array-api-compat is needed for arrays other than NumPy: "
@@ -128,7 +130,7 @@ def describe_array(x: Any) -> str:
     dtype = str(x.dtype).rsplit(".", 1)[-1]
     try:
         where = f" on device {device_of(x)}"
-    except Exception:  # noqa: BLE001 - a description must never fail
+    except Exception:  # a description must never fail
         where = ""
     return f"{kind} of shape {shape} and dtype {dtype}{where}"
 
@@ -315,3 +317,20 @@ def to_numpy(x: Any, *, explicit: bool = False) -> np.ndarray:
         return np.from_dlpack(x)
     except (TypeError, RuntimeError, BufferError, AttributeError):
         return np.asarray(x)
+
+
+def vector_norm(x: Any, xp: Any) -> Any:
+    """Euclidean norm over the last axis of an array-API array, safe from over/underflow.
+
+    The fast path is ``sqrt(x·x)``; where that overflows or underflows the vectors are
+    rescaled by their largest entry first, as LAPACK's ``nrm2`` does.
+    """
+    out = xp.sqrt(xp.sum(x * x, axis=-1))
+    tiny = math.sqrt(float(xp.finfo(x.dtype).smallest_normal))
+    redo = ~xp.isfinite(out) | (out < tiny)
+    if bool(xp.any(redo)):
+        scale = xp.max(xp.abs(x), axis=-1) if x.shape[-1] else xp.zeros_like(out)
+        safe = xp.where(scale > 0, scale, xp.ones_like(scale))
+        xs = x / xp.expand_dims(safe, axis=-1)
+        out = xp.where(redo, safe * xp.sqrt(xp.sum(xs * xs, axis=-1)), out)
+    return out

@@ -25,7 +25,7 @@ def _device_params(mha, xp, dev, dtype):
     key = (xp.__name__, str(dev), str(dtype))
     cache = mha.__dict__.setdefault("_device_cache", {})
     hit = cache.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], host)):
+    if hit is not None and all(a is b for a, b in zip(hit[0], host, strict=True)):
         return hit[1]
     moved = tuple(None if a is None else xp.astype(xp.asarray(a, device=dev), dtype)
                   for a in host)

@@ -109,7 +109,7 @@ def _normal(A, b2, max_cond, xp, shift=0.0):
     Gs = G / (xp.expand_dims(d, axis=1) * xp.expand_dims(d, axis=0))
     try:
         R = xp.linalg.cholesky(Gs, upper=True)
-    except Exception:  # noqa: BLE001 - each library raises its own error for "not PD"
+    except Exception:  # each library raises its own error for "not PD"
         raise _RankDeficient(math.inf) from None
     if not bool(xp.all(xp.isfinite(R))):  # some libraries return NaN instead of raising
         raise _RankDeficient(math.inf)
@@ -177,10 +177,19 @@ def _p2_scale(A, xp) -> float:
     return math.ldexp(1.0, math.frexp(amax)[1] - 1)
 
 
-def lstsq(A, b, method="auto", rcond=None, *, check_finite=True):
-    """The array-API twin of :func:`dotwise.linalg.lstsq` (module docstring: how)."""
-    from ._common import resolve_rcond
-    from .lstsq import ILL_CONDITIONED, METHODS, LstsqResult, _normal_max_cond, _singular_advice
+def lstsq(A, b, method="auto", rcond=None, *, check_finite=True, result_type=None):
+    """The array-API twin of :func:`dotwise.linalg.lstsq` (module docstring: how).
+
+    ``result_type`` is :class:`~dotwise.linalg.LstsqResult` (passed in by the caller).
+    """
+    LstsqResult = result_type
+    from ._common import (
+        ILL_CONDITIONED,
+        METHODS,
+        _normal_max_cond,
+        _singular_advice,
+        resolve_rcond,
+    )
 
     xp, dev = array_namespace(("A", A), ("b", b))
     A = float_array(A, "A", xp, ndim=2, allow_empty=True, check_finite=check_finite)
@@ -216,7 +225,7 @@ def lstsq(A, b, method="auto", rcond=None, *, check_finite=True):
 
     sa, sb = _p2_scale(A, xp), _p2_scale(b2, xp)
     if sa != 1.0 or sb != 1.0:  # solve at a safe magnitude (exact powers of two), scale back
-        res = lstsq(A / sa, b / sb, method, rcond, check_finite=False)
+        res = lstsq(A / sa, b / sb, method, rcond, check_finite=False, result_type=result_type)
         x = res.x * (sb / sa)
         if not bool(xp.all(xp.isfinite(x))):
             raise FloatRangeError(
@@ -276,8 +285,7 @@ def lstsq(A, b, method="auto", rcond=None, *, check_finite=True):
 
 def ridge(A, b, alpha=1.0, *, check_finite=True):
     """The array-API twin of :func:`dotwise.linalg.ridge` (module docstring: how)."""
-    from ._common import default_rcond
-    from .lstsq import _normal_max_cond
+    from ._common import _normal_max_cond, default_rcond
 
     xp, dev = array_namespace(("A", A), ("b", b),
                               ("alpha", alpha if is_array_api(alpha) else None))

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._validation import ShapeError
 from .._xp import array_namespace, float_array
+from .._xp import vector_norm as norm_impl
 
 __all__ = ["angle", "complement_projection", "cosine_matrix", "cosine_similarity", "dot",
            "norm", "normalize", "project", "projection_matrix", "scalar_projection",
@@ -44,19 +45,6 @@ def _pair(u, v, check_finite):
         dt = xp.result_type(u, v)
         u, v = xp.astype(u, dt), xp.astype(v, dt)
     return xp, u, v
-
-
-def norm_impl(x, xp):
-    """Euclidean norm over the last axis, rescaled where ``sqrt(x·x)`` over/underflows."""
-    out = xp.sqrt(xp.sum(x * x, axis=-1))
-    tiny = math.sqrt(float(xp.finfo(x.dtype).smallest_normal))
-    redo = ~xp.isfinite(out) | (out < tiny)
-    if bool(xp.any(redo)):
-        scale = xp.max(xp.abs(x), axis=-1) if x.shape[-1] else xp.zeros_like(out)
-        safe = xp.where(scale > 0, scale, xp.ones_like(scale))
-        xs = x / xp.expand_dims(safe, axis=-1)
-        out = xp.where(redo, safe * xp.sqrt(xp.sum(xs * xs, axis=-1)), out)
-    return out
 
 
 def _nonzero(n, xp, name: str, what: str) -> None:

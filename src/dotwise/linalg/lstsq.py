@@ -40,7 +40,6 @@ import scipy.linalg
 from scipy.linalg import blas, lapack
 
 from .._dask import is_dask_array
-from .._xp import is_array_api
 from .._validation import (
     FloatRangeError,
     ShapeError,
@@ -49,28 +48,20 @@ from .._validation import (
     describe,
     warn_ill_conditioned,
 )
-from ._common import default_rcond, power_of_two_scale, rank_tol, resolve_rcond, svd_cond
+from .._xp import is_array_api
+from ._common import (  # the constants and the two helpers are shared with _xp_lstsq
+    ILL_CONDITIONED,
+    METHODS,
+    _normal_max_cond,
+    _singular_advice,
+    default_rcond,
+    power_of_two_scale,
+    rank_tol,
+    resolve_rcond,
+    svd_cond,
+)
 
 __all__ = ["ILL_CONDITIONED", "METHODS", "LstsqResult", "lstsq", "ridge"]
-
-METHODS = ("auto", "normal", "qr", "svd", "pinv")
-
-#: Above this condition number, :func:`lstsq` warns ``IllConditionedWarning``.
-ILL_CONDITIONED = 1e10
-
-
-def _normal_max_cond(dtype: np.dtype) -> float:
-    r"""Largest column-scaled condition estimate for which ``auto`` trusts the normal equations.
-
-    One refinement step multiplies the error of the Cholesky solution by about
-    :math:`c\,\kappa^2\epsilon`; with :math:`\kappa \le \tfrac12\epsilon^{-1/3}` the
-    refined error, about :math:`(\kappa^2\epsilon)^2`, stays at or below the
-    :math:`\kappa\epsilon` that a backward-stable QR solver achieves
-    (float64: κ ≤ 8.3e4; float32: κ ≤ 100). The estimate is LAPACK's 1-norm
-    ``trcon`` of the Cholesky factor, which errs on the high side.
-    """
-    return 0.5 * float(np.finfo(dtype).eps) ** (-1.0 / 3.0)
-
 
 @dataclass(frozen=True)
 class LstsqResult:
@@ -342,7 +333,7 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
     if is_array_api(A) or is_array_api(b):  # CuPy, torch...: on their device
         from ._xp_lstsq import lstsq as xp_lstsq
 
-        return xp_lstsq(A, b, method, rcond, check_finite=check_finite)
+        return xp_lstsq(A, b, method, rcond, check_finite=check_finite, result_type=LstsqResult)
     A = as_float_array(A, "A", ndim=2, check_finite=check_finite, allow_empty=True)
     b = as_float_array(b, "b", ndim=(1, 2), check_finite=check_finite, allow_empty=True)
     check_choice(method, "method", METHODS)
@@ -454,20 +445,6 @@ def _result(x, res, rank, cond, method, rcond, s, one_d) -> LstsqResult:
         res = float(res[0])
     return LstsqResult(x=x, residual_norm=res, rank=int(rank), cond=float(cond),
                        method=method, rcond=float(rcond), singular_values=s)
-
-
-def _singular_advice(A: np.ndarray, method: str, cond: float) -> str:
-    what = "singular" if not np.isfinite(cond) else f"numerically singular (condition ≈ {cond:.1e})"
-    if A.shape[0] >= A.shape[1]:
-        dep = "its columns are linearly dependent (or nearly so)"
-    else:
-        dep = "its rows are linearly dependent (or nearly so)"
-    return (
-        f"A (shape {A.shape}) is {what}: {dep}, so method={method!r} has no unique "
-        f"solution. Use method='svd' or 'auto' for the minimum-norm least-squares solution, "
-        f"ridge(A, b, alpha) to regularise, or remove the dependent columns "
-        f"(dotwise.inspect(A) shows the rank)."
-    )
 
 
 def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:

@@ -19,8 +19,8 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import validate_data
 
 from .._dask import is_dask_array
-from .._xp import is_array_api
 from .._validation import check_choice, check_fitted, describe
+from .._xp import is_array_api
 from ..linalg import randomized_svd
 
 __all__ = ["PCA"]

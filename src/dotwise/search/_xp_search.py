@@ -43,6 +43,7 @@ from .._xp import (
     float_array,
     is_array_api,
     to_numpy,
+    vector_norm,
 )
 from ._query import allowed_rows, result_width
 from .results import MatchExplanation, SearchResult
@@ -129,9 +130,7 @@ def _finish(s, ids, k, metric, q_sq, xp, dev):
 
 
 def _unit_rows(X, xp, name):
-    from ..linalg._xp_vectors import norm_impl
-
-    n = norm_impl(X, xp)
+    n = vector_norm(X, xp)
     _no_zero_rows(n, xp, name)
     return X / xp.expand_dims(n, axis=1), n
 
@@ -172,20 +171,18 @@ def _allowed_device(filter, ids_host, xp, dev):
 
 # ------------------------------------------------------------------ exact_search
 def exact_search(collection, queries, k=10, metric="cosine", *, filter=None):
-    """The array-API twin of :func:`dotwise.search.exact_search` (ids are row numbers)."""
-    from .index import _check_metric
+    """The array-API twin of :func:`dotwise.search.exact_search` (ids are row numbers).
 
+    ``metric`` has been checked by the caller.
+    """
     xp, dev = array_namespace(("collection", collection), ("queries", queries))
-    metric = _check_metric(metric)
     k = check_k(k)
     X = float_array(collection, "collection", xp, ndim=2)
     Q, single = _queries(queries, X.shape[1], X.dtype, xp)
     scale = offset = q_sq = None
     if metric == "cosine":
         Q, _ = _unit_rows(Q, xp, "queries")
-        from ..linalg._xp_vectors import norm_impl
-
-        norms = norm_impl(X, xp)
+        norms = vector_norm(X, xp)
         _no_zero_rows(norms, xp, "collection")
         scale = 1.0 / norms
     elif metric == "l2":
@@ -255,9 +252,10 @@ def prepare(index, vectors, name="vectors"):
 
 
 def added(index, st, X, new_ids, rows):
-    """The state after adding device vectors ``X`` (``Index._added``'s twin)."""
-    from .index import _State
+    """The state after adding device vectors ``X`` (``Index._added``'s twin).
 
+    Returns the arguments of the new ``_State``: ``(buf, ids, sq, n, extra)``.
+    """
     xp, dev = array_namespace(("vectors", X))
     present = rows >= 0
     n = st.n
@@ -274,19 +272,19 @@ def added(index, st, X, new_ids, rows):
         sq = xp.take(xp.concat((st.sq, sq_x), axis=0), take, axis=0)
         ids = np.concatenate([st.ids[:n], new_ids[~present]])
     index.__dict__["_xp_backend"] = (xp, dev)
-    return _State(buf, ids, sq, ids.shape[0],
-                  extra={"ids_device": xp.asarray(ids, device=dev)})
+    return buf, ids, sq, ids.shape[0], {"ids_device": xp.asarray(ids, device=dev)}
 
 
 def removed(index, st, keep):
-    """The state without the rows where ``keep`` is False (``Index._removed``'s twin)."""
-    from .index import _State
+    """The state without the rows where ``keep`` is False (``Index._removed``'s twin).
 
+    Returns the arguments of the new ``_State``: ``(buf, ids, sq, n, extra)``.
+    """
     xp, dev = backend(index)
     rows = xp.asarray(np.flatnonzero(keep), device=dev)
     ids = st.ids[: st.n][keep].copy()
-    return _State(xp.take(st.buf, rows, axis=0), ids, xp.take(st.sq, rows, axis=0),
-                  ids.shape[0], extra={"ids_device": xp.asarray(ids, device=dev)})
+    return (xp.take(st.buf, rows, axis=0), ids, xp.take(st.sq, rows, axis=0), ids.shape[0],
+            {"ids_device": xp.asarray(ids, device=dev)})
 
 
 def get(index, ids):

@@ -392,7 +392,8 @@ class Index:
                ) -> _State:
         """The state after adding ``X`` (``rows``: storage row of ids already present)."""
         if is_array_api(X):  # device vectors stay on their device
-            return _xps.added(self, st, X, new_ids, rows)
+            buf, ids, sq, n, extra = _xps.added(self, st, X, new_ids, rows)
+            return _State(buf, ids, sq, n, extra=extra)
         present = rows >= 0
         n, n_new = st.n, int((~present).sum())
         need = n + n_new
@@ -456,7 +457,8 @@ class Index:
 
     def _removed(self, st: _State, keep: np.ndarray) -> _State:
         if _xps.backend(self) is not None:
-            return _xps.removed(self, st, keep)
+            buf, ids, sq, n, extra = _xps.removed(self, st, keep)
+            return _State(buf, ids, sq, n, extra=extra)
         st.verify()
         buf, ids, sq = st.arrays()
         return _State(np.ascontiguousarray(buf[keep]), ids[keep].copy(), sq[keep].copy(),
@@ -735,7 +737,7 @@ def exact_search(collection: Any, queries: Any, k: int = 10, metric: str = "cosi
         if ids is not None:
             raise TypeError("ids= is not supported with array-API collections; the result ids "
                             "are row numbers (map them with your own id array on the device)")
-        return _xps.exact_search(collection, queries, k, metric, filter=filter)
+        return _xps.exact_search(collection, queries, k, _check_metric(metric), filter=filter)
     if ids is not None or _scale.is_sharded(collection):
         return _scale.exact_search(collection, queries, k=k, metric=metric, filter=filter, ids=ids)
     metric = _check_metric(metric)
