@@ -144,10 +144,16 @@ def run_checks(be, rng, sizes) -> list[dict[str, Any]]:
         for kind, kw in masks.items():
             want = dw.scaled_dot_product_attention(q, k, v, **kw)
             dev_kw = {a: be.to(b) if isinstance(b, np.ndarray) else b for a, b in kw.items()}
-            for path, block in (("dense", None), ("blocked", max(1, S // 3))):
+            # default: torch's fused kernel for torch, dotwise's dense path for CuPy
+            for path, block in (("default", None), ("blocked", max(1, S // 3))):
                 got = dw.scaled_dot_product_attention(be.to(q), be.to(k), be.to(v),
                                                       block_size=block, **dev_kw)
                 check("scaled_dot_product_attention", f"{path}, mask {kind}", got, want, 1e-5)
+            if kind != "causal":  # return_weights: dotwise's own dense path in every namespace
+                got, w = dw.scaled_dot_product_attention(be.to(q), be.to(k), be.to(v),
+                                                         return_weights=True, **dev_kw)
+                check("scaled_dot_product_attention", f"dense + weights, mask {kind}", got,
+                      want, 1e-5)
 
     def multihead():
         mha = MultiHeadAttention(E, 4, random_state=0)

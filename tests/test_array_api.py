@@ -123,7 +123,8 @@ def _qkv(rng, L, S, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("mask_kind", ["none", "bool", "float", "causal", "bool_bcast"])
+@pytest.mark.parametrize("mask_kind", ["none", "bool", "float", "float_dead", "causal",
+                                       "bool_bcast"])
 @pytest.mark.parametrize("L,S", [(6, 6), (4, 9), (9, 4)])
 @pytest.mark.parametrize("block", [None, 3])
 def test_sdpa_matches_numpy(be, dtype, mask_kind, L, S, block, rng):
@@ -135,6 +136,10 @@ def test_sdpa_matches_numpy(be, dtype, mask_kind, L, S, block, rng):
         kw["attn_mask"] = m
     elif mask_kind == "float":
         kw["attn_mask"] = rng.standard_normal((2, 1, L, S)).astype(dtype)
+    elif mask_kind == "float_dead":  # -inf excludes: a row of them is fully masked
+        m = rng.standard_normal((L, S)).astype(dtype)
+        m[2] = -np.inf
+        kw["attn_mask"] = m
     elif mask_kind == "bool_bcast":
         kw["attn_mask"] = padding_mask([2, S], S)[:, None]  # (B, 1, 1, S)
     elif mask_kind == "causal":
@@ -145,8 +150,8 @@ def test_sdpa_matches_numpy(be, dtype, mask_kind, L, S, block, rng):
                                           **kw_dev)
     tol = 2e-6 if dtype == np.float32 else 1e-12
     close(got, want, be, rtol=tol, atol=tol)
-    if mask_kind == "bool":
-        assert np.all(be.check(got)[:, :, 1] == 0)
+    if mask_kind in ("bool", "float_dead"):
+        assert np.all(be.check(got)[:, :, 1 if mask_kind == "bool" else 2] == 0)
 
 
 def test_sdpa_weights_and_automatic_blocked_path(be, rng, monkeypatch):
@@ -160,10 +165,16 @@ def test_sdpa_weights_and_automatic_blocked_path(be, rng, monkeypatch):
     calls = []
     real = _xp_sdpa._blocked
     monkeypatch.setattr(_xp_sdpa, "_blocked", lambda *a: calls.append(1) or real(*a))
+    fused = []
+    real_fused = _xp_sdpa._torch_fused
+    monkeypatch.setattr(_xp_sdpa, "_torch_fused", lambda *a: fused.append(1) or real_fused(*a))
     monkeypatch.setattr(_xp_sdpa, "DENSE_MAX_SCORES", 10)
     monkeypatch.setattr(_xp_sdpa, "BLOCK_SCORES", 2 * 3 * 4 * 1024)  # several query blocks
     got = dw.scaled_dot_product_attention(be.to(q), be.to(k), be.to(v), is_causal=True)
-    assert calls, "above DENSE_MAX_SCORES the blocked path runs"
+    if be.name == "torch":  # torch's fused kernel, unless block_size asks for dotwise's
+        assert fused and not calls
+    else:
+        assert calls and not fused, "above DENSE_MAX_SCORES the blocked path runs"
     close(got, dw.scaled_dot_product_attention(q, k, v, is_causal=True), be, atol=2e-6)
 
 

@@ -18,17 +18,26 @@ hold more than :data:`DENSE_MAX_SCORES` entries: on an accelerator a few large
 kernels beat many small ones, so the choice is by memory, not by ``L · S`` as on
 the CPU. A fully masked query gets zeros, never NaN. ``n_threads`` does not
 apply (the device schedules its own work).
+
+PyTorch tensors: without ``block_size`` and ``return_weights``, the computation
+is handed to ``torch.nn.functional.scaled_dot_product_attention``, whose fused
+kernels (FlashAttention, memory-efficient attention) a Python loop of array
+operations cannot match on a GPU; the semantics are the same (fully masked
+rows are set to zero afterwards). ``block_size`` asks for dotwise's own blocked
+path, ``return_weights`` for its dense one; every other namespace (CuPy
+included) always runs dotwise's own code.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
 from .._validation import FloatRangeError, ShapeError, check_int, describe
-from .._xp import array_namespace, describe_array, finite_or_raise, float_array
+from .._xp import array_namespace, describe_array, finite_or_raise, float_array, is_torch
 
 __all__ = ["BLOCK_SCORES", "DENSE_MAX_SCORES", "scaled_dot_product_attention"]
 
@@ -98,6 +107,8 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal=False, scale
         w = xp.zeros(target, dtype=dtype, device=dev)
         return (out, w) if return_weights else out
     scale = float(scale)
+    if is_torch(q) and block_size is None and not return_weights:
+        return _checked(_torch_fused(q, k, v, mask, bool(is_causal), scale), check_finite, xp)
     use_blocked = block_size is not None or (
         not return_weights and _prod(target) > DENSE_MAX_SCORES)
     if use_blocked:
@@ -202,6 +213,23 @@ def _blocked(q, k, v, mask, causal, scale, block, batch, xp, dev):
         out = xp.where(xp.isnan(run_sum), xp.full_like(acc, math.nan), out)
         parts.append(out)
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=-2)
+
+
+def _torch_fused(q, k, v, mask, causal, scale):
+    """PyTorch's fused kernel (FlashAttention / memory-efficient / math, torch's choice).
+
+    Same semantics as the reference (boolean True = takes part, float added, causal
+    aligned top-left); a query whose keys are all masked is set to zero afterwards,
+    since some CUDA kernels give NaN there.
+    """
+    torch = sys.modules["torch"]
+    out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                                           is_causal=causal, scale=scale)
+    if mask is not None:
+        dead = (~mask if mask.dtype == torch.bool else mask == -math.inf).all(dim=-1,
+                                                                             keepdim=True)
+        out = torch.where(dead, torch.zeros((), dtype=out.dtype, device=out.device), out)
+    return out
 
 
 def _checked(out, inputs_finite, xp):

@@ -180,6 +180,8 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
     with the conversion to make), all of ``q``, ``k``, ``v`` and ``attn_mask`` from
     one library on one device. There the automatic choice of the blocked path
     is by memory (more than 2**28 scores), and ``n_threads`` does not apply.
+    PyTorch tensors without ``block_size`` or ``return_weights`` go to torch's
+    own fused kernel (same semantics, fully masked rows set to zero).
 
     Examples
     --------
