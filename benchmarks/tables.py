@@ -57,7 +57,10 @@ def load_results(results: Path = RESULTS) -> dict[str, dict[str, Any]]:
     for path in sorted(results.glob("*.json")):
         if path.name.endswith(".quick.json"):
             continue
-        out[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        if payload.get("kind") == "device-check":  # gpu_check.py: reported by hand
+            continue
+        out[path.stem] = payload
     order = list(TITLES)
     return dict(sorted(out.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order
                                                     else len(order), kv[0])))

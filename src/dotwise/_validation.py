@@ -149,6 +149,10 @@ def as_float_array(
     if isinstance(x, np.ndarray) and x.dtype.kind in "fiub":
         arr = x
     else:
+        from ._xp import foreign_array_error, is_array_api
+
+        if is_array_api(x):  # a CuPy/PyTorch/... array: never copied to the host silently
+            raise foreign_array_error(x, name)
         try:
             arr = np.asarray(x)
         except (ValueError, TypeError) as exc:

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import ShapeError, as_float_array, check_int, describe
+from .._xp import is_array_api
+from ._xp_multihead import forward as _xp_forward
 from .sdpa import scaled_dot_product_attention
 
 __all__ = ["MultiHeadAttention"]
@@ -193,7 +195,17 @@ class MultiHeadAttention:
         out : ndarray of shape (B, L, E) or (L, E)
         weights : ndarray of shape (B, L, S), (B, H, L, S) or without B
             Only with ``need_weights=True``.
+
+        Notes
+        -----
+        With array-API input (CuPy, PyTorch on the CPU or a GPU) the whole forward
+        pass runs in that namespace, on that device, and returns arrays of the same
+        kind; the parameters are copied to the device once and cached there
+        (:mod:`dotwise.attention._xp_multihead`).
         """
+        if any(is_array_api(a) for a in (x, context, attn_mask)):  # CuPy, torch...: on device
+            return _xp_forward(self, x, context, attn_mask, is_causal, need_weights,
+                               average_attn_weights, block_size)
         x = self._input(x, "x")
         c = x if context is None else self._input(context, "context")
         if x.ndim != c.ndim or (x.ndim == 3 and x.shape[0] != c.shape[0]):

@@ -29,6 +29,8 @@ import numpy as np
 
 from .._kernels import softmax_unchecked
 from .._validation import FloatRangeError, ShapeError, as_float_array, check_int, describe
+from .._xp import is_array_api
+from ._xp_sdpa import scaled_dot_product_attention as _xp_sdpa
 from .blocked import DEFAULT_BLOCK, blocked_attention, default_threads
 
 __all__ = ["AUTO_BLOCKED_MIN_SCORES", "scaled_dot_product_attention"]
@@ -171,6 +173,16 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
     The blocked path never materialises ``(L, S)``: see
     :mod:`dotwise.attention.blocked`. It matches the dense path to float rounding.
 
+    Array-API input (CuPy arrays, PyTorch tensors on the CPU or a GPU, any
+    array with ``__array_namespace__``) is computed in its own namespace and on
+    its device, and the result is of the same kind (:mod:`dotwise.attention._xp_sdpa`):
+    same semantics and masks, float32/float64 only (half precision is refused
+    with the conversion to make), all of ``q``, ``k``, ``v`` and ``attn_mask`` from
+    one library on one device. There the automatic choice of the blocked path
+    is by memory (more than 2**28 scores), and ``n_threads`` does not apply.
+    PyTorch tensors without ``block_size`` or ``return_weights`` go to torch's
+    own fused kernel (same semantics, fully masked rows set to zero).
+
     Examples
     --------
     >>> q = np.array([[1.0, 0.0], [0.0, 1.0]])
@@ -190,6 +202,9 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
     >>> scaled_dot_product_attention(x, x, x, is_causal=True).shape
     (2, 4, 5, 8)
     """
+    if any(is_array_api(a) for a in (q, k, v, attn_mask)):  # CuPy, torch...: on their device
+        return _xp_sdpa(q, k, v, attn_mask, is_causal, scale, return_weights, block_size,
+                        check_finite=check_finite, n_threads=n_threads)
     q = _as_operand(q, "q")
     k = _as_operand(k, "k")
     v = _as_operand(v, "v")

@@ -71,3 +71,37 @@ def power_of_two_scale(A: np.ndarray) -> float:
     if float(info.tiny) ** 0.25 <= amax <= float(info.max) ** 0.25:
         return 1.0
     return float(np.ldexp(1.0, int(np.frexp(amax)[1]) - 1))  # amax / s in [1, 2)
+
+
+# ---------------------------------------------------------------- least squares
+METHODS = ("auto", "normal", "qr", "svd", "pinv")
+
+#: Above this condition number, :func:`lstsq` warns ``IllConditionedWarning``.
+ILL_CONDITIONED = 1e10
+
+
+def _normal_max_cond(dtype: np.dtype) -> float:
+    r"""Largest column-scaled condition estimate for which ``auto`` trusts the normal equations.
+
+    One refinement step multiplies the error of the Cholesky solution by about
+    :math:`c\,\kappa^2\epsilon`; with :math:`\kappa \le \tfrac12\epsilon^{-1/3}` the
+    refined error, about :math:`(\kappa^2\epsilon)^2`, stays at or below the
+    :math:`\kappa\epsilon` that a backward-stable QR solver achieves
+    (float64: κ ≤ 8.3e4; float32: κ ≤ 100). The estimate is LAPACK's 1-norm
+    ``trcon`` of the Cholesky factor, which errs on the high side.
+    """
+    return 0.5 * float(np.finfo(dtype).eps) ** (-1.0 / 3.0)
+
+
+def _singular_advice(A: np.ndarray, method: str, cond: float) -> str:
+    what = "singular" if not np.isfinite(cond) else f"numerically singular (condition ≈ {cond:.1e})"
+    if A.shape[0] >= A.shape[1]:
+        dep = "its columns are linearly dependent (or nearly so)"
+    else:
+        dep = "its rows are linearly dependent (or nearly so)"
+    return (
+        f"A (shape {A.shape}) is {what}: {dep}, so method={method!r} has no unique "
+        f"solution. Use method='svd' or 'auto' for the minimum-norm least-squares solution, "
+        f"ridge(A, b, alpha) to regularise, or remove the dependent columns "
+        f"(dotwise.inspect(A) shows the rank)."
+    )

@@ -48,28 +48,20 @@ from .._validation import (
     describe,
     warn_ill_conditioned,
 )
-from ._common import default_rcond, power_of_two_scale, rank_tol, resolve_rcond, svd_cond
+from .._xp import is_array_api
+from ._common import (  # the constants and the two helpers are shared with _xp_lstsq
+    ILL_CONDITIONED,
+    METHODS,
+    _normal_max_cond,
+    _singular_advice,
+    default_rcond,
+    power_of_two_scale,
+    rank_tol,
+    resolve_rcond,
+    svd_cond,
+)
 
 __all__ = ["ILL_CONDITIONED", "METHODS", "LstsqResult", "lstsq", "ridge"]
-
-METHODS = ("auto", "normal", "qr", "svd", "pinv")
-
-#: Above this condition number, :func:`lstsq` warns ``IllConditionedWarning``.
-ILL_CONDITIONED = 1e10
-
-
-def _normal_max_cond(dtype: np.dtype) -> float:
-    r"""Largest column-scaled condition estimate for which ``auto`` trusts the normal equations.
-
-    One refinement step multiplies the error of the Cholesky solution by about
-    :math:`c\,\kappa^2\epsilon`; with :math:`\kappa \le \tfrac12\epsilon^{-1/3}` the
-    refined error, about :math:`(\kappa^2\epsilon)^2`, stays at or below the
-    :math:`\kappa\epsilon` that a backward-stable QR solver achieves
-    (float64: κ ≤ 8.3e4; float32: κ ≤ 100). The estimate is LAPACK's 1-norm
-    ``trcon`` of the Cholesky factor, which errs on the high side.
-    """
-    return 0.5 * float(np.finfo(dtype).eps) ** (-1.0 / 3.0)
-
 
 @dataclass(frozen=True)
 class LstsqResult:
@@ -288,7 +280,12 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
     A : array_like of shape (m, n)
         Coefficient matrix. A tall Dask array chunked along rows is solved on its
         cluster by TSQR (:func:`dotwise.scale.linalg.lstsq`; ``method`` then reports
-        ``"tsqr"`` or ``"tsqr-svd"``).
+        ``"tsqr"`` or ``"tsqr-svd"``). A CuPy array or PyTorch tensor (any
+        array-API array) is solved in its own namespace and on its device through
+        ``xp.linalg`` (Cholesky, QR, SVD); ``x`` then is of that kind, ``cond`` is
+        exact rather than a LAPACK estimate, and ``svd``/``pinv`` are the same
+        SVD formula (the standard has no ``lstsq``): see
+        :mod:`dotwise.linalg._xp_lstsq`.
     b : array_like of shape (m,) or (m, k)
         Right-hand side(s); a 2-D ``b`` solves every column.
     method : {"auto", "normal", "qr", "svd", "pinv"}, default="auto"
@@ -350,6 +347,10 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
         from ..scale.linalg import lstsq as tsqr_lstsq
 
         return tsqr_lstsq(A, b, method, rcond, check_finite=check_finite, _stacklevel=3)
+    if is_array_api(A) or is_array_api(b):  # CuPy, torch...: on their device
+        from ._xp_lstsq import lstsq as xp_lstsq
+
+        return xp_lstsq(A, b, method, rcond, check_finite=check_finite, result_type=LstsqResult)
     A = as_float_array(A, "A", ndim=2, check_finite=check_finite, allow_empty=True)
     b = as_float_array(b, "b", ndim=(1, 2), check_finite=check_finite, allow_empty=True)
     check_choice(method, "method", METHODS)
@@ -463,20 +464,6 @@ def _result(x, res, rank, cond, method, rcond, s, one_d) -> LstsqResult:
                        method=method, rcond=float(rcond), singular_values=s)
 
 
-def _singular_advice(A: np.ndarray, method: str, cond: float) -> str:
-    what = "singular" if not np.isfinite(cond) else f"numerically singular (condition ≈ {cond:.1e})"
-    if A.shape[0] >= A.shape[1]:
-        dep = "its columns are linearly dependent (or nearly so)"
-    else:
-        dep = "its rows are linearly dependent (or nearly so)"
-    return (
-        f"A (shape {A.shape}) is {what}: {dep}, so method={method!r} has no unique "
-        f"solution. Use method='svd' or 'auto' for the minimum-norm least-squares solution, "
-        f"ridge(A, b, alpha) to regularise, or remove the dependent columns "
-        f"(dotwise.inspect(A) shows the rank)."
-    )
-
-
 def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
     r"""Ridge (Tikhonov) regression: :math:`\min_x \lVert A x - b \rVert_2^2 + \alpha \lVert x \rVert_2^2`.
 
@@ -498,7 +485,9 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
     ----------
     A : array_like of shape (m, n)
         A tall Dask array chunked along rows is reduced by TSQR on its cluster
-        (:func:`dotwise.scale.linalg.ridge`).
+        (:func:`dotwise.scale.linalg.ridge`). A CuPy array or PyTorch tensor is
+        solved on its device with the namespace's Cholesky, QR and SVD, and the
+        result is of its kind (:mod:`dotwise.linalg._xp_lstsq`).
     b : array_like of shape (m,) or (m, k)
     alpha : float or array_like of shape (k,), default=1.0
         Regularization strength, >= 0; one value per column of ``b`` is allowed.
@@ -525,6 +514,10 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
         from ..scale.linalg import ridge as tsqr_ridge
 
         return tsqr_ridge(A, b, alpha, check_finite=check_finite)
+    if is_array_api(A) or is_array_api(b):  # CuPy, torch...: on their device
+        from ._xp_lstsq import ridge as xp_ridge
+
+        return xp_ridge(A, b, alpha, check_finite=check_finite)
     A = as_float_array(A, "A", ndim=2, check_finite=check_finite, allow_empty=True)
     b = as_float_array(b, "b", ndim=(1, 2), check_finite=check_finite, allow_empty=True)
     if b.shape[0] != A.shape[0]:

@@ -16,6 +16,11 @@ forming that inverse, and it stays correct when the columns are dependent
 The rank tolerance is the same as NumPy's ``matrix_rank``: singular values
 :math:`\sigma_i \le \text{rcond} \cdot \sigma_{\max}` count as zero, with default
 ``rcond = eps * max(m, n)`` for the dtype.
+
+``project``, ``projection_matrix`` and ``complement_projection`` also accept
+array-API arrays (CuPy, PyTorch, ...): the basis then comes from the
+namespace's ``linalg.svd``, on the input's device, and the result is of the
+input's kind.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import ShapeError, as_float_array
+from .._xp import is_array_api
+from . import _xp_vectors as _xpv
 from ._common import as_matrix, check_tol, default_rcond, rank_tol, resolve_rcond
 
 __all__ = [
@@ -78,6 +85,8 @@ def project(b, A, *, rcond: float | None = None, check_finite: bool = True) -> n
     >>> project([1.0, 3.0, 7.0], A_dep)
     array([2., 2., 0.])
     """
+    if is_array_api(b) or is_array_api(A):  # CuPy, torch...: on their device
+        return _xpv.project(b, A, rcond=rcond, check_finite=check_finite)
     A = as_matrix(A, "A", check_finite=check_finite)
     b = as_float_array(b, "b", ndim=(1, 2), check_finite=check_finite, allow_empty=True)
     if b.shape[0] != A.shape[0]:
@@ -119,6 +128,8 @@ def projection_matrix(A, *, rcond: float | None = None, check_finite: bool = Tru
     >>> np.allclose(P @ P, P), np.allclose(P, P.T)
     (True, True)
     """
+    if is_array_api(A):  # CuPy, torch...: on their device
+        return _xpv.projection_matrix(A, rcond=rcond, check_finite=check_finite)
     A = as_matrix(A, "A", check_finite=check_finite)
     U = _range_basis(A, resolve_rcond(rcond, *A.shape, A.dtype))
     return U @ U.T
@@ -151,6 +162,8 @@ def complement_projection(A, *, rcond: float | None = None,
     array([[ 0.5, -0.5],
            [-0.5,  0.5]])
     """
+    if is_array_api(A):  # CuPy, torch...: on their device
+        return _xpv.complement_projection(A, rcond=rcond, check_finite=check_finite)
     P = projection_matrix(A, rcond=rcond, check_finite=check_finite)
     out = -P
     out[np.diag_indices_from(out)] += 1.0

@@ -8,6 +8,13 @@ search, recommenders and the playground import it from here.
 .. math::
 
     u \cdot v = \sum_i u_i v_i = \lVert u \rVert \lVert v \rVert \cos\theta
+
+Every function also accepts array-API arrays (CuPy, PyTorch CPU or CUDA,
+``array_api_strict``): it then computes in that array's namespace, on its
+device, and returns the same kind of array (float32 stays float32; integer
+arrays are refused rather than cast, as some devices lack float64). NumPy
+arrays and lists take the NumPy code below, unchanged. Mixing libraries or
+devices across ``u`` and ``v`` is an error naming both.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import ShapeError, as_float_array
+from .._xp import is_array_api
+from . import _xp_vectors as _xpv
 
 __all__ = [
     "angle",
@@ -106,6 +115,8 @@ def dot(u, v, *, check_finite: bool = True) -> np.ndarray:
     >>> dot([[1, 0], [0, 1]], [2, 3]).shape
     (2,)
     """
+    if is_array_api(u) or is_array_api(v):  # CuPy, torch...: on their device
+        return _xpv.dot(u, v, check_finite=check_finite)
     u, v = _pair(u, v, check_finite)
     return np.asarray(_dot(u, v))
 
@@ -130,6 +141,8 @@ def norm(x, *, check_finite: bool = True) -> np.ndarray:
     >>> float(norm([3, 4]))
     5.0
     """
+    if is_array_api(x):  # CuPy, torch...: on their device
+        return _xpv.norm(x, check_finite=check_finite)
     x = as_float_array(x, "x", min_ndim=1, check_finite=check_finite)
     return np.asarray(_norm(x))
 
@@ -159,6 +172,8 @@ def normalize(x, *, check_finite: bool = True) -> np.ndarray:
     >>> normalize([3.0, 4.0])
     array([0.6, 0.8])
     """
+    if is_array_api(x):  # CuPy, torch...: on their device
+        return _xpv.normalize(x, check_finite=check_finite)
     x = as_float_array(x, "x", min_ndim=1, check_finite=check_finite)
     n = _norm(x)
     _require_nonzero(n, "x", "normalization")
@@ -194,6 +209,8 @@ def cosine_similarity(u, v, *, check_finite: bool = True) -> np.ndarray:
     >>> float(cosine_similarity([1, 0], [1, 1]))  # doctest: +ELLIPSIS
     0.7071067811865...
     """
+    if is_array_api(u) or is_array_api(v):  # CuPy, torch...: on their device
+        return _xpv.cosine_similarity(u, v, check_finite=check_finite)
     u, v = _pair(u, v, check_finite)
     nu, nv = _norm(u), _norm(v)
     _require_nonzero(nu, "u", "cosine similarity")
@@ -232,6 +249,8 @@ def cosine_matrix(U, V=None, *, check_finite: bool = True) -> np.ndarray:
            [0.   , 1.   , 0.707],
            [0.707, 0.707, 1.   ]])
     """
+    if is_array_api(U) or is_array_api(V):  # CuPy, torch...: on their device
+        return _xpv.cosine_matrix(U, V, check_finite=check_finite)
     U = as_float_array(U, "U", ndim=2, check_finite=check_finite)
     Uh = _normalized_rows(U, "U")
     if V is None:
@@ -287,6 +306,8 @@ def angle(u, v, *, degrees: bool = False, check_finite: bool = True) -> np.ndarr
     >>> float(angle([1, 0], [0, 1], degrees=True))
     90.0
     """
+    if is_array_api(u) or is_array_api(v):  # CuPy, torch...: on their device
+        return _xpv.angle(u, v, degrees=degrees, check_finite=check_finite)
     u, v = _pair(u, v, check_finite)
     nu, nv = _norm(u), _norm(v)
     _require_nonzero(nu, "u", "the angle")
@@ -321,6 +342,8 @@ def scalar_projection(u, v, *, check_finite: bool = True) -> np.ndarray:
     >>> float(scalar_projection([3, 4], [1, 0]))
     3.0
     """
+    if is_array_api(u) or is_array_api(v):  # CuPy, torch...: on their device
+        return _xpv.scalar_projection(u, v, check_finite=check_finite)
     u, v = _pair(u, v, check_finite)
     nv = _norm(v)
     _require_nonzero(nv, "v", "projection onto v")
@@ -351,6 +374,8 @@ def vector_projection(u, v, *, check_finite: bool = True) -> np.ndarray:
     >>> vector_projection([3.0, 4.0], [2.0, 0.0])
     array([3., 0.])
     """
+    if is_array_api(u) or is_array_api(v):  # CuPy, torch...: on their device
+        return _xpv.vector_projection(u, v, check_finite=check_finite)
     u, v = _pair(u, v, check_finite)
     nv = _norm(v)
     _require_nonzero(nv, "v", "projection onto v")

@@ -20,6 +20,7 @@ from sklearn.utils.validation import validate_data
 
 from .._dask import is_dask_array
 from .._validation import check_choice, check_fitted, describe
+from .._xp import is_array_api
 from ..linalg import randomized_svd
 
 __all__ = ["PCA"]
@@ -91,6 +92,12 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     -----
     Computation runs in ``X``'s floating dtype: float32 in, float32 out.
 
+    Array-API input (a CuPy array, a PyTorch tensor on the CPU or a GPU) is
+    fitted in its own namespace, on its device, with the same solvers built
+    from ``xp.linalg``; the fitted arrays then live on that device and
+    ``transform`` / ``inverse_transform`` take and return arrays of that kind
+    (:mod:`dotwise.models._xp_pca`).
+
     References
     ----------
     Halko, Martinsson & Tropp, "Finding structure with randomness", SIAM Review 53 (2011).
@@ -139,6 +146,11 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             from ..scale.models import fit_pca
 
             return fit_pca(self, X)
+        if is_array_api(X):  # CuPy, torch...: fitted on their device
+            from ._xp_pca import fit as xp_fit
+
+            xp_fit(self, X)
+            return self
         self._fit(X)
         return self
 
@@ -151,6 +163,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         if is_dask_array(X):  # a lazy Dask array: nothing of n rows is gathered
             return self.fit(X).transform(X)
+        if is_array_api(X):  # CuPy, torch...: on their device
+            from ._xp_pca import fit_transform as xp_fit_transform
+
+            return xp_fit_transform(self, X)
         U, X = self._fit(X)
         Z = U * self.singular_values_ if U is not None else self._project(X)
         if self.whiten:
@@ -271,6 +287,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             from ..scale.models import pca_transform
 
             return pca_transform(self, X)
+        if is_array_api(X) or is_array_api(self.components_):  # CuPy, torch...: on device
+            from ._xp_pca import transform as xp_transform
+
+            return xp_transform(self, X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         Z = self._project(X)
         if self.whiten:
@@ -298,6 +318,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             from ..scale.models import pca_inverse_transform
 
             return pca_inverse_transform(self, X)
+        if is_array_api(X) or is_array_api(self.components_):  # CuPy, torch...: on device
+            from ._xp_pca import inverse_transform as xp_inverse
+
+            return xp_inverse(self, X)
         Z = as_float_array(X, "X", ndim=2)
         if Z.shape[1] != self.n_components_:
             raise ShapeError(

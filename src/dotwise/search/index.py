@@ -35,6 +35,8 @@ import numpy as np
 
 from .._kernels import norm_unchecked as _norm
 from .._validation import ShapeError, as_float_array, check_choice, check_int, check_k, describe
+from .._xp import is_array_api
+from . import _xp_search as _xps
 from ._kernel import topk_blocked
 from ._query import (
     FilterLike,
@@ -150,6 +152,13 @@ class Index:
     Ids are int64, except the two reserved values -1 (a missing match in
     results) and 2**63 - 1.
 
+    Vectors on a device: an empty index given array-API vectors (a CuPy array,
+    a PyTorch tensor on the CPU or a GPU) keeps them on that device, in that
+    library, and searches there; queries must then come from the same library
+    and device, and results are device arrays. The ids stay on the host
+    (``ids`` is NumPy) with a copy on the device; ``save`` copies the vectors to
+    the host to write them. See :mod:`dotwise.search._xp_search`.
+
     Examples
     --------
     >>> index = Index(3, metric="cosine")
@@ -196,6 +205,8 @@ class Index:
         For ``cosine`` these are the unit vectors actually indexed.
         """
         st = self._state
+        if _xps.backend(self) is not None:  # kept on the device (a device array, not a copy)
+            return st.buf[: st.n, ...]
         st.verify()
         v = st.buf[: st.n].view()
         v.flags.writeable = False
@@ -293,6 +304,8 @@ class Index:
 
     # -------------------------------------------------------------- mutation
     def _prepare(self, vectors: Any, name: str = "vectors") -> np.ndarray:
+        if is_array_api(vectors) or _xps.backend(self) is not None:  # vectors on a device
+            return _xps.prepare(self, vectors, name)
         X = as_float_array(vectors, name, ndim=(1, 2))
         if X.ndim == 1:
             X = X[None, :]
@@ -378,6 +391,9 @@ class Index:
     def _added(self, st: _State, X: np.ndarray, new_ids: np.ndarray, rows: np.ndarray
                ) -> _State:
         """The state after adding ``X`` (``rows``: storage row of ids already present)."""
+        if is_array_api(X):  # device vectors stay on their device
+            buf, ids, sq, n, extra = _xps.added(self, st, X, new_ids, rows)
+            return _State(buf, ids, sq, n, extra=extra)
         present = rows >= 0
         n, n_new = st.n, int((~present).sum())
         need = n + n_new
@@ -440,6 +456,9 @@ class Index:
             self._state = self._removed(st, keep)
 
     def _removed(self, st: _State, keep: np.ndarray) -> _State:
+        if _xps.backend(self) is not None:
+            buf, ids, sq, n, extra = _xps.removed(self, st, keep)
+            return _State(buf, ids, sq, n, extra=extra)
         st.verify()
         buf, ids, sq = st.arrays()
         return _State(np.ascontiguousarray(buf[keep]), ids[keep].copy(), sq[keep].copy(),
@@ -448,8 +467,11 @@ class Index:
     def get(self, ids: Any) -> np.ndarray:
         """Stored vectors of ``ids``: shape (dim,) for one id, (n, dim) for several.
 
-        For ``cosine`` these are the unit vectors actually indexed.
+        For ``cosine`` these are the unit vectors actually indexed. An index on a
+        device returns a device array.
         """
+        if _xps.backend(self) is not None:
+            return _xps.get(self, ids)
         st = self._state
         scalar = np.ndim(ids) == 0
         rows = self._rows_of(self._as_ids(ids), state=st)
@@ -499,6 +521,8 @@ class Index:
                     progress: Callable[[int], None] | None = None, **options: Any
                     ) -> SearchResult:
         """The one search pipeline; index kinds differ only in :meth:`_candidates`."""
+        if is_array_api(queries) or _xps.backend(self) is not None:  # search on the device
+            return _xps.search(self, queries, k, filter)
         st = self._state
         self._check_searchable(st)
         k = check_k(k)
@@ -546,6 +570,8 @@ class Index:
         >>> e.dims.tolist(), e.contributions.tolist(), e.score
         ([0, 1, 2], [3.0, 2.0, 0.0], 5.0)
         """
+        if _xps.backend(self) is not None:
+            return _xps.explain(self, query, id)
         Q, single = as_queries(query, self.dim, self.dtype, "query",
                                cosine=self.metric == "cosine")
         if not single:
@@ -573,6 +599,8 @@ class Index:
 
     def _arrays_to_save(self, st: _State | None = None) -> dict[str, np.ndarray]:
         st = self._state if st is None else st
+        if _xps.backend(self) is not None:  # writing a file needs a host copy (documented)
+            return _xps.host_arrays(st)
         st.verify()
         buf, ids, sq = st.arrays()
         return {"vectors": buf, "ids": ids, "sq_norms": sq}
@@ -672,6 +700,10 @@ def exact_search(collection: Any, queries: Any, k: int = 10, metric: str = "cosi
         The id of each row (default: the row number). A Dask array, zarr array
         or zarr store as ``collection`` is searched chunk by chunk where it lives
         (see :func:`dotwise.scale.search.exact_search`), with the same answers.
+        A CuPy array or PyTorch tensor (any array-API array) is searched in its
+        own namespace, on its device, with the top-k on the device
+        (``torch.topk`` for torch, a stable sort elsewhere: see
+        :mod:`dotwise.search._xp_search`); the result holds device arrays.
 
     Returns
     -------
@@ -701,6 +733,11 @@ def exact_search(collection: Any, queries: Any, k: int = 10, metric: str = "cosi
     """
     from ..scale import search as _scale  # imports no Dask until a sharded input needs it
 
+    if is_array_api(collection) or is_array_api(queries):  # CuPy, torch...: on their device
+        if ids is not None:
+            raise TypeError("ids= is not supported with array-API collections; the result ids "
+                            "are row numbers (map them with your own id array on the device)")
+        return _xps.exact_search(collection, queries, k, _check_metric(metric), filter=filter)
     if ids is not None or _scale.is_sharded(collection):
         return _scale.exact_search(collection, queries, k=k, metric=metric, filter=filter, ids=ids)
     metric = _check_metric(metric)
