@@ -211,7 +211,7 @@ def test_dwz_rejects_damaged_files(photo, tmp_path):
         "header": (data[:10], "shorter than the 23-byte header"),
         "corrupt": (bytes(flipped), "CRC-32 checksum mismatch"),
         "magic": (b"PNG!" + data[4:], "not a .dwz file"),
-        "newer": (data[:4] + bytes([3]) + data[5:], "format version 3 was written by a newer"),
+        "newer": (data[:4] + bytes([4]) + data[5:], "format version 4 was written by a newer"),
         "trailing": (data + b"xx", "unexpected bytes"),
     }
     for name, (blob, message) in cases.items():
