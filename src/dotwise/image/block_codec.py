@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .._threads import one_blas_thread, worker_pool
+from .._threads import one_blas_thread, worker_pool, worker_threads
 from .._validation import DataFormatError, check_choice, check_int, check_positive
 from . import _arith, dwz
 from ._codec import check_img, check_ratio, quantize_rows, unpack_lzma
@@ -557,11 +557,14 @@ def _block_compress(img, quality, ratio, basis, subsampling) -> CompressedImage:
 
     if c == 1 or subsampling != "auto":
         return fit(c == 3 and subsampling == "4:2:0")[0]
-    # both chroma resolutions are fitted at once (the coder and NumPy release the GIL);
-    # full-resolution chroma often wins at high rates
-    pending = worker_pool().submit(_try, fit, False)
-    best = _try(fit, True)
-    other = pending.result()
+    # both chroma resolutions are fitted, at once when there are two worker threads (the
+    # coder and NumPy release the GIL); full-resolution chroma often wins at high rates
+    if worker_threads() > 1:
+        pending = worker_pool().submit(_try, fit, False)
+        best = _try(fit, True)
+        other = pending.result()
+    else:
+        best, other = _try(fit, True), _try(fit, False)
     if isinstance(best, Exception) and isinstance(other, Exception):
         raise best
     if isinstance(best, Exception) or (not isinstance(other, Exception) and
@@ -611,30 +614,55 @@ class _Fitter:
     def fit(self, target: int) -> float | None:
         """The smallest step whose payload has at most ``target`` bytes (None: none has).
 
-        Sizes fall roughly as a power of the step: regula falsi on (log step, log size),
-        kept inside a bracket, stops within 0.3 % of the target or a 0.1 % wide bracket.
+        Sizes fall roughly as a power of the step: the first guesses follow that model
+        until the target is bracketed, then the Illinois variant of regula falsi on
+        ``f(log step) = log size − log target``; it stops within 0.3 % of the target or
+        when the bracket is 0.1 % wide (typically 4–8 encodes).
         """
-        lo, hi = _MIN_STEP, _MAX_STEP            # size(lo) > target >= size(hi) when bracketed
-        if self.size(hi) > target:
-            return None
-        if self.size(lo) <= target:
-            return lo
-        guess = 16.0
-        for _ in range(40):
-            s = self.size(guess)
-            if s <= target:
-                hi = guess
-                if s >= 0.997 * target:
+        def f(step: float) -> float:
+            return float(np.log(self.size(step)) - np.log(target))
+
+        step, fs = 16.0, None
+        a = b = None                 # bracket: f(a) > 0 (too big), f(b) <= 0 (fits)
+        for _ in range(12):
+            fs = f(step)
+            if fs <= 0:
+                b, fb = step, fs
+                if fs >= np.log(0.997) or step <= _MIN_STEP:
+                    return step
+                if a is not None:
                     break
+                step = max(_MIN_STEP, step * float(np.exp(max(fs, -2.0))))
             else:
-                lo = guess
-            if hi / lo < 1.001:
+                a, fa = step, fs
+                if b is not None:
+                    break
+                if step >= _MAX_STEP:
+                    return None
+                step = min(_MAX_STEP, step * float(np.exp(min(max(fs, 0.2), 2.0))))
+        if a is None or b is None:
+            return b
+        side = 0
+        for _ in range(40):
+            if b / a < 1.001:
                 break
-            la, lb = np.log(lo), np.log(hi)
-            ya, yb = np.log(self.size(lo)), np.log(self.size(hi))
-            t = (ya - np.log(target)) / (ya - yb) if ya != yb else 0.5
-            guess = float(np.exp(la + np.clip(t, 0.05, 0.95) * (lb - la)))
-        return hi
+            la, lb = np.log(a), np.log(b)
+            t = fa / (fa - fb)
+            step = float(np.exp(la + np.clip(t, 0.02, 0.98) * (lb - la)))
+            fs = f(step)
+            if fs <= 0:
+                b, fb = step, fs
+                if fs >= np.log(0.997):
+                    break
+                if side == -1:
+                    fa /= 2
+                side = -1
+            else:
+                a, fa = step, fs
+                if side == 1:
+                    fb /= 2
+                side = 1
+        return b
 
     def finish(self, step: float) -> tuple[CompressedImage, float]:
         """The file at ``step`` and its PSNR: the reconstruction offsets and the deblocking
