@@ -619,6 +619,9 @@ class _Fitter:
         ``f(log step) = log size − log target``; it stops within 0.3 % of the target or
         when the bracket is 0.1 % wide (typically 4–8 encodes).
         """
+        if target < _V2_HEAD.size + 5:
+            return None
+
         def f(step: float) -> float:
             return float(np.log(self.size(step)) - np.log(target))
 
