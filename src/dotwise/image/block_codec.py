@@ -251,6 +251,10 @@ _MIN_STEP, _MAX_STEP = 0.25, 4096.0
 _DEADZONE = 0.12         # AC rounds down from |c|/step = n + 0.5 + this (encoder only)
 _SLOPE = 8               # step grows by slope/16 · (u + v)/14 toward the highest frequency
 _CHROMA_X16 = {True: 10, False: 20}   # chroma step ×16 at 4:2:0 and at 4:4:4
+# the 2-D DCT of a flattened 8×8 block as one orthonormal 64×64 matrix, rows in zig-zag
+# order: vec(D B Dᵀ) = (D ⊗ D) vec(B) for row-major vec, so a plane's blocks transform in one
+# matrix product (N, 64) @ (64, 64)
+_DCT64 = np.kron(_D, _D)[ZIGZAG]
 # the frequency (u + v) / 14 of each scan position
 _FREQ = np.array([(k // 8 + k % 8) / 14.0 for k in ZIGZAG])
 
@@ -290,10 +294,7 @@ def _transform(arr: np.ndarray, subsample: bool, basis: str, klt: np.ndarray | N
     out = []
     for plane, _ in _planes(arr, subsample):
         blocks, grid = _blocks(plane)
-        if B is not None:
-            coef = blocks.reshape(-1, 64) @ B.T
-        else:
-            coef = (_D @ blocks @ _D.T).reshape(-1, 64)[:, ZIGZAG]
+        coef = blocks.reshape(-1, 64) @ (_DCT64 if B is None else B).T
         out.append((coef, grid))
     return extra, B, out
 
@@ -333,7 +334,6 @@ def _offsets(coefs, qs, step: float, slope: int, chroma_x16: int) -> tuple[int, 
 def _pixel_blocks(qs, B, step, slope, chroma_x16, offsets) -> list[np.ndarray]:
     """Quantised coefficients → per plane the decoded 8×8 pixel blocks (N, 8, 8)."""
     sy, sc = _steps(step, slope, chroma_x16)
-    inv = np.argsort(ZIGZAG)
     out = []
     for p, q in enumerate(qs):
         x = q.astype(np.float64)
@@ -341,10 +341,7 @@ def _pixel_blocks(qs, B, step, slope, chroma_x16, offsets) -> list[np.ndarray]:
         d1, d2 = offsets[2:] if p else offsets[:2]
         x[:, 1:] -= np.sign(x[:, 1:]) * np.where(a >= 2, d2 / 256.0, d1 / 256.0)
         x *= sc if p else sy
-        if B is not None:
-            out.append((x @ B).reshape(-1, 8, 8))
-        else:
-            out.append(_D.T @ x[:, inv].reshape(-1, 8, 8) @ _D)
+        out.append((x @ (_DCT64 if B is None else B)).reshape(-1, 8, 8))
     return out
 
 
