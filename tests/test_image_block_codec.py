@@ -35,6 +35,12 @@ from dotwise.image import (
 DATA = Path(__file__).parent / "data"
 
 
+def _need_compiled() -> None:
+    if not _arith.compiled():
+        pytest.skip("the compiled coder dotwise._dwcodec is not loaded (not built, or "
+                    "DOTWISE_PURE_NUMPY=1); the Python coder is tested alone")
+
+
 @pytest.fixture(scope="module")
 def photo():
     return sample_image("china", max_size=160)          # (107, 160, 3)
@@ -148,8 +154,8 @@ def _stream_start(c: CompressedImage) -> int:
 
 @pytest.mark.parametrize("use_compiled", [True, False])
 def test_truncated_payloads_raise_data_format_error(use_compiled, monkeypatch):
-    if use_compiled and not _arith.compiled():
-        pytest.skip("the compiled coder (dotwise._dwcodec) is not built")
+    if use_compiled:
+        _need_compiled()
     if not use_compiled:
         monkeypatch.setattr(_arith, "LIB", None)
     c = block_compress(_texture(40, 48, 3), quality=60)
@@ -163,8 +169,8 @@ def test_truncated_payloads_raise_data_format_error(use_compiled, monkeypatch):
 def test_damaged_coefficient_streams_never_crash_or_hang(use_compiled, monkeypatch):
     """Behind a valid checksum (the container's CRC catches damaged files first), random
     damage to the coefficient stream gives DataFormatError or a finite image, quickly."""
-    if use_compiled and not _arith.compiled():
-        pytest.skip("the compiled coder (dotwise._dwcodec) is not built")
+    if use_compiled:
+        _need_compiled()
     if not use_compiled:
         monkeypatch.setattr(_arith, "LIB", None)
     c = block_compress(_texture(24, 40, 3), quality=70)
@@ -236,8 +242,7 @@ def test_python_coder_refuses_values_it_cannot_code():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_compiled_and_python_coders_write_and_read_the_same_bytes(seed):
-    if not _arith.compiled():
-        pytest.skip("the compiled coder (dotwise._dwcodec) is not built")
+    _need_compiled()
     rng = np.random.default_rng(seed)
     planes = [[(1, 1)], [(50, 10)], [(35, 7), (12, 4), (12, 4)], [(64, 1), (16, 16)]][seed]
     q = _random_coefficients(rng, planes, [0.5, 2.0, 8.0, 60.0][seed])
@@ -264,8 +269,7 @@ def test_compiled_and_python_coders_write_and_read_the_same_bytes(seed):
 
 
 def test_whole_files_are_the_same_with_either_coder(photo, monkeypatch):
-    if not _arith.compiled():
-        pytest.skip("the compiled coder (dotwise._dwcodec) is not built")
+    _need_compiled()
     small = photo[:48, :72]
     fast = block_compress(small, ratio=0.08)
     monkeypatch.setattr(_arith, "LIB", None)
