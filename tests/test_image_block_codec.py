@@ -86,9 +86,11 @@ def test_an_unknown_payload_layout_names_its_number(photo):
 def test_a_payload_for_another_image_size_is_refused(photo):
     c = block_compress(photo, 60)
     h, w, ch = c.shape
-    for shape in [(h + 1, w, ch), (h, w - 1, ch), (h, w + 8, ch)]:
+    for shape in [(h + 1, w, ch), (h, w - 1, ch), (h, w + 8, ch), (2**20, w, ch)]:
         with pytest.raises(DataFormatError, match="another image size"):
             CompressedImage("block", shape, c.payload).decompress()
+    with pytest.raises(DataFormatError, match="beyond what the codec writes"):
+        CompressedImage("block", (2**31, 19, ch), c.payload).decompress()
 
 
 # ------------------------------------------------------------------ round trips, budgets

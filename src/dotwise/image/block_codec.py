@@ -425,6 +425,10 @@ def _params_v2(payload: bytes, shape, source="data") -> dict[str, Any]:
         raise DataFormatError(
             f"{source}: block payload layout {layout} is not one this dotwise reads (it reads "
             f"layouts 1 and {_LAYOUT}); a newer dotwise may read it")
+    if shape[0] * shape[1] > 2**28:
+        raise DataFormatError(f"{source}: corrupt block payload: an image of "
+                              f"{shape[0]}×{shape[1]} pixels is beyond what the codec writes "
+                              f"(2**28 pixels)")
     if check != _shape_check(shape):
         raise DataFormatError(f"{source}: corrupt block payload: it was written for another "
                               f"image size than the header's {shape[0]}×{shape[1]}×{shape[2]}")
