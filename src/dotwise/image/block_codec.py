@@ -272,7 +272,22 @@ def _steps(step: float, slope: int, chroma_x16: int) -> tuple[np.ndarray, np.nda
 
 def quality_step(quality: float) -> float:
     """The base quantisation step of ``quality`` (the IJG scale applied to a step of 16:
-    ``0.16 · 5000/q`` below 50, ``0.16 · (200 − 2q)`` above; at least 0.25)."""
+    ``0.16 · 5000/q`` below 50, ``0.16 · (200 − 2q)`` above; at least 0.25).
+
+    Parameters
+    ----------
+    quality : float in [1, 100]
+
+    Returns
+    -------
+    float
+        The luma DC step; other coefficients' steps grow gently with frequency.
+
+    Examples
+    --------
+    >>> quality_step(50), quality_step(75), round(quality_step(95), 3)
+    (16.0, 8.0, 1.6)
+    """
     q = float(quality)
     scale = 5000.0 / q if q < 50 else 200.0 - 2.0 * q
     return max(_MIN_STEP, 0.16 * scale)
