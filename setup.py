@@ -25,5 +25,11 @@ setup(
             extra_compile_args=_FLAGS,
             optional=True,
         ),
+        Extension(  # the block codec's range coder (image/_arith.py has the Python twin)
+            "dotwise._dwcodec",
+            sources=["src/dotwise/_dwcodec.c"],
+            extra_compile_args=_FLAGS,
+            optional=True,
+        ),
     ]
 )

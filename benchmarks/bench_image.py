@@ -1,4 +1,4 @@
-"""Photo filters vs scipy.ndimage and OpenCV; the codecs vs Pillow JPEG at equal size.
+"""Photo filters vs scipy.ndimage and OpenCV.
 
 Filters: ``dotwise.image.convolve`` against ``scipy.ndimage.convolve`` and OpenCV
 ``filter2D`` / ``sepFilter2D`` (same boundary rule: reflect = BORDER_REFLECT) on a
@@ -6,9 +6,7 @@ Filters: ``dotwise.image.convolve`` against ``scipy.ndimage.convolve`` and OpenC
 Gaussian σ = 3 (25×25, separable) and a 31×31 box. Every answer is checked against
 scipy's (max abs difference ≤ 1e-4) while timing.
 
-Compression: PSNR / SSIM at 5 %, 10 % and 20 % of the raw 8-bit size for the block
-codec, SVD and Pillow JPEG (integer quality found by bisection so its file is at most
-the same byte budget), on the bundled photos.
+The block codec is measured by ``bench_codec.py``.
 
     python benchmarks/bench_image.py            # full run (a few minutes)
     python benchmarks/bench_image.py --quick    # seconds
@@ -16,9 +14,7 @@ the same byte budget), on the bundled photos.
 
 from __future__ import annotations
 
-import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +30,6 @@ from _harness import (
     parser,
     pin_threads,
     ratio,
-    results_path,
     write_results,
 )
 
@@ -115,53 +110,8 @@ def bench_filters(img: np.ndarray, label: str, repeat: int) -> list[dict]:
     return rows
 
 
-# Images other than the seven photos the codec was tuned on, judged at 10 % only: textures
-# (brick, grass, gravel), text and line art, astronomy, microscopy, a synthetic colour wheel.
-OTHER_IMAGES = ["cat", "clock", "coins", "moon", "brick", "grass", "gravel", "page", "text",
-                "hubble_deep_field", "immunohistochemistry", "retina", "colorwheel"]
-
-
-def bench_compression(names: list[str], ratios: list[float], max_size: int | None) -> list[dict]:
-    import dotwise.image as im
-
-    rows = []
-    for name in names:
-        try:
-            img = im.sample_image(name, max_size=max_size)
-        except ImportError as exc:
-            rows.append({"image": name, "error": str(exc)})
-            continue
-        raw = img.size
-        for r in ratios:
-            row = {"image": name, "shape": list(img.shape), "target": r}
-            start = time.perf_counter()
-            block = im.block_compress(img, ratio=r)
-            row["block_s"] = time.perf_counter() - start
-            dec = block.decompress()
-            row["block"] = {"bytes": block.nbytes, "psnr": im.psnr(img, dec),
-                            "ssim": im.ssim(img, dec), "quality": block.params["quality"],
-                            "subsampling": block.params["subsampling"]}
-            q, data, jpeg = im.jpeg_at_size(img, int(r * raw))
-            row["jpeg"] = {"bytes": len(data), "psnr": im.psnr(img, jpeg),
-                           "ssim": im.ssim(img, jpeg), "quality": q}
-            try:
-                svd = im.svd_compress(img, ratio=r)
-                sdec = svd.decompress()
-                row["svd"] = {"bytes": svd.nbytes, "psnr": im.psnr(img, sdec),
-                              "ssim": im.ssim(img, sdec), "rank": svd.params["ranks"][0]}
-            except ValueError as exc:
-                row["svd"] = {"error": str(exc)}
-            row["block_minus_jpeg_db"] = row["block"]["psnr"] - row["jpeg"]["psnr"]
-            rows.append(row)
-            print(f"  {name} {r:.0%}: block {row['block']['psnr']:.2f} dB, "
-                  f"jpeg {row['jpeg']['psnr']:.2f} dB", flush=True)
-    return rows
-
-
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--part", choices=("all", "filters", "compression"), default="all",
-                   help="run only the timed filters or only the (timing-free) compression part")
     args = p.parse_args()
     pinned = pin_threads(args.threads)
     repeat = args.repeat or 5
@@ -175,21 +125,8 @@ def main() -> None:
         images.append((photo, "china 427×640×3"))
     print("filters …", flush=True)
     filter_rows = []
-    for img, label in images if args.part != "compression" else []:
+    for img, label in images:
         filter_rows += bench_filters(img, label, repeat)
-
-    print("compression …", flush=True)
-    other_rows = []
-    if args.part == "filters":
-        comp_rows = []
-    elif args.quick:
-        comp_rows = bench_compression(["china"], [0.1], max_size=160)
-    else:
-        comp_rows = bench_compression(
-            ["china", "flower", "astronaut", "coffee", "chelsea", "rocket", "camera"],
-            [0.05, 0.1, 0.2], max_size=None)
-        print("compression, other images at 10 % …", flush=True)
-        other_rows = bench_compression(OTHER_IMAGES, [0.1], max_size=1024)
 
     ftable = markdown_table(
         ["image", "kernel", "dotwise plan", "dotwise", "dotwise NumPy engine",
@@ -203,52 +140,10 @@ def main() -> None:
           f"{fmt_time(r['timings'][r['opencv_best']]['median_s'])} ({r['opencv_best'][7:]})",
           fmt_ratio(r["scipy_over_dotwise"]), fmt_ratio(r["opencv_over_dotwise"])
           + ("" if r["valid"] else " (INVALID)")] for r in filter_rows])
-    def compression_table(rows: list[dict]) -> str:
-        return markdown_table(
-            ["image", "target", "block PSNR / SSIM", "JPEG PSNR / SSIM", "block − JPEG",
-             "SVD PSNR (rank)"],
-            [[r["image"] + ("" if "shape" not in r else " " + "×".join(map(str, r["shape"]))),
-              f"{r['target']:.0%}",
-              f"{r['block']['psnr']:.2f} / {r['block']['ssim']:.3f} (q {r['block']['quality']:g})",
-              f"{r['jpeg']['psnr']:.2f} / {r['jpeg']['ssim']:.3f} (q {r['jpeg']['quality']})",
-              f"{r['block_minus_jpeg_db']:+.2f} dB",
-              (f"{r['svd']['psnr']:.2f} ({r['svd']['rank']})" if "psnr" in r["svd"]
-               else "unreachable")] for r in rows if "error" not in r])
-
-    ctable = compression_table(comp_rows)
-    otable = compression_table(other_rows)
     print()
     print(ftable)
-    print()
-    print(ctable)
-    if other_rows:
-        print()
-        print(otable)
-    for label, rows in (("the photos", comp_rows), ("the other images", other_rows)):
-        diffs = [r["block_minus_jpeg_db"] for r in rows if r.get("target") == 0.1]
-        if diffs:
-            print(f"\nblock − JPEG at 10 % on {label}: median {np.median(diffs):+.2f} dB, "
-                  f"worst {min(diffs):+.2f} dB over {len(diffs)} images")
     payload = {"machine": machine_info(args.threads, pinned), "quick": args.quick,
-               "part": args.part,
-               "repeat": repeat, "filters": filter_rows, "compression": comp_rows,
-               "compression_other": other_rows,
-               "tables": {"filters": ftable, "compression": ctable,
-                          "compression_other": otable}}
-    if args.part != "all":
-        # A partial run keeps the other part's rows from the previous results file.
-        other = "compression" if args.part == "filters" else "filters"
-        previous_path = results_path("image", args.out, args.quick)
-        if previous_path.exists():
-            previous = json.loads(previous_path.read_text(encoding="utf-8"))
-            if previous.get(other):
-                keys = ["filters"] if other == "filters" else ["compression",
-                                                               "compression_other"]
-                for key in keys:
-                    payload[key] = previous.get(key, [])
-                    payload["tables"][key] = previous.get("tables", {}).get(key, "")
-                payload[f"{other}_machine"] = previous.get(f"{other}_machine",
-                                                           previous.get("machine"))
+               "repeat": repeat, "filters": filter_rows, "tables": {"filters": ftable}}
     path = write_results("image", payload, args.out, args.quick)
     print(f"\nresults: {path}")
 

@@ -147,12 +147,13 @@ def test_block_ratio_is_met_and_is_the_best_quality_that_fits(photo):
 
 
 @pytest.mark.parametrize("name", ["china", "coffee", "camera"])
-def test_block_codec_is_within_1_db_of_jpeg_at_10_percent(name):
+def test_block_codec_is_at_least_jpegs_psnr_at_10_percent(name):
+    """Pillow JPEG with optimize=True and the better chroma subsampling as the oracle."""
     img = sample_image(name, max_size=256)
     c = block_compress(img, ratio=0.1)
     _, data, dec = jpeg_at_size(img, int(0.1 * img.size))
     assert c.nbytes <= 0.1 * img.size and len(data) <= 0.1 * img.size
-    assert psnr(img, c.decompress()) > psnr(img, dec) - 1.0
+    assert psnr(img, c.decompress()) >= psnr(img, dec)
 
 
 def test_klt_basis_and_grey_images(photo):
@@ -211,7 +212,7 @@ def test_dwz_rejects_damaged_files(photo, tmp_path):
         "header": (data[:10], "shorter than the 23-byte header"),
         "corrupt": (bytes(flipped), "CRC-32 checksum mismatch"),
         "magic": (b"PNG!" + data[4:], "not a .dwz file"),
-        "newer": (data[:4] + bytes([3]) + data[5:], "format version 3 was written by a newer"),
+        "newer": (data[:4] + bytes([4]) + data[5:], "format version 4 was written by a newer"),
         "trailing": (data + b"xx", "unexpected bytes"),
     }
     for name, (blob, message) in cases.items():
@@ -250,20 +251,6 @@ def test_compression_report_rows_and_plot(photo):
     assert "| block | 10% |" in rep.table()
     fig = rep.plot()
     assert len(fig.axes[0].lines) == 3
-
-
-def test_block_files_from_the_earlier_encoder_settings_still_decode(monkeypatch):
-    """The LZMA encoder settings changed (faster, smaller); files written with the old
-    ones (preset 6) must decode to the same image."""
-    from dotwise.image import _codec
-
-    img = sample_image("china", max_size=96)
-    new = block_compress(img, quality=80)
-    monkeypatch.setattr(_codec, "LZMA_ENCODE", _codec.LZMA_DECODE)   # the old encoder
-    old = block_compress(img, quality=80)
-    assert old.to_bytes() != new.to_bytes()
-    back = CompressedImage.from_bytes(old.to_bytes())
-    np.testing.assert_array_equal(back.decompress(), new.decompress())
 
 
 def test_svd_compress_reports_its_spectrum_and_total_energy(photo):

@@ -69,11 +69,11 @@ def _flip(data: bytes, bit: int) -> bytes:
     return bytes(out)
 
 
-# ----------------------------------------------------------------------- .dwz, version 2
+# ----------------------------------------------------------------------- .dwz, version 3
 @pytest.mark.parametrize("name", SMALL_FILES)
 def test_every_single_bit_flip_of_a_dwz_file_is_refused(name):
     data = SMALL_FILES[name]().to_bytes()
-    assert data[4] == dwz.FORMAT_VERSION == 2
+    assert data[4] == dwz.FORMAT_VERSION == 3
     accepted = []
     for bit in range(8 * len(data)):
         try:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
@@ -91,3 +92,34 @@ def test_classifier_benchmark_rows_follow_the_protocol(tmp_path):
             assert not row["valid"], row
         assert row["valid"], row  # both converge to the same convex minimum
         assert row["ratio"] > 0
+
+
+@pytest.mark.slow
+def test_codec_benchmark_rows_follow_the_protocol(tmp_path):
+    import json
+
+    pytest.importorskip("PIL")
+    pytest.importorskip("skimage")
+    out = tmp_path / "codec.json"
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_codec.py"),
+                           "--quick", "--threads", "1", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = json.loads(out.read_text())
+    assert payload["protocol"] == 2 and payload["machine"]["isa"]
+    (run,) = payload["runs"]
+    quality = [r for r in run["rows"] if r["kind"] == "quality"]
+    timed = [r for r in run["rows"] if r["kind"] == "time"]
+    assert {r["peer"] for r in quality} == {"Pillow JPEG", "Pillow WebP"} and timed
+    for row in run["rows"]:
+        assert {"case", "peer", "mode", "ratio", "valid"} <= set(row)
+    for row in quality:
+        assert row["ratio"] is None                        # PSNR rows carry no time ratio
+        for x in row["per_image"]:                         # every file within its budget
+            assert x["budget"] == int(row["budget_ratio"] * np.prod(x["shape"]))
+            for who in ("dotwise", "peer"):
+                assert "error" in x[who] or x[who]["bytes"] <= x["budget"]
+        ours = [x["dotwise"]["psnr"] for x in row["per_image"] if "psnr" in x["peer"]]
+        assert row["median_psnr_dotwise"] == pytest.approx(float(np.median(ours)))
+    for row in timed:
+        assert {"load_before", "load_after", "noisy"} <= set(row) and row["ratio"] > 0

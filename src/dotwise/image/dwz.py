@@ -38,7 +38,7 @@ from .._validation import DataFormatError
 __all__ = ["FORMAT_VERSION", "HEADER_SIZE", "MAGIC", "METHODS", "pack", "read_bytes", "unpack"]
 
 MAGIC = b"DWZ\x00"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 METHODS = {1: "svd", 2: "block"}
 _METHOD_IDS = {v: k for k, v in METHODS.items()}
 _HEADER = struct.Struct("<4sBBIIBII")
