@@ -240,7 +240,14 @@ def test_predefined_splits_match_the_files(ml100k_dir):
 
 
 # ------------------------------------------------------------------- models
-def test_batched_als_step_matches_independent_ridge_solves(rng):
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_batched_als_step_matches_independent_ridge_solves(rng, engine, monkeypatch):
+    from dotwise.recommend import _compiled
+
+    if engine == "numpy":
+        monkeypatch.setattr(_compiled, "LIB", None)
+    elif not _compiled.available():
+        pytest.skip("the compiled loops (dotwise._dwrec) are not built")
     n_users, n_items, d = 30, 12, 4
     u, i = np.nonzero(rng.random((n_users, n_items)) < 0.4)
     Z = rng.standard_normal((n_items, d))

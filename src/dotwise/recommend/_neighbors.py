@@ -36,9 +36,11 @@ from . import _compiled
 
 __all__ = ["Neighborhood", "dense_similarity", "topk_numpy"]
 
-# float64 elements of one dense block of similarity rows in ``topk_numpy`` (32 MiB),
-# and of one (pairs, k) block in the NumPy term and the (users, n_items) score blocks
+# float64 elements of one (pairs, k) block of the NumPy term and of one (users, n_items)
+# block of scores (32 MiB); of one dense block of similarity rows in ``topk_numpy`` (8 MiB:
+# it has several temporaries of that size)
 _BLOCK_ELEMENTS = 1 << 22
+_BUILD_ELEMENTS = 1 << 20
 
 
 def _residual_matrix(u: np.ndarray, i: np.ndarray, e: np.ndarray,
@@ -107,10 +109,11 @@ def topk_numpy(E: csr_matrix, norms: np.ndarray, shrink: float,
                k: int) -> tuple[np.ndarray, np.ndarray]:
     """The NumPy reference of the lists: blocks of dense similarity rows, then a selection."""
     n_items = E.shape[1]
+    k = min(k, n_items)
     Et = E.T.tocsr()
     idx = np.full((n_items, k), -1, np.int32)
     sim = np.zeros((n_items, k), np.float32)
-    step = max(1, _BLOCK_ELEMENTS // max(n_items, 1))
+    step = max(1, _BUILD_ELEMENTS // max(n_items, 1))
     for lo in range(0, n_items, step):
         rows = slice(lo, min(n_items, lo + step))
         idx[rows], sim[rows] = _select(_similarity_rows(E, Et, norms, rows, shrink), k)
@@ -145,7 +148,11 @@ class Neighborhood:
     @classmethod
     def fit(cls, u: np.ndarray, i: np.ndarray, e: np.ndarray, shape: tuple[int, int], *,
             k: int, shrink: float, lam: float) -> Neighborhood:
-        """The top-``k`` lists of the residuals ``e`` (one per rating) of a users × items matrix."""
+        """The top-``k`` lists of the residuals ``e`` (one per rating) of a users × items matrix.
+
+        A list can hold no more than ``n_items`` entries, so ``k`` is capped there.
+        """
+        k = min(k, shape[1])
         E = _residual_matrix(u, i, e, shape)
         sq = E.multiply(E).sum(axis=0)
         norms = np.sqrt(np.asarray(sq, np.float64).ravel())

@@ -60,7 +60,7 @@ def check_size(params: dict, n_users: int, n_items: int, *, n_ratings: int = 0) 
     (at least one batch, and their Cholesky factors); for the neighbourhood term,
     the sparse residual matrix and its transpose (about 48 bytes per rating),
     the top-k lists (8 bytes per entry) and the per-item accumulators of the
-    list build (or the NumPy build's blocks of 32 MiB).
+    list build (or the NumPy build's blocks of 8 MiB).
     """
     k = params["k"]
     d = k + 1
@@ -70,7 +70,7 @@ def check_size(params: dict, n_users: int, n_items: int, *, n_ratings: int = 0) 
     needed = 8.0 * k * 4 * (n_users + n_items) + 2 * 8.0 * stack * d * d
     if params["neighbors"] > 0 and n_items:
         needed += 48.0 * n_ratings + 8.0 * params["neighbors"] * n_items
-        needed += max(24.0 * 8 * n_items, 4 * 8.0 * min(n_items * n_items, 1 << 22))
+        needed += max(24.0 * 8 * n_items, 6 * 8.0 * min(n_items * n_items, 1 << 20))
     shape = f" for {n_users} users × {n_items} items" if n_users else ""
     check_memory(needed, f"MatrixFactorization(n_factors={k}){shape}",
                  "use fewer factors (8 to 256 are usual)")
