@@ -35,7 +35,6 @@ without it a full run stops with the fix, and ``--quick`` uses a generated ratin
 from __future__ import annotations
 
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 

@@ -32,8 +32,9 @@ ridge normal equations
 solved in batches by Cholesky (see ``dotwise.recommend._als``). Each half-step
 minimises ``L`` exactly over one side, so ``L`` never increases.
 
-The engines live beside this module: ``_als`` (the batched ridge solves and the
-alternation), ``_sgd`` (mini-batch SGD on the same ``L``), ``_implicit`` (the
+The engines live beside this module: ``_train`` (the fitting driver), ``_als``
+(the batched ridge solves and the alternation; compiled in ``dotwise._dwrec`` when
+built), ``_sgd`` (mini-batch SGD on the same ``L``), ``_implicit`` (the
 SVD++ term's conjugate-gradient step) and ``_neighbors`` (the residual
 item–item term added after the factors).
 
@@ -53,25 +54,12 @@ from collections.abc import Callable
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._threads import one_blas_thread
 from .._validation import check_fitted, check_int, check_k
 from ..linalg.vectors import cosine_similarity
-from . import _als, _sgd
-from ._common import (
-    Factors,
-    as_training_ratings,
-    id_codes,
-    renamed_keywords,
-)
-from ._implicit import Implicit
+from ._common import Factors, as_training_ratings, id_codes, renamed_keywords
 from ._neighbors import Neighborhood
-from ._params import (
-    check_params,
-    check_size,
-    objective,
-    penalty_diag,
-    penalty_weights,
-)
+from ._params import check_params, check_size, penalty_diag
+from ._train import History, factor_scores, train
 from ._user import UserSystem, resolve_ratings
 from .results import RankedItems, RatingExplanation
 
@@ -266,107 +254,33 @@ class MatrixFactorization(BaseEstimator):
         data = as_training_ratings(ratings)
         check_size(params, data.n_users, data.n_items, n_ratings=len(data))
         start = time.perf_counter()
-        rng = np.random.default_rng(self.random_state)
-        u = data.user_codes.astype(np.int64)
-        i = data.item_codes.astype(np.int64)
-        r = data.ratings.astype(np.float64)
-        f = self._init_factors(data, u, i, r, params["k"], rng)
-        if params["method"] == "als":
-            # The ALS work is thousands of tiny (k+1)×(k+1) products and
-            # factorisations: threaded BLAS only adds synchronisation to them.
-            with one_blas_thread():
-                epochs = (self._als_epochs(f, u, i, r, params) if client is None
-                          else self._cluster_epochs(f, u, i, r, params, client))
-                self._run(epochs, f, u, i, r, params, callback)
-        else:
-            self._run(self._sgd_epochs(f, u, i, r, params, rng), f, u, i, r, params, callback)
+        # set before training so that a callback can already predict
+        self.rating_scale_, self.ratings_ = data.rating_scale, data
+        self._seen = self._nb = None
+        self.item_neighbors_ = self.item_neighbor_similarity_ = self.item_similarity_ = None
+        f, hist = train(data, params, biased=self.biased, init_std=self.init_std,
+                        implicit=self.implicit, random_state=self.random_state, client=client,
+                        publish=self._publish, callback=callback)
         if params["neighbors"] > 0:
+            u, i = data.user_codes.astype(np.int64), data.item_codes.astype(np.int64)
             self._nb = Neighborhood.fit(
-                u, i, r - self._factor_codes(u, i), (data.n_users, data.n_items),
-                k=params["neighbors"], shrink=params["shrink"], lam=params["nb_reg"])
+                u, i, data.ratings - factor_scores(f, u, i, self.biased),
+                (data.n_users, data.n_items), k=params["neighbors"], shrink=params["shrink"],
+                lam=params["nb_reg"])
             self.item_neighbors_ = self._nb.indices
             self.item_neighbor_similarity_ = self._nb.similarity
             self.item_similarity_ = self._nb.matrix()
         self.fit_time_ = time.perf_counter() - start
         return self
 
-    def _init_factors(self, data, u, i, r, k: int, rng) -> Factors:
-        """Random initial vectors (zero for an entity without ratings); state reset."""
-        n_users, n_items = data.n_users, data.n_items
-        init_std = float(self.init_std)
-        P = rng.normal(0.0, init_std, (n_users, k))
-        Q = rng.normal(0.0, init_std, (n_items, k))
-        n_u = np.bincount(u, minlength=n_users).astype(np.float64)
-        n_i = np.bincount(i, minlength=n_items).astype(np.float64)
-        P[n_u == 0] = 0.0
-        Q[n_i == 0] = 0.0
-        self._n_u, self._n_i = n_u, n_i
-        f = Factors(mu=float(r.mean()) if self.biased else 0.0, P=P, Q=Q,
-                    bu=np.zeros(n_users), bi=np.zeros(n_items), Y=np.zeros((n_items, k)),
-                    S=np.zeros((n_users, k)))
-        self._publish(f)
-        self.loss_history_: list[float] = []
-        self.train_rmse_history_: list[float] = []
-        # set before training so that a callback can already predict
-        self.rating_scale_ = data.rating_scale
-        self.ratings_ = data
-        self._seen = None
-        self._nb = None
-        self.item_neighbors_ = self.item_neighbor_similarity_ = self.item_similarity_ = None
-        return f
-
-    def _publish(self, f: Factors) -> None:
-        """Expose the engines' current parameters as the fitted attributes."""
+    def _publish(self, f: Factors, hist: History) -> None:
+        """Expose the engines' current parameters and records as the fitted attributes."""
         self.global_mean_ = f.mu
         self.user_factors_, self.item_factors_ = f.P, f.Q
         self.user_bias_, self.item_bias_ = f.bu, f.bi
         self.implicit_factors_, self.user_implicit_ = f.Y, f.S
-
-    def _als_epochs(self, f, u, i, r, params):
-        reg, reg_bias = params["reg"], params["reg_bias"]
-        implicit = Implicit(u, i, self._n_u, self._n_i) if self.implicit else None
-        return _als.epochs(f, u, i, r, diag_u=self._diag(self._n_u, reg, reg_bias),
-                           diag_i=self._diag(self._n_i, reg, reg_bias), biased=self.biased,
-                           n_epochs=params["n_epochs"], implicit=implicit,
-                           implicit_reg=reg * self._weights(self._n_i),
-                           implicit_steps=params["steps"])
-
-    def _cluster_epochs(self, f, u, i, r, params, client):
-        """The same ALS epochs on a Dask cluster (the ``scale`` extra)."""
-        from ..scale.als import cluster_epochs
-
-        reg, reg_bias = params["reg"], params["reg_bias"]
-        return cluster_epochs(f, u, i, r, diag_u=self._diag(self._n_u, reg, reg_bias),
-                              diag_i=self._diag(self._n_i, reg, reg_bias), biased=self.biased,
-                              n_epochs=params["n_epochs"], client=client)
-
-    def _sgd_epochs(self, f, u, i, r, params, rng):
-        return _sgd.epochs(f, u, i, r, weight_u=self._weights(self._n_u),
-                           weight_i=self._weights(self._n_i), reg=params["reg"],
-                           reg_bias=params["reg_bias"], learning_rate=params["lr"],
-                           batch_size=params["batch"], biased=self.biased,
-                           n_epochs=params["n_epochs"], rng=rng)
-
-    def _run(self, epochs, f, u, i, r, params, callback) -> None:
-        """Drive an engine's epochs: publish the parameters, record ``L``, call back."""
-        for epoch, sse in enumerate(epochs):
-            self._publish(f)
-            if sse is None:
-                resid = r - self._factor_codes(u, i)
-                sse = float(resid @ resid)
-            loss = objective(f, sse, self._n_u, self._n_i, exponent=self._exponent,
-                             reg=params["reg"], reg_bias=params["reg_bias"], biased=self.biased)
-            self.loss_history_.append(loss / len(r))
-            self.train_rmse_history_.append(float(np.sqrt(sse / len(r))))
-            if callback is not None:
-                callback(epoch, self.loss_history_[-1])
-
-    def _weights(self, counts: np.ndarray) -> np.ndarray:
-        return penalty_weights(counts, self._exponent)
-
-    def _diag(self, counts: np.ndarray, reg: float, reg_bias: float) -> np.ndarray:
-        return penalty_diag(counts, self.item_factors_.shape[1], reg, reg_bias,
-                            self._exponent, self.biased)
+        self._n_u, self._n_i = hist.n_u, hist.n_i
+        self.loss_history_, self.train_rmse_history_ = hist.loss, hist.rmse
 
     # ---------------------------------------------------------- neighbours
     def _neighbor_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
@@ -443,15 +357,10 @@ class MatrixFactorization(BaseEstimator):
 
     def _factor_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
         """Unclipped factor-model predictions for codes; ``-1`` (unknown) contributes zeros."""
-        known_u, known_i = uc >= 0, ic >= 0
-        uu, ii = np.maximum(uc, 0), np.maximum(ic, 0)
-        dots = np.einsum("nk,nk->n", self.user_factors_[uu] + self.user_implicit_[uu],
-                         self.item_factors_[ii])
-        pred = self.global_mean_ + np.where(known_u & known_i, dots, 0.0)
-        if self.biased:
-            pred = pred + np.where(known_u, self.user_bias_[uu], 0.0)
-            pred = pred + np.where(known_i, self.item_bias_[ii], 0.0)
-        return pred
+        f = Factors(mu=self.global_mean_, P=self.user_factors_, Q=self.item_factors_,
+                    bu=self.user_bias_, bi=self.item_bias_, Y=self.implicit_factors_,
+                    S=self.user_implicit_)
+        return factor_scores(f, uc, ic, self.biased)
 
     def predict_codes(self, user_codes, item_codes) -> np.ndarray:
         """``score_codes`` clipped to ``rating_scale_``: ``predict`` for codes instead of ids.
@@ -643,8 +552,9 @@ class MatrixFactorization(BaseEstimator):
         codes, values = codes[known], values[known]
         if codes.size == 0:
             return None
-        diag = self._diag(np.array([float(len(codes))]), float(self.reg),
-                          float(self.reg_bias))[0]
+        diag = penalty_diag(np.array([float(len(codes))]), self.item_factors_.shape[1],
+                            float(self.reg), float(self.reg_bias), self._exponent,
+                            self.biased)[0]
         return UserSystem.build(codes, values, item_factors=self.item_factors_,
                                 item_bias=self.item_bias_,
                                 implicit_factors=self.implicit_factors_,
