@@ -424,19 +424,9 @@ class MatrixFactorization(BaseEstimator):
 
     def _top(self, scores: np.ndarray, exclude: np.ndarray, k: int, kind: str,
              clip: bool = True, **extra) -> RankedItems:
-        scores = scores.copy()
-        scores[exclude] = -np.inf
-        scores[self._n_i == 0] = -np.inf
-        k = min(k, int(np.isfinite(scores).sum()))
-        top = np.argpartition(-scores, k - 1)[:k] if k > 0 else np.array([], dtype=np.int64)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        shown = scores[top]
-        if clip:
-            shown = np.clip(shown, *self.rating_scale_)
-        data = self.ratings_
-        return RankedItems(item_ids=data.item_ids[top],
-                           titles=[data.item_label(c) for c in top.tolist()],
-                           scores=shown, kind=kind, **extra)
+        return RankedItems.top(self.ratings_, scores, k, kind, exclude=exclude,
+                               unusable=self._n_i == 0,
+                               clip_to=self.rating_scale_ if clip else None, **extra)
 
     def _all_scores(self, p: np.ndarray, b: float) -> np.ndarray:
         scores = self.global_mean_ + self.item_factors_ @ p
