@@ -15,6 +15,7 @@ releases the GIL), split so that each holds about the same work.
 from __future__ import annotations
 
 import ctypes
+import itertools
 
 import numpy as np
 
@@ -61,13 +62,27 @@ def _ranges(work: np.ndarray, parts: int) -> list[tuple[int, int]]:
 
 
 def _run(call, work: np.ndarray) -> None:
-    """``call(lo, hi)`` over ranges of about equal work, on the pool when it has threads."""
+    """``call(lo, hi)`` over ranges of about equal work, on the pool when it has threads.
+
+    The calling thread works too, and every thread takes the next unclaimed range
+    (four per thread), so a thread held up by another process delays no one and
+    a call made from a pool thread still finishes on its own.
+    """
     threads = worker_threads()
-    parts = _ranges(work, threads if work.sum() > 20000 else 1)
-    if len(parts) == 1:
-        status = [call(*parts[0])]
-    else:
-        status = list(worker_pool().map(lambda r: call(*r), parts))
+    parts = _ranges(work, 4 * threads if threads > 1 and work.sum() > 20000 else 1)
+    status: list[int] = []
+    claim = itertools.count()              # next() on a count is atomic under the GIL
+
+    def worker() -> None:
+        while (j := next(claim)) < len(parts):
+            status.append(call(*parts[j]))
+
+    helpers = [worker_pool().submit(worker) for _ in range(min(threads, len(parts)) - 1)]
+    try:
+        worker()
+    finally:
+        for h in helpers:
+            h.result()
     if any(s == 2 for s in status):
         raise np.linalg.LinAlgError("Matrix is not positive definite")
     if any(s != 0 for s in status):
