@@ -113,13 +113,13 @@ def splits(args):
             rng = np.random.default_rng(0)
             folds = [(train.subset(rng.permutation(len(train))[:20000]),
                       test.subset(rng.permutation(len(test))[:5000]))]
-            return "MovieLens 100k u1 (20 000 / 5 000-rating sample, --quick)", folds
-        return "MovieLens 100k u1 (80 000 / 20 000 ratings)", folds
+            return "MovieLens 100k u1 (--quick sample)", folds
+        return "MovieLens 100k u1", folds
     if not args.quick:
         raise SystemExit(f"MovieLens 100k not found at {args.data}; pass --data DIR (download "
                          f"with 'dotwise recommend fetch movielens-100k DIR'), or run --quick")
     print(f"MovieLens 100k not found at {args.data}: --quick uses a generated rating set")
-    return "generated (300 users × 200 items, seed 0, --quick)", [
+    return "generated 300 users × 200 items (--quick)", [
         train_test_split(generated(), 0.2, random_state=0)]
 
 
@@ -131,7 +131,7 @@ def unavailable(case: str, mode: str, note: str) -> dict:
 def predict_row(label, train, test, threads, repeat, quick) -> dict:
     from dotwise.recommend import MatrixFactorization
 
-    case = f"predict: {label}, {len(test)} test pairs"
+    case = f"predict: {label} test set, {len(test)} pairs"
     mode = "SVD() defaults, algo.test(testset)"
     surprise = h.optional("surprise")
     if surprise is None:
@@ -167,7 +167,7 @@ def fit_row(label, folds, threads, repeat, quick) -> dict:
     from dotwise.recommend import MatrixFactorization
 
     train, test = folds[0]
-    case = f"fit: {label.replace('u1 (', 'u1.base (')}"
+    case = f"fit: {label} training set, {len(train)} ratings"
     mode = "SVD(random_state=0) defaults: 100 factors, 20 epochs"
     surprise = h.optional("surprise")
     if surprise is None:
