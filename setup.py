@@ -31,5 +31,11 @@ setup(
             extra_compile_args=_FLAGS,
             optional=True,
         ),
+        Extension(  # the recommender: ALS ridge solves, sparse item-item neighbours
+            "dotwise._dwrec",
+            sources=["src/dotwise/_dwrec.c"],
+            extra_compile_args=_FLAGS,
+            optional=True,
+        ),
     ]
 )

@@ -1,50 +1,51 @@
-"""Movie recommender: dotwise vs scikit-surprise on MovieLens 100k, same folds, same run.
+"""Movie recommender: dotwise ``MatrixFactorization`` against Surprise ``SVD`` (the fair protocol).
 
-Contenders (every one sees exactly the same train/test ratings):
+Both see exactly the same ratings: the predefined MovieLens 100k split u1 (80 000
+training ratings in ``u1.base``, 20 000 test ratings in ``u1.test``). dotwise runs its
+defaults (ALS with count-weighted λ, k = 32, 6 epochs, plus the residual item–item
+neighbourhood term from sparse top-40 lists); Surprise runs ``SVD()`` as it is (its
+defaults: 100 factors, 20 SGD epochs; Cython, one thread whatever the thread count).
+Rows:
 
-* dotwise ``MatrixFactorization()`` — defaults (ALS, weighted λ, k = 32, 6 epochs, plus
-  the residual item–item neighbourhood term with 40 neighbours)
-* dotwise ``BaselinePredictor()``
-* Surprise ``SVD()`` (defaults: 100 factors, 20 SGD epochs), ``SVDpp()`` (defaults;
-  slow, so on fewer folds — see ``--svdpp-folds``) and ``BaselineOnly()``
-
-on 5 shuffled folds (seed 0) and on the predefined u1…u5 splits: RMSE, MAE and
-fit time (medians over folds; on each fold the contenders run one after the
-other, so their timings are interleaved). Plus the latency of folding in a new
-user, and the hyper-parameter check: a small grid around dotwise's defaults
-scored on a validation split carved from fold 1's *training* ratings only — the
-test folds are never used to choose anything.
+* **predict** — the 20 000 u1.test pairs, by original ids: ``model.predict(users,
+  items)`` against Surprise's batch API ``algo.test(testset)``; ratio = Surprise time /
+  dotwise time (= dotwise's throughput / Surprise's). Valid when dotwise's test RMSE is
+  no worse than Surprise's.
+* **fit** — u1.base from scratch: ``MatrixFactorization(random_state=0).fit`` against
+  ``SVD(random_state=0).fit``; both test RMSEs on u1.test are recorded, and (accuracy
+  only, one fit each, not timed) the mean RMSE over the five predefined folds u1…u5.
+  Valid when dotwise's u1 RMSE is no worse than Surprise's.
+* **10 000-item neighbour lists** — a seeded synthetic catalogue (4 000 users × 40
+  ratings, Zipf-like item popularity): the fit with ``neighbors=40`` against the same
+  fit with ``neighbors=0`` (the difference is the neighbour build), the bytes of the
+  stored lists and the peak traced memory of the fit (``tracemalloc``). No peer: an
+  absolute record, shown without a ratio.
+* **hyper-parameter check** — a small grid around the defaults scored on a validation
+  split carved from u1.base (never u1.test); accuracy only.
 
 Usage::
 
-    python benchmarks/bench_recommend.py [--data ../shared/data/movielens-100k] [--quick]
+    python benchmarks/bench_recommend.py            # full run, 1 and 2 threads (about 2 minutes)
+    python benchmarks/bench_recommend.py --quick    # seconds, 1 thread; results/recommend.quick.json
 
-Without the data set, ``--quick`` falls back to a generated rating set (and
-says so); a full run needs the data (``dotwise recommend fetch movielens-100k DIR``).
+``--data DIR`` points at an ml-100k folder (default ``../shared/data/movielens-100k``);
+without it a full run stops with the fix, and ``--quick`` uses a generated rating set.
 """
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import (
-    fmt_time,
-    machine_info,
-    markdown_table,
-    optional,
-    parser,
-    pin_threads,
-    write_results,
-)
+import _harness as h
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "movielens-100k"
+SEED = 20261201
 
 
 def generated(seed: int = 0, n_users: int = 300, n_items: int = 200):
@@ -58,8 +59,23 @@ def generated(seed: int = 0, n_users: int = 300, n_items: int = 200):
     return Ratings.from_arrays(u + 1, i + 1, stars, rating_scale=(1, 5))
 
 
+def catalogue(n_users: int, n_items: int, per_user: int):
+    """Seeded ratings over ``n_items`` items with Zipf-like popularity."""
+    from dotwise.recommend import Ratings
+
+    rng = np.random.default_rng(SEED)
+    pop = 1.0 / np.arange(1, n_items + 1) ** 0.8
+    pop /= pop.sum()
+    u = np.repeat(np.arange(n_users), per_user)
+    i = np.concatenate([rng.choice(n_items, per_user, replace=False, p=pop)
+                        for _ in range(n_users)])
+    return Ratings.from_arrays(u, i, rng.integers(1, 6, len(u)).astype(float),
+                               rating_scale=(1, 5))
+
+
 def to_surprise(train, test):
-    surprise = optional("surprise")
+    import surprise
+
     reader = surprise.Reader(rating_scale=train.rating_scale)
     uid, iid = train.user_ids.astype(str), train.item_ids.astype(str)
     raw = list(zip(uid[train.user_codes], iid[train.item_codes], train.ratings.tolist(),
@@ -70,221 +86,214 @@ def to_surprise(train, test):
     return trainset, testset
 
 
-def run_dotwise(model, train, test):
+def test_pairs(test):
+    return test.user_ids[test.user_codes], test.item_ids[test.item_codes]
+
+
+def rmse(test, pred) -> float:
     from dotwise.recommend import rmse_mae
 
-    start = time.perf_counter()
-    model.fit(train)
-    fit = time.perf_counter() - start
-    pred = model.predict(test.user_ids[test.user_codes], test.item_ids[test.item_codes])
-    return (*rmse_mae(test.ratings, pred), fit)
+    return float(rmse_mae(test.ratings, np.asarray(pred, np.float64))[0])
 
 
-def run_surprise(algo, train, test):
-    from dotwise.recommend import rmse_mae
+def engine() -> str:
+    from dotwise.recommend import _compiled
 
+    return "compiled (dotwise._dwrec)" if _compiled.available() else "NumPy"
+
+
+def splits(args):
+    """``(label, [(train, test), ...])``: u1…u5 from the data folder, or a generated split."""
+    from dotwise.recommend import predefined_splits, train_test_split
+
+    if (args.data / "u1.base").exists():
+        folds = predefined_splits(args.data)
+        if args.quick:
+            train, test = folds[0]
+            rng = np.random.default_rng(0)
+            folds = [(train.subset(rng.permutation(len(train))[:20000]),
+                      test.subset(rng.permutation(len(test))[:5000]))]
+            return "MovieLens 100k u1 (--quick sample)", folds
+        return "MovieLens 100k u1", folds
+    if not args.quick:
+        raise SystemExit(f"MovieLens 100k not found at {args.data}; pass --data DIR (download "
+                         f"with 'dotwise recommend fetch movielens-100k DIR'), or run --quick")
+    print(f"MovieLens 100k not found at {args.data}: --quick uses a generated rating set")
+    return "generated 300 users × 200 items (--quick)", [
+        train_test_split(generated(), 0.2, random_state=0)]
+
+
+def unavailable(case: str, mode: str, note: str) -> dict:
+    return {"case": case, "peer": "Surprise SVD", "mode": mode, "ratio": None, "valid": False,
+            "note": note}
+
+
+def predict_row(label, train, test, threads, repeat, quick) -> dict:
+    from dotwise.recommend import MatrixFactorization
+
+    case = f"predict: {label} test set, {len(test)} pairs"
+    mode = "SVD() defaults, algo.test(testset)"
+    surprise = h.optional("surprise")
+    if surprise is None:
+        return unavailable(case, mode, "Surprise not installed")
     trainset, testset = to_surprise(train, test)
-    start = time.perf_counter()
-    algo.fit(trainset)
-    fit = time.perf_counter() - start
-    pred = np.array([p.est for p in algo.test(testset)])
-    return (*rmse_mae(test.ratings, pred), fit)
+    ours = MatrixFactorization(random_state=0).fit(train)
+    svd = surprise.SVD(random_state=0).fit(trainset)
+    users, items = test_pairs(test)
+    errors: dict[str, float] = {}
+
+    def check(who, result):
+        pred = result if who == h.DOTWISE else [p.est for p in result]
+        errors[who] = rmse(test, pred)
+        return True, f"test RMSE {errors[who]:.4f}"
+
+    t, load = h.measure({h.DOTWISE: lambda: ours.predict(users, items),
+                         "Surprise SVD": lambda: svd.test(testset)},
+                        threads=threads, repeat=repeat, check=check, retries=0 if quick else 2)
+    mine, peer = t[h.DOTWISE], t["Surprise SVD"]
+    row = {"case": case, "peer": "Surprise SVD", "mode": mode, **load,
+           "dotwise": mine.as_dict(), "peer_timing": peer.as_dict(),
+           "ratio": h.ratio(peer, mine), "engine": engine(), "pairs": len(test),
+           "pairs_per_s_dotwise": len(test) / mine.median,
+           "pairs_per_s_surprise": len(test) / peer.median,
+           "rmse_dotwise": errors[h.DOTWISE], "rmse_surprise": errors["Surprise SVD"],
+           "valid": errors[h.DOTWISE] <= errors["Surprise SVD"]}
+    print(f"  [{threads} thr] {case}: dotwise {h.fmt_time(mine.median)} Surprise "
+          f"{h.fmt_time(peer.median)} ratio {h.fmt_ratio(row['ratio'])}", flush=True)
+    return row
 
 
-def contenders(quick: bool):
-    from dotwise.recommend import BaselinePredictor, MatrixFactorization
+def fit_row(label, folds, threads, repeat, quick) -> dict:
+    from dotwise.recommend import MatrixFactorization
 
-    found = {
-        "dotwise MatrixFactorization (ALS, defaults)": ("dotwise", MatrixFactorization,
-                                                         {"random_state": 0}),
-        "dotwise MatrixFactorization (neighbors=0)": ("dotwise", MatrixFactorization,
-                                                      {"random_state": 0, "neighbors": 0}),
-        "dotwise BaselinePredictor": ("dotwise", BaselinePredictor, {}),
-    }
-    surprise = optional("surprise")
-    if surprise is not None:
-        found["Surprise SVD (defaults)"] = ("surprise", surprise.SVD, {"random_state": 0})
-        found["Surprise SVDpp (defaults)"] = ("surprise", surprise.SVDpp,
-                                              {"random_state": 0, **({"n_epochs": 2}
-                                                                     if quick else {})})
-        found["Surprise BaselineOnly"] = ("surprise", surprise.BaselineOnly,
-                                          {"verbose": False})
-    return found
+    train, test = folds[0]
+    case = f"fit: {label} training set, {len(train)} ratings"
+    mode = "SVD(random_state=0) defaults: 100 factors, 20 epochs"
+    surprise = h.optional("surprise")
+    if surprise is None:
+        return unavailable(case, mode, "Surprise not installed")
+    trainset, testset = to_surprise(train, test)
+    users, items = test_pairs(test)
+    errors: dict[str, float] = {}
+
+    def check(who, model):
+        pred = (model.predict(users, items) if who == h.DOTWISE
+                else [p.est for p in model.test(testset)])
+        errors[who] = rmse(test, pred)
+        return True, f"u1 test RMSE {errors[who]:.4f}"
+
+    t, load = h.measure({h.DOTWISE: lambda: MatrixFactorization(random_state=0).fit(train),
+                         "Surprise SVD": lambda: surprise.SVD(random_state=0).fit(trainset)},
+                        threads=threads, repeat=repeat, check=check, retries=0 if quick else 2)
+    mine, peer = t[h.DOTWISE], t["Surprise SVD"]
+    row = {"case": case, "peer": "Surprise SVD", "mode": mode, **load,
+           "dotwise": mine.as_dict(), "peer_timing": peer.as_dict(),
+           "ratio": h.ratio(peer, mine), "engine": engine(),
+           "rmse_dotwise": errors[h.DOTWISE], "rmse_surprise": errors["Surprise SVD"],
+           "valid": errors[h.DOTWISE] <= errors["Surprise SVD"]}
+    if len(folds) > 1:   # accuracy only: one fit of each per fold, not timed
+        per = {h.DOTWISE: [], "Surprise SVD": []}
+        for tr, te in folds:
+            ts, tt = to_surprise(tr, te)
+            per[h.DOTWISE].append(rmse(te, MatrixFactorization(random_state=0).fit(tr)
+                                       .predict(*test_pairs(te))))
+            per["Surprise SVD"].append(rmse(te, [p.est for p in surprise.SVD(
+                random_state=0).fit(ts).test(tt)]))
+        row["rmse_u1_u5_dotwise"] = float(np.mean(per[h.DOTWISE]))
+        row["rmse_u1_u5_surprise"] = float(np.mean(per["Surprise SVD"]))
+        row["note"] = (f"mean test RMSE over u1…u5: dotwise {row['rmse_u1_u5_dotwise']:.4f}, "
+                       f"Surprise SVD {row['rmse_u1_u5_surprise']:.4f}")
+    print(f"  [{threads} thr] {case}: dotwise {h.fmt_time(mine.median)} Surprise "
+          f"{h.fmt_time(peer.median)} ratio {h.fmt_ratio(row['ratio'])}; RMSE "
+          f"{errors[h.DOTWISE]:.4f} / {errors['Surprise SVD']:.4f}", flush=True)
+    return row
 
 
-def evaluate_scheme(name, splits, quick, svdpp_folds):
-    """Run every contender on every split; returns rows of per-contender medians."""
-    entries = contenders(quick)
-    per = {c: [] for c in entries}
-    for k, (train, test) in enumerate(splits):
-        for cname, (kind, cls, kwargs) in entries.items():
-            if "SVDpp" in cname and k >= svdpp_folds:
-                continue
-            model = cls(**kwargs)
-            runner = run_dotwise if kind == "dotwise" else run_surprise
-            rmse, mae, fit = runner(model, train, test)
-            per[cname].append((rmse, mae, fit))
-            print(f"  {name} fold {k + 1}: {cname:<45} RMSE {rmse:.4f}  MAE {mae:.4f}  "
-                  f"fit {fit:.2f} s", flush=True)
-    rows = {}
-    for cname, runs in per.items():
-        if not runs:
-            continue
-        arr = np.asarray(runs)
-        rows[cname] = {"rmse": float(arr[:, 0].mean()), "mae": float(arr[:, 1].mean()),
-                       "rmse_std": float(arr[:, 0].std()), "fit_median_s": float(
-                           statistics.median(arr[:, 2])), "fit_min_s": float(arr[:, 2].min()),
-                       "fit_max_s": float(arr[:, 2].max()), "folds": len(runs),
-                       "per_fold": [list(map(float, r)) for r in runs]}
-    if "surprise" in {e[0] for e in entries.values()}:
-        ours = rows["dotwise MatrixFactorization (ALS, defaults)"]["fit_median_s"]
-        for row in rows.values():
-            row["fit_ratio_vs_dotwise_mf"] = row["fit_median_s"] / ours
-    for cname in entries:
-        if cname not in rows:
-            rows[cname] = {"note": "not run (minutes per fold; see --svdpp-folds)"}
+def neighbors_row(threads, repeat, quick) -> dict:
+    from dotwise.recommend import MatrixFactorization
+
+    n_users, n_items, per_user, k = (800, 2000, 20, 40) if quick else (4000, 10_000, 40, 40)
+    data = catalogue(n_users, n_items, per_user)
+    case = (f"neighbour lists: {n_items} items × k={k} ({n_users} users, {len(data)} "
+            f"ratings, synthetic)")
+    kw = {"n_factors": 16, "n_epochs": 2, "random_state": 0}
+    t, load = h.measure({"neighbors=40": lambda: MatrixFactorization(neighbors=k, **kw).fit(data),
+                         "neighbors=0": lambda: MatrixFactorization(neighbors=0, **kw).fit(data)},
+                        threads=threads, repeat=repeat, retries=0 if quick else 2)
+    tracemalloc.start()
+    model = MatrixFactorization(neighbors=k, **kw).fit(data)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    stored = model.item_neighbors_.nbytes + model.item_neighbor_similarity_.nbytes
+    build = max(t["neighbors=40"].median - t["neighbors=0"].median, 0.0)
+    row = {"case": case, "peer": "none (absolute record)", "mode": "", **load,
+           "ratio": None, "valid": True, "engine": engine(),
+           "fit_s": t["neighbors=40"].median, "fit_without_neighbors_s": t["neighbors=0"].median,
+           "neighbor_build_s": build, "stored_mib": stored / 2 ** 20,
+           "peak_traced_mib": peak / 2 ** 20, "dense_float32_mib": 4 * n_items ** 2 / 2 ** 20,
+           "note": (f"{n_items} items: neighbour build {h.fmt_time(build)} (fit "
+                    f"{h.fmt_time(t['neighbors=40'].median)} with, "
+                    f"{h.fmt_time(t['neighbors=0'].median)} without), lists "
+                    f"{stored / 2 ** 20:.1f} MiB, fit peak {peak / 2 ** 20:.0f} MiB traced "
+                    f"(a dense float32 n_items² matrix would be "
+                    f"{4 * n_items ** 2 / 2 ** 20:.0f} MiB) at {threads} thread(s)")}
+    print(f"  [{threads} thr] {row['note']}", flush=True)
+    return row
+
+
+def selection_row(folds, quick) -> dict:
+    """Score a grid around the defaults on a validation split carved from the training fold."""
+    from dotwise.recommend import MatrixFactorization, train_test_split
+
+    train, _ = folds[0]
+    fit_part, val = train_test_split(train, 0.1, random_state=1)
+    grid = [{}, {"reg": 1.1}, {"reg": 1.5}, {"n_factors": 16}, {"n_factors": 64},
+            {"neighbors": 0}, {"neighbors": 20}, {"neighbors": 80},
+            {"neighbor_shrinkage": 50.0}, {"neighbor_reg": 0.5}]
+    if quick:
+        grid = grid[:2]
+    scores = []
+    for params in grid:
+        model = MatrixFactorization(**params, random_state=0).fit(fit_part)
+        scores.append({"params": params or "defaults",
+                       "val_rmse": rmse(val, model.predict(*test_pairs(val)))})
+    best = min(scores, key=lambda s: s["val_rmse"])
+    gap = scores[0]["val_rmse"] - best["val_rmse"]
+    return {"case": "hyper-parameter check: validation split (10 %, seed 1) of the training "
+                    "fold", "peer": "none (accuracy only)", "mode": "", "ratio": None,
+            "valid": True, "load_before": h.load_average(), "load_after": h.load_average(),
+            "noisy": False, "grid": scores,
+            "note": (f"defaults validation RMSE {scores[0]['val_rmse']:.4f}, best of "
+                     f"{len(grid)} {best['params']} {best['val_rmse']:.4f} (gap {gap:.4f})")}
+
+
+def run(args, threads: int) -> list[dict]:
+    repeat = args.repeat or (1 if args.quick else 5)
+    label, folds = splits(args)
+    # warm-up of imports and first calls on a small slice
+    from dotwise.recommend import MatrixFactorization
+
+    train = folds[0][0]
+    MatrixFactorization(random_state=0).fit(train.subset(np.arange(min(len(train), 3000))))
+    rows = [predict_row(label, *folds[0], threads, max(repeat, 3) if not args.quick else 2,
+                        args.quick),
+            fit_row(label, folds, threads, repeat if not args.quick else 1, args.quick),
+            neighbors_row(threads, 3 if not args.quick else 1, args.quick),
+            selection_row(folds, args.quick)]
     return rows
 
 
-def validation_grid(data, quick):
-    """Score a grid around the defaults on a split carved from fold 1's training part."""
-    from dotwise.recommend import MatrixFactorization, kfold, rmse_mae, train_test_split
-
-    train, _ = next(kfold(data, 5, random_state=0))
-    fit_part, val = train_test_split(train, 0.1, random_state=1)
-    grid = [{"n_factors": 32}, {"n_factors": 32, "reg": 1.1}, {"n_factors": 32, "reg": 1.5},
-            {"n_factors": 16}, {"n_factors": 64},
-            {"n_factors": 32, "reg_exponent": 1.0, "reg": 0.12},
-            {"n_factors": 32, "reg_exponent": 0.0, "reg": 14.0},
-            {"n_factors": 32, "n_epochs": 12}, {"n_factors": 32, "n_epochs": 5},
-            {"n_factors": 32, "neighbors": 0}, {"n_factors": 32, "neighbors": 20},
-            {"n_factors": 32, "neighbors": 80},
-            {"n_factors": 32, "neighbor_shrinkage": 25.0},
-            {"n_factors": 32, "neighbor_shrinkage": 400.0},
-            {"n_factors": 32, "neighbor_reg": 0.1}, {"n_factors": 32, "neighbor_reg": 2.0}]
-    if quick:
-        grid = grid[:2]
-    rows = []
-    for params in grid:
-        model = MatrixFactorization(**params, random_state=0).fit(fit_part)
-        pred = model.predict(val.user_ids[val.user_codes], val.item_ids[val.item_codes])
-        full = model.get_params()
-        rows.append({"params": {k: full[k] for k in ("n_factors", "reg", "reg_exponent",
-                                                     "n_epochs", "neighbors",
-                                                     "neighbor_shrinkage", "neighbor_reg")},
-                     "val_rmse": rmse_mae(val.ratings, pred)[0], "fit_s": model.fit_time_,
-                     "default": params == {"n_factors": 32}})
-        print(f"  validation {rows[-1]['params']} RMSE {rows[-1]['val_rmse']:.4f}", flush=True)
-    return {"procedure": "fold 1 (5 shuffled folds, seed 0) training ratings split 90/10 "
-                         "(seed 1); models fitted on the 90 %, scored on the 10 %; the test "
-                         "folds are never used", "rows": rows}
-
-
-def fold_in_latency(data, quick):
-    """Time fold_in for held-out users' ratings (model trained without those users)."""
-    from dotwise.recommend import MatrixFactorization
-
-    rng = np.random.default_rng(0)
-    users = rng.choice(data.n_users, 20 if quick else 100, replace=False)
-    held = np.isin(data.user_codes, users)
-    model = MatrixFactorization(random_state=0).fit(data.subset(~held))
-    times, sizes = [], []
-    for code in users:
-        rows = np.flatnonzero(data.user_codes == code)[:20]
-        mine = list(zip(data.item_ids[data.item_codes[rows]].tolist(),
-                        data.ratings[rows].tolist(), strict=True))
-        model.fold_in(mine, k=10)  # warm-up
-        reps = []
-        for _ in range(5):
-            start = time.perf_counter()
-            model.fold_in(mine, k=10)
-            reps.append(time.perf_counter() - start)
-        times.append(min(reps))
-        sizes.append(len(mine))
-    return {"users": len(users), "ratings_per_user_median": float(np.median(sizes)),
-            "median_s": float(np.median(times)), "p95_s": float(np.percentile(times, 95)),
-            "max_s": float(np.max(times))}
-
-
-def main() -> None:
-    p = parser(__doc__.splitlines()[0])
+def add_args(p) -> None:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA,
                    help="MovieLens 100k folder (default ../shared/data/movielens-100k)")
-    p.add_argument("--svdpp-folds", type=int, default=1,
-                   help="shuffled folds on which to run the slow SVDpp (default 1; it is "
-                        "skipped on u1…u5)")
-    args = p.parse_args()
-    pinned = pin_threads(args.threads)
-    from dotwise.recommend import kfold, load_ratings, predefined_splits
 
-    source = str(args.data)
-    if (args.data / "u.data").exists():
-        data = load_ratings(args.data)
-        if args.quick:
-            data = data.subset(np.random.default_rng(0).permutation(len(data))[:20000])
-            source += " (20 000-rating sample, --quick)"
-        has_u = True
-    elif args.quick:
-        print(f"MovieLens 100k not found at {args.data}: --quick falls back to a generated "
-              f"rating set (pass --data DIR; get it with 'dotwise recommend fetch "
-              f"movielens-100k DIR')")
-        data, has_u, source = generated(), False, "generated (300 users × 200 items, seed 0)"
-    else:
-        sys.exit(f"MovieLens 100k not found at {args.data}; pass --data DIR (download with "
-                 f"'dotwise recommend fetch movielens-100k DIR'), or run with --quick")
-    surprise = optional("surprise")
-    print(f"data: {data!r}; threads pinned: {pinned}")
-    # warm-up (imports, first-call overheads) on a small sample
-    warm = data.subset(np.arange(min(len(data), 5000)))
-    for cname, (kind, cls, kwargs) in contenders(True).items():
-        if "SVDpp" not in cname:
-            (run_dotwise if kind == "dotwise" else run_surprise)(cls(**kwargs), warm, warm)
 
-    print("hyper-parameter check on a validation split of fold 1's training ratings:")
-    selection = validation_grid(data, args.quick)
-    schemes = {"5 shuffled folds (seed 0)": list(kfold(data, 5, random_state=0))}
-    if has_u and not args.quick:
-        schemes["u1…u5 (predefined)"] = predefined_splits(args.data)
-    results = {}
-    for index, (name, splits) in enumerate(schemes.items()):
-        # SVDpp takes minutes per fold on 2 cores: run it on the first scheme only.
-        results[name] = evaluate_scheme(name, splits, args.quick,
-                                        args.svdpp_folds if index == 0 else 0)
-    latency = fold_in_latency(data, args.quick)
-
-    columns = ["split", "model", "RMSE", "MAE", "fit (median)", "fit: SVD / this", "folds"]
-    table_rows = []
-    for scheme, rows in results.items():
-        svd = rows.get("Surprise SVD (defaults)", {}).get("fit_median_s")
-        for cname, row in rows.items():
-            if "rmse" not in row:
-                table_rows.append([scheme, cname, "not installed" if surprise is None
-                                   else row.get("note", "—"), "", "", "", ""])
-                continue
-            ratio = f"{svd / row['fit_median_s']:.2f}×" if svd else "—"
-            table_rows.append([scheme, cname, f"{row['rmse']:.4f}", f"{row['mae']:.4f}",
-                               fmt_time(row["fit_median_s"]), ratio, row["folds"]])
-    table = markdown_table(columns, table_rows)
-    grid = markdown_table(["n_factors", "reg", "reg_exponent", "n_epochs", "neighbors",
-                           "shrinkage β", "neighbor λ", "validation RMSE", "fit"], [
-        [*r["params"].values(), f"{r['val_rmse']:.4f}" + (" (default)" if r["default"]
-                                                          else ""), fmt_time(r["fit_s"])]
-        for r in selection["rows"]])
-    print()
-    print(f"data: {source}")
-    print(table)
-    print()
-    print(f"fold-in of a new user ({latency['users']} held-out users, median "
-          f"{latency['ratings_per_user_median']:.0f} ratings each): median "
-          f"{fmt_time(latency['median_s'])}, p95 {fmt_time(latency['p95_s'])}")
-    print()
-    print(f"hyper-parameter check — {selection['procedure']}:")
-    print(grid)
-    payload = {"machine": machine_info(args.threads, pinned), "data": source,
-               "quick": args.quick, "svdpp_folds": args.svdpp_folds, "results": results,
-               "fold_in": latency, "selection": selection, "table": table, "grid": grid}
-    path = write_results("recommend", payload, args.out, args.quick)
-    print(f"\nresults → {path}")
+def main(argv=None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--quick" in argv and not any(a.startswith("--threads") for a in argv):
+        argv += ["--threads", "1"]     # a smoke run on a busy machine: one thread
+    h.protocol_main(__file__, "recommend", __doc__.splitlines()[0], run, argv=argv,
+                    add_args=add_args)
 
 
 if __name__ == "__main__":

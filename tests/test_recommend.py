@@ -240,7 +240,14 @@ def test_predefined_splits_match_the_files(ml100k_dir):
 
 
 # ------------------------------------------------------------------- models
-def test_batched_als_step_matches_independent_ridge_solves(rng):
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_batched_als_step_matches_independent_ridge_solves(rng, engine, monkeypatch):
+    from dotwise.recommend import _compiled
+
+    if engine == "numpy":
+        monkeypatch.setattr(_compiled, "LIB", None)
+    elif not _compiled.available():
+        pytest.skip("the compiled loops (dotwise._dwrec) are not built")
     n_users, n_items, d = 30, 12, 4
     u, i = np.nonzero(rng.random((n_users, n_items)) < 0.4)
     Z = rng.standard_normal((n_items, d))
@@ -560,3 +567,20 @@ def test_real_ml100k_loads_and_beats_the_baseline():
     assert mf < base < 1.0, (mf, base)
     similar = model.similar_items("Star Wars (1977)", n=5, min_ratings=50).titles
     assert "Return of the Jedi (1983)" in similar or "Empire Strikes Back, The (1980)" in similar
+
+
+def test_integer_id_lookup_matches_the_dictionary_path():
+    """Integer ids are found by a vectorised binary search; strings by the dictionary."""
+    from dotwise.recommend._common import id_codes
+
+    data = Ratings.from_arrays([10, 3, 7, 3], [5, 9, 5, 2], [1.0, 2.0, 3.0, 4.0])
+    users = np.array([3, 7, 10, 11, -1, 3])
+    items = np.array([2, 5, 9, 4, 5, 99])
+    fast = id_codes(data, users, items)
+    slow = id_codes(data, users.astype(str), items.astype(str))
+    for got, ref, ids, asked in zip(fast, slow, (data.user_ids, data.item_ids), (users, items),
+                                    strict=True):
+        np.testing.assert_array_equal(got, ref)
+        known = got >= 0
+        np.testing.assert_array_equal(ids[got[known]], asked[known])
+        assert not np.isin(asked[~known], ids).any()

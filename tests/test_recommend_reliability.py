@@ -139,7 +139,7 @@ def test_memory_estimate_uses_the_data_size(monkeypatch):
     with pytest.raises(ValueError, match=r"n_factors=4\) for 6 users × 1500 items would need "
                                          r"about [\d.]+ MiB of memory and about 8.0 MiB"):
         MatrixFactorization(4).fit(wide)
-    MatrixFactorization(4, neighbors=0, n_epochs=1).fit(wide)    # no n_items² term: fits
+    MatrixFactorization(4, neighbors=0, n_epochs=1).fit(wide)    # no neighbour lists: fits
     monkeypatch.setattr(common, "available_memory", lambda: None)  # unknown: only absurd sizes
     MatrixFactorization(4, n_epochs=1).fit(wide)
 

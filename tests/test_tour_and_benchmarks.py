@@ -123,3 +123,28 @@ def test_codec_benchmark_rows_follow_the_protocol(tmp_path):
         assert row["median_psnr_dotwise"] == pytest.approx(float(np.median(ours)))
     for row in timed:
         assert {"load_before", "load_after", "noisy"} <= set(row) and row["ratio"] > 0
+
+
+@pytest.mark.slow
+def test_recommend_benchmark_rows_follow_the_protocol(tmp_path):
+    import json
+
+    pytest.importorskip("surprise", reason="the recommender benchmark's peer is Surprise")
+    out = tmp_path / "recommend.json"
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_recommend.py"),
+                           "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = json.loads(out.read_text())
+    assert payload["protocol"] == 2 and payload["machine"]["isa"]
+    (run,) = payload["runs"]
+    rows = {row["case"].split(":")[0]: row for row in run["rows"]}
+    assert set(rows) == {"predict", "fit", "neighbour lists", "hyper-parameter check"}
+    for row in run["rows"]:
+        assert {"case", "peer", "mode", "ratio", "valid", "load_before", "noisy"} <= set(row)
+    for name in ("predict", "fit"):
+        row = rows[name]
+        assert row["peer"] == "Surprise SVD" and row["ratio"] > 0
+        assert row["valid"] == (row["rmse_dotwise"] <= row["rmse_surprise"])
+    nb = rows["neighbour lists"]
+    assert nb["ratio"] is None and nb["stored_mib"] < nb["dense_float32_mib"]

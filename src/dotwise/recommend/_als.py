@@ -15,8 +15,12 @@ are padded to the batch's longest; a padded slot points at an all-zero row, so
 it adds nothing. Each batch is one gather, one stacked matrix product for the
 Gram matrices; the Gram matrices are then solved in large stacks by one
 batched Cholesky factorisation and vectorised triangular substitutions — no
-Python loop per rating or per entity. :func:`epochs` runs the alternation
-itself for :class:`~dotwise.recommend.MatrixFactorization`.
+Python loop per rating or per entity. That batched NumPy path is the
+reference; when the compiled loops (``dotwise._dwrec``) are loaded, each entity's
+Gram matrix, Cholesky factorisation and substitutions run in one C loop instead
+(no padding, no intermediate stacks), over ranges of entities on the worker pool.
+:func:`epochs` runs the alternation itself for
+:class:`~dotwise.recommend.MatrixFactorization`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _compiled
 from ._common import Factors
 from ._implicit import Implicit
 
@@ -49,12 +54,19 @@ class Grouping:
         ``entities`` (B,) codes; ``other`` (B, L) codes of the other side, padded
         with ``n_other`` (a zero row); ``rows`` (B, L) positions in the rating
         arrays, padded with ``n_ratings`` (a zero target).
+    order, starts, other_sorted : ndarray
+        The unpadded grouping the compiled solver reads: rating positions sorted by
+        entity, each entity's offset into them (n_entities + 1,), and the other
+        side's codes in that order.
     """
 
     counts: np.ndarray
     batches: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
     n_other: int
     n_ratings: int
+    order: np.ndarray | None = None
+    starts: np.ndarray | None = None
+    other_sorted: np.ndarray | None = None
 
 
 def group(entity: np.ndarray, other: np.ndarray, n_entities: int, n_other: int,
@@ -88,12 +100,27 @@ def group(entity: np.ndarray, other: np.ndarray, n_entities: int, n_other: int,
         others = np.where(valid, other[order[pos]], n_other)
         batches.append((ents, others.astype(np.int64), rows.astype(np.int64)))
         first = last
-    return Grouping(counts=counts, batches=batches, n_other=n_other, n_ratings=n)
+    return Grouping(counts=counts, batches=batches, n_other=n_other, n_ratings=n, order=order,
+                    starts=starts, other_sorted=np.asarray(other, np.int64)[order])
 
 
 def solve_side(grouping: Grouping, Z: np.ndarray, targets: np.ndarray,
                diag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Solve every entity's ridge problem against the fixed vectors ``Z``.
+
+    The compiled loop when it is loaded (float64), else :func:`solve_side_numpy`;
+    same parameters and results.
+    """
+    if (_compiled.available() and Z.dtype == np.float64 and grouping.order is not None):
+        targets = np.asarray(targets, np.float64)
+        return _compiled.ridge(grouping.starts, grouping.other_sorted,
+                               targets[grouping.order], Z, diag)
+    return solve_side_numpy(grouping, Z, targets, diag)
+
+
+def solve_side_numpy(grouping: Grouping, Z: np.ndarray, targets: np.ndarray,
+                     diag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Solve every entity's ridge problem against the fixed vectors ``Z`` (batched NumPy).
 
     Parameters
     ----------

@@ -86,11 +86,28 @@ def id_codes(ratings: Ratings, users, items) -> tuple[np.ndarray, np.ndarray]:
                 f"users and items must have the same length (or one of them length 1): got "
                 f"{users.size} users and {items.size} items"
             )
-    ulook = _lookup(ratings, "_user_lookup", "user_ids")
-    ilook = _lookup(ratings, "_item_lookup", "item_ids")
-    uc = np.fromiter((ulook.get(_key(x), -1) for x in users.tolist()), np.int64, users.size)
-    ic = np.fromiter((ilook.get(_key(x), -1) for x in items.tolist()), np.int64, items.size)
-    return uc, ic
+    return (_codes(ratings, ratings.user_ids, users, "_user_lookup", "user_ids"),
+            _codes(ratings, ratings.item_ids, items, "_item_lookup", "item_ids"))
+
+
+def _codes(ratings: Ratings, table: np.ndarray, wanted: np.ndarray, attr: str,
+           ids_attr: str) -> np.ndarray:
+    """Codes of ``wanted`` in ``table`` (-1 when absent).
+
+    Integer ids asked for by integer arrays (MovieLens, most logs) are found by one
+    binary search over the sorted table, vectorised; anything else goes through the
+    normalising dictionary (numeric strings match ints, see ``_key``).
+    """
+    if (table.dtype.kind == "i" or table.dtype == np.uint32) and (
+            wanted.dtype.kind == "i" or wanted.dtype == np.uint32) and table.size:
+        ids = table.astype(np.int64, copy=False)
+        order = np.argsort(ids, kind="stable")
+        ordered = ids[order]
+        want = wanted.astype(np.int64, copy=False)
+        pos = np.minimum(np.searchsorted(ordered, want), ordered.size - 1)
+        return np.where(ordered[pos] == want, order[pos], -1).astype(np.int64)
+    look = _lookup(ratings, attr, ids_attr)
+    return np.fromiter((look.get(_key(x), -1) for x in wanted.tolist()), np.int64, wanted.size)
 
 
 # ------------------------------------------------------------ old spellings

@@ -48,18 +48,19 @@ def check_params(est) -> dict:
         params["lr"] = check_positive(est.learning_rate, "learning_rate")
         params["batch"] = check_int(est.batch_size, "batch_size", minimum=1)
     # one (k+1)×(k+1) normal-equation matrix must fit whatever the data
-    check_size(params, 0, 0, dense_limit=0)
+    check_size(params, 0, 0)
     return params
 
 
-def check_size(params: dict, n_users: int, n_items: int, *, dense_limit: int) -> None:
+def check_size(params: dict, n_users: int, n_items: int, *, n_ratings: int = 0) -> None:
     """Refuse sizes that cannot fit, with the estimate, before allocating anything.
 
     float64 bytes: the vectors P, Q, Y, S and their per-epoch copies,
     ``≈ 8·k·4·(n_users + n_items)``; the stacked (k+1)×(k+1) normal equations
-    (at least one batch, and their Cholesky factors); the neighbourhood term's
-    ``n_items × n_items`` float32 products (and the dense residual matrix when
-    users × items ≤ ``dense_limit``).
+    (at least one batch, and their Cholesky factors); for the neighbourhood term,
+    the sparse residual matrix and its transpose (about 48 bytes per rating),
+    the top-k lists (8 bytes per entry) and the per-item accumulators of the
+    list build (or the NumPy build's blocks of 8 MiB).
     """
     k = params["k"]
     d = k + 1
@@ -68,13 +69,11 @@ def check_size(params: dict, n_users: int, n_items: int, *, dense_limit: int) ->
     stack = max(1, min(n, _als._SOLVE_ELEMENTS // (d * d)), min(batch, n))
     needed = 8.0 * k * 4 * (n_users + n_items) + 2 * 8.0 * stack * d * d
     if params["neighbors"] > 0 and n_items:
-        needed += 4.0 * 4 * n_items * n_items
-        if n_users * n_items <= dense_limit:
-            needed += 4.0 * n_users * n_items
+        needed += 48.0 * n_ratings + 8.0 * params["neighbors"] * n_items
+        needed += max(24.0 * 8 * n_items, 6 * 8.0 * min(n_items * n_items, 1 << 20))
     shape = f" for {n_users} users × {n_items} items" if n_users else ""
     check_memory(needed, f"MatrixFactorization(n_factors={k}){shape}",
-                 "use fewer factors (8 to 256 are usual)"
-                 + (" or neighbors=0" if params["neighbors"] > 0 and n_items > 20000 else ""))
+                 "use fewer factors (8 to 256 are usual)")
 
 
 def penalty_weights(counts: np.ndarray, exponent: float) -> np.ndarray:

@@ -32,8 +32,9 @@ ridge normal equations
 solved in batches by Cholesky (see ``dotwise.recommend._als``). Each half-step
 minimises ``L`` exactly over one side, so ``L`` never increases.
 
-The engines live beside this module: ``_als`` (the batched ridge solves and the
-alternation), ``_sgd`` (mini-batch SGD on the same ``L``), ``_implicit`` (the
+The engines live beside this module: ``_train`` (the fitting driver), ``_als``
+(the batched ridge solves and the alternation; compiled in ``dotwise._dwrec`` when
+built), ``_sgd`` (mini-batch SGD on the same ``L``), ``_implicit`` (the
 SVD++ term's conjugate-gradient step) and ``_neighbors`` (the residual
 item–item term added after the factors).
 
@@ -53,34 +54,16 @@ from collections.abc import Callable
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._threads import one_blas_thread
 from .._validation import check_fitted, check_int, check_k
 from ..linalg.vectors import cosine_similarity
-from . import _als, _sgd
-from ._common import (
-    Factors,
-    as_training_ratings,
-    id_codes,
-    renamed_keywords,
-)
-from ._implicit import Implicit
+from ._common import Factors, as_training_ratings, id_codes, renamed_keywords
 from ._neighbors import Neighborhood
-from ._params import (
-    check_params,
-    check_size,
-    objective,
-    penalty_diag,
-    penalty_weights,
-)
+from ._params import check_params, check_size, penalty_diag
+from ._train import History, factor_scores, train
 from ._user import UserSystem, resolve_ratings
 from .results import RankedItems, RatingExplanation
 
 __all__ = ["MatrixFactorization"]
-
-# Largest users × items for the dense residual matrix of the neighbourhood fit
-# (64 Mi float32 = 256 MiB); above it the similarity products stay sparse.
-_DENSE_LIMIT = 1 << 26
-
 
 class MatrixFactorization(BaseEstimator):
     """Biased matrix factorization recommender (ALS with count-weighted λ, or SGD).
@@ -122,15 +105,15 @@ class MatrixFactorization(BaseEstimator):
     neighbors : int, default=40
         ``k`` of the residual item–item neighbourhood term added after the
         factors are fitted (0 turns it off):
-        ``r̂_ui += Σ_{j∈N_k(i;u)} s_ij e_uj / (Σ_{j∈N_k(i;u)} |s_ij| + λ_n)``,
-        with ``e_uj = r_uj − (μ + b_u + b_j + p_u·q_j)`` the training residuals
-        of the user's rated items, ``N_k(i;u)`` the ``k`` of them with the largest
-        ``|s_ij|``, and ``s_ij`` the cosine of the residual columns of ``i`` and
-        ``j`` (one sparse ``EᵀE`` product) shrunk by ``n_ij / (n_ij + β)``,
-        ``n_ij`` the number of users who rated both.
+        ``r̂_ui += Σ_{j∈L_k(i)∩R(u)} s_ij e_uj / (Σ_{j∈L_k(i)∩R(u)} s_ij + λ_n)``,
+        with ``e_uj = r_uj − (μ + b_u + b_j + p_u·q_j)`` the user's training
+        residuals, ``s_ij`` the cosine of the residual columns of ``i`` and ``j``
+        shrunk by ``n_ij / (n_ij + β)`` (``n_ij`` the users who rated both), and
+        ``L_k(i)`` item ``i``'s stored list: the ``k`` items with the largest
+        positive ``s_ij``. Only these lists are stored (O(n_items·k) memory).
     neighbor_shrinkage : float, default=100.0
         ``β`` above: similarities resting on few common raters shrink to 0.
-    neighbor_reg : float, default=0.5
+    neighbor_reg : float, default=0.25
         ``λ_n`` above: damps the term when the neighbours' similarities are weak.
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the initial factors (and the SGD shuffle): same seed, same model.
@@ -150,9 +133,14 @@ class MatrixFactorization(BaseEstimator):
         The objective ``L`` divided by the number of ratings, after each epoch.
     train_rmse_history_ : list of float
         Training RMSE after each epoch.
-    item_similarity_ : ndarray of shape (n_items, n_items) or None
-        The shrunk residual similarities ``s_ij`` (float32, zero diagonal);
-        ``None`` when ``neighbors=0``.
+    item_neighbors_ : ndarray of shape (n_items, neighbors), int32, or None
+        ``L_k(i)``: each item's neighbours, most similar first, padded with -1
+        (an item with fewer positive similarities has a shorter list); ``None``
+        when ``neighbors=0``.
+    item_neighbor_similarity_ : ndarray of shape (n_items, neighbors), float32, or None
+        The matching ``s_ij`` (0 in the padding).
+    item_similarity_ : scipy.sparse.csr_matrix of shape (n_items, n_items) or None
+        The same lists as a sparse matrix (row ``i`` holds ``L_k(i)``).
     fit_time_ : float
         Seconds spent in ``fit`` (the neighbourhood similarities included).
     ratings_ : Ratings
@@ -165,13 +153,14 @@ class MatrixFactorization(BaseEstimator):
     (never on test ratings), in the middle of a flat stretch of validation
     error (λ from 1.1 to 1.5 all within 0.003 RMSE); the count-weighted λ
     scales with the data. ALS converges in a few epochs, so 6 is enough. The
-    neighbourhood defaults (k = 40, β = 100, λ_n = 0.5) come from the same
-    validation split, where the term lowers RMSE by about 0.003 and k from 20
-    to 80 are within 0.0005 of each other. It costs one ``n_items × n_items``
-    float32 matrix (90 MiB for 5 000 items) and about a quarter of the ALS fit
-    time on MovieLens 100k; prediction is blocked and vectorised, about
-    ``|R(u)|`` work per predicted pair (the user's rated items), and
-    ``score_users`` scores every item of many users at once. ``recommend``,
+    neighbourhood defaults (k = 40, β = 100, λ_n = 0.25) come from the same
+    validation split, where the term lowers RMSE by about 0.007 and k from 40
+    to 160 are within 0.0001 of each other (keeping only positive similarities
+    beat ranking by ``|s_ij|`` there by 0.003). The lists cost ``8·k`` bytes
+    per item (3.2 MB for 10 000 items at k = 40) and are built from the sparse
+    residual matrix in ``Σ_u |R(u)|²`` work; prediction costs ``k`` lookups in
+    the user's sorted rated items per pair, and ``score_users`` scores every
+    item of many users at once by one sparse product. ``recommend``,
     ``fold_in`` (against the new user's residuals) and ``explain`` (the
     ``neighbors`` field) include it; ``similar_items`` and the ``explain``
     contributions use the factors only. With ``neighbors=0`` the model is the
@@ -203,7 +192,7 @@ class MatrixFactorization(BaseEstimator):
                  reg_exponent: float = 0.5, learning_rate: float = 0.01,
                  batch_size: int = 256, init_std: float = 0.1, implicit: bool = False,
                  implicit_steps: int = 3, neighbors: int = 40,
-                 neighbor_shrinkage: float = 100.0, neighbor_reg: float = 0.5,
+                 neighbor_shrinkage: float = 100.0, neighbor_reg: float = 0.25,
                  random_state=None):
         self.n_factors = n_factors
         self.method = method
@@ -263,108 +252,35 @@ class MatrixFactorization(BaseEstimator):
                              "step couples every user); fit it without client=, or set "
                              "implicit=False")
         data = as_training_ratings(ratings)
-        check_size(params, data.n_users, data.n_items, dense_limit=_DENSE_LIMIT)
+        check_size(params, data.n_users, data.n_items, n_ratings=len(data))
         start = time.perf_counter()
-        rng = np.random.default_rng(self.random_state)
-        u = data.user_codes.astype(np.int64)
-        i = data.item_codes.astype(np.int64)
-        r = data.ratings.astype(np.float64)
-        f = self._init_factors(data, u, i, r, params["k"], rng)
-        if params["method"] == "als":
-            # The ALS work is thousands of tiny (k+1)×(k+1) products and
-            # factorisations: threaded BLAS only adds synchronisation to them.
-            with one_blas_thread():
-                epochs = (self._als_epochs(f, u, i, r, params) if client is None
-                          else self._cluster_epochs(f, u, i, r, params, client))
-                self._run(epochs, f, u, i, r, params, callback)
-        else:
-            self._run(self._sgd_epochs(f, u, i, r, params, rng), f, u, i, r, params, callback)
+        # set before training so that a callback can already predict
+        self.rating_scale_, self.ratings_ = data.rating_scale, data
+        self._seen = self._nb = None
+        self.item_neighbors_ = self.item_neighbor_similarity_ = self.item_similarity_ = None
+        f, hist = train(data, params, biased=self.biased, init_std=self.init_std,
+                        implicit=self.implicit, random_state=self.random_state, client=client,
+                        publish=self._publish, callback=callback)
         if params["neighbors"] > 0:
+            u, i = data.user_codes.astype(np.int64), data.item_codes.astype(np.int64)
             self._nb = Neighborhood.fit(
-                u, i, r - self._factor_codes(u, i), (data.n_users, data.n_items),
-                k=params["neighbors"], shrink=params["shrink"], lam=params["nb_reg"],
-                dense_limit=_DENSE_LIMIT)
-            self.item_similarity_ = self._nb.similarity
+                u, i, data.ratings - factor_scores(f, u, i, self.biased),
+                (data.n_users, data.n_items), k=params["neighbors"], shrink=params["shrink"],
+                lam=params["nb_reg"])
+            self.item_neighbors_ = self._nb.indices
+            self.item_neighbor_similarity_ = self._nb.similarity
+            self.item_similarity_ = self._nb.matrix()
         self.fit_time_ = time.perf_counter() - start
         return self
 
-    def _init_factors(self, data, u, i, r, k: int, rng) -> Factors:
-        """Random initial vectors (zero for an entity without ratings); state reset."""
-        n_users, n_items = data.n_users, data.n_items
-        init_std = float(self.init_std)
-        P = rng.normal(0.0, init_std, (n_users, k))
-        Q = rng.normal(0.0, init_std, (n_items, k))
-        n_u = np.bincount(u, minlength=n_users).astype(np.float64)
-        n_i = np.bincount(i, minlength=n_items).astype(np.float64)
-        P[n_u == 0] = 0.0
-        Q[n_i == 0] = 0.0
-        self._n_u, self._n_i = n_u, n_i
-        f = Factors(mu=float(r.mean()) if self.biased else 0.0, P=P, Q=Q,
-                    bu=np.zeros(n_users), bi=np.zeros(n_items), Y=np.zeros((n_items, k)),
-                    S=np.zeros((n_users, k)))
-        self._publish(f)
-        self.loss_history_: list[float] = []
-        self.train_rmse_history_: list[float] = []
-        # set before training so that a callback can already predict
-        self.rating_scale_ = data.rating_scale
-        self.ratings_ = data
-        self._seen = None
-        self._nb = None
-        self.item_similarity_ = None
-        return f
-
-    def _publish(self, f: Factors) -> None:
-        """Expose the engines' current parameters as the fitted attributes."""
+    def _publish(self, f: Factors, hist: History) -> None:
+        """Expose the engines' current parameters and records as the fitted attributes."""
         self.global_mean_ = f.mu
         self.user_factors_, self.item_factors_ = f.P, f.Q
         self.user_bias_, self.item_bias_ = f.bu, f.bi
         self.implicit_factors_, self.user_implicit_ = f.Y, f.S
-
-    def _als_epochs(self, f, u, i, r, params):
-        reg, reg_bias = params["reg"], params["reg_bias"]
-        implicit = Implicit(u, i, self._n_u, self._n_i) if self.implicit else None
-        return _als.epochs(f, u, i, r, diag_u=self._diag(self._n_u, reg, reg_bias),
-                           diag_i=self._diag(self._n_i, reg, reg_bias), biased=self.biased,
-                           n_epochs=params["n_epochs"], implicit=implicit,
-                           implicit_reg=reg * self._weights(self._n_i),
-                           implicit_steps=params["steps"])
-
-    def _cluster_epochs(self, f, u, i, r, params, client):
-        """The same ALS epochs on a Dask cluster (the ``scale`` extra)."""
-        from ..scale.als import cluster_epochs
-
-        reg, reg_bias = params["reg"], params["reg_bias"]
-        return cluster_epochs(f, u, i, r, diag_u=self._diag(self._n_u, reg, reg_bias),
-                              diag_i=self._diag(self._n_i, reg, reg_bias), biased=self.biased,
-                              n_epochs=params["n_epochs"], client=client)
-
-    def _sgd_epochs(self, f, u, i, r, params, rng):
-        return _sgd.epochs(f, u, i, r, weight_u=self._weights(self._n_u),
-                           weight_i=self._weights(self._n_i), reg=params["reg"],
-                           reg_bias=params["reg_bias"], learning_rate=params["lr"],
-                           batch_size=params["batch"], biased=self.biased,
-                           n_epochs=params["n_epochs"], rng=rng)
-
-    def _run(self, epochs, f, u, i, r, params, callback) -> None:
-        """Drive an engine's epochs: publish the parameters, record ``L``, call back."""
-        for epoch, sse in enumerate(epochs):
-            self._publish(f)
-            if sse is None:
-                resid = r - self._factor_codes(u, i)
-                sse = float(resid @ resid)
-            loss = objective(f, sse, self._n_u, self._n_i, exponent=self._exponent,
-                             reg=params["reg"], reg_bias=params["reg_bias"], biased=self.biased)
-            self.loss_history_.append(loss / len(r))
-            self.train_rmse_history_.append(float(np.sqrt(sse / len(r))))
-            if callback is not None:
-                callback(epoch, self.loss_history_[-1])
-
-    def _weights(self, counts: np.ndarray) -> np.ndarray:
-        return penalty_weights(counts, self._exponent)
-
-    def _diag(self, counts: np.ndarray, reg: float, reg_bias: float) -> np.ndarray:
-        return penalty_diag(counts, self.item_factors_.shape[1], reg, reg_bias,
-                            self._exponent, self.biased)
+        self._n_u, self._n_i = hist.n_u, hist.n_i
+        self.loss_history_, self.train_rmse_history_ = hist.loss, hist.rmse
 
     # ---------------------------------------------------------- neighbours
     def _neighbor_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
@@ -441,15 +357,10 @@ class MatrixFactorization(BaseEstimator):
 
     def _factor_codes(self, uc: np.ndarray, ic: np.ndarray) -> np.ndarray:
         """Unclipped factor-model predictions for codes; ``-1`` (unknown) contributes zeros."""
-        known_u, known_i = uc >= 0, ic >= 0
-        uu, ii = np.maximum(uc, 0), np.maximum(ic, 0)
-        dots = np.einsum("nk,nk->n", self.user_factors_[uu] + self.user_implicit_[uu],
-                         self.item_factors_[ii])
-        pred = self.global_mean_ + np.where(known_u & known_i, dots, 0.0)
-        if self.biased:
-            pred = pred + np.where(known_u, self.user_bias_[uu], 0.0)
-            pred = pred + np.where(known_i, self.item_bias_[ii], 0.0)
-        return pred
+        f = Factors(mu=self.global_mean_, P=self.user_factors_, Q=self.item_factors_,
+                    bu=self.user_bias_, bi=self.item_bias_, Y=self.implicit_factors_,
+                    S=self.user_implicit_)
+        return factor_scores(f, uc, ic, self.biased)
 
     def predict_codes(self, user_codes, item_codes) -> np.ndarray:
         """``score_codes`` clipped to ``rating_scale_``: ``predict`` for codes instead of ids.
@@ -513,19 +424,9 @@ class MatrixFactorization(BaseEstimator):
 
     def _top(self, scores: np.ndarray, exclude: np.ndarray, k: int, kind: str,
              clip: bool = True, **extra) -> RankedItems:
-        scores = scores.copy()
-        scores[exclude] = -np.inf
-        scores[self._n_i == 0] = -np.inf
-        k = min(k, int(np.isfinite(scores).sum()))
-        top = np.argpartition(-scores, k - 1)[:k] if k > 0 else np.array([], dtype=np.int64)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        shown = scores[top]
-        if clip:
-            shown = np.clip(shown, *self.rating_scale_)
-        data = self.ratings_
-        return RankedItems(item_ids=data.item_ids[top],
-                           titles=[data.item_label(c) for c in top.tolist()],
-                           scores=shown, kind=kind, **extra)
+        return RankedItems.top(self.ratings_, scores, k, kind, exclude=exclude,
+                               unusable=self._n_i == 0,
+                               clip_to=self.rating_scale_ if clip else None, **extra)
 
     def _all_scores(self, p: np.ndarray, b: float) -> np.ndarray:
         scores = self.global_mean_ + self.item_factors_ @ p
@@ -641,8 +542,9 @@ class MatrixFactorization(BaseEstimator):
         codes, values = codes[known], values[known]
         if codes.size == 0:
             return None
-        diag = self._diag(np.array([float(len(codes))]), float(self.reg),
-                          float(self.reg_bias))[0]
+        diag = penalty_diag(np.array([float(len(codes))]), self.item_factors_.shape[1],
+                            float(self.reg), float(self.reg_bias), self._exponent,
+                            self.biased)[0]
         return UserSystem.build(codes, values, item_factors=self.item_factors_,
                                 item_bias=self.item_bias_,
                                 implicit_factors=self.implicit_factors_,

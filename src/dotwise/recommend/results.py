@@ -43,6 +43,27 @@ class RankedItems:
     user_factors: np.ndarray | None = field(default=None, repr=False)
     user_bias: float | None = field(default=None, repr=False)
 
+    @classmethod
+    def top(cls, data, scores: np.ndarray, k: int, kind: str, *, exclude: np.ndarray,
+            unusable: np.ndarray, clip_to: tuple[float, float] | None = None,
+            **extra) -> RankedItems:
+        """The ``k`` best-scored items of ``data`` (a ``Ratings``), best first.
+
+        ``exclude`` (codes) and the ``unusable`` mask are left out; fewer than ``k``
+        items come back when fewer are left. Ties keep the smaller code first.
+        ``clip_to`` clips the shown scores (not the ranking) to the rating scale.
+        """
+        scores = scores.copy()
+        scores[exclude] = -np.inf
+        scores[unusable] = -np.inf
+        k = min(k, int(np.isfinite(scores).sum()))
+        best = np.argpartition(-scores, k - 1)[:k] if k > 0 else np.array([], dtype=np.int64)
+        best = best[np.argsort(-scores[best], kind="stable")]
+        shown = scores[best] if clip_to is None else np.clip(scores[best], *clip_to)
+        return cls(item_ids=data.item_ids[best],
+                   titles=[data.item_label(c) for c in best.tolist()], scores=shown,
+                   kind=kind, **extra)
+
     def __len__(self) -> int:
         return len(self.titles)
 
