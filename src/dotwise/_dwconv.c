@@ -183,7 +183,7 @@ static void pad_row_##S(T *restrict dst, const T *restrict src, int64_t W, int64
                                                                                            \
 int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,                  \
                   const T *k, int64_t kh, int64_t kw, const int64_t *rowmap,               \
-                  const int64_t *colmap, double cval, int64_t y0, int64_t y1)              \
+                  const int64_t *colmap, double cval, int64_t y0, int64_t y1, int check)   \
 {                                                                                          \
     const int64_t WC = W * C, PW = (W + kw - 1) * C, q = kw / 2;                          \
     (void)H;                                  /* rowmap already encodes the height */  \
@@ -192,6 +192,7 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
     const T **src = (const T **)malloc((size_t)(kh * kw) * sizeof(T *));                   \
     T *w = (T *)malloc((size_t)(kh * kw) * sizeof(T));                                     \
     if (!ring || !src || !w) { free(ring); free(src); free(w); return -1; }                \
+    int status = 0;                                                                        \
     for (int64_t y = y0; y < y1; y++) {                                                    \
         for (int64_t p = (y == y0 ? y : y + kh - 1); p < y + kh; p++) {                    \
             const int64_t sy = rowmap[p];                 /* padded row p - r of image */  \
@@ -207,15 +208,16 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
                     w[nt++] = k[i * kw + j];                                               \
                 }                                                                          \
         taps_##S(out + y * WC, WC, src, w, nt, 0);                                         \
+        if (check && !finite_block_##S(img + y * WC, WC)) { status = 1; break; }           \
     }                                                                                      \
     free(ring); free(src); free(w);                                                        \
-    return 0;                                                                              \
+    return status;                                                                         \
 }                                                                                          \
                                                                                            \
 int dw_sep_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,                     \
                const T *col, int64_t kh, const T *row, int64_t kw,                         \
                const int64_t *rowmap, const int64_t *colmap, double cval,                  \
-               int64_t y0, int64_t y1, int accumulate)                                     \
+               int64_t y0, int64_t y1, int accumulate, int check)                          \
 {                                                                                          \
     const int64_t WC = W * C, PW = (W + kw - 1) * C, q = kw / 2;                          \
     (void)H;                                  /* rowmap already encodes the height */  \
@@ -227,6 +229,7 @@ int dw_sep_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,           
     if (!tmp || !crow || !src || !cw || !rw) {                                             \
         free(tmp); free(crow); free(src); free(cw); free(rw); return -1;                   \
     }                                                                                      \
+    int status = 0;                                                                        \
     for (int64_t e = 0; e < WC; e++) crow[e] = (T)cval;                                    \
     T colsum = 0;                                                                          \
     for (int64_t i = 0; i < kh; i++) colsum += col[i];                                     \
@@ -251,9 +254,10 @@ int dw_sep_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,           
         nr = 0;                                                                            \
         for (int64_t j = 0; j < kw; j++) if (row[j] != 0) src[nr++] = tmp + j * C;         \
         taps_##S(out + y * WC, WC, src, rw, nr, accumulate);  /* horizontal pass */        \
+        if (check && !finite_block_##S(img + y * WC, WC)) { status = 1; break; }           \
     }                                                                                      \
     free(tmp); free(crow); free(src); free(cw); free(rw);                                  \
-    return 0;                                                                              \
+    return status;                                                                         \
 }
 
 /* 1 when x[0:n] holds only finite numbers: x - x is 0 for those, NaN for inf and NaN */

@@ -18,8 +18,8 @@ import os
 import numpy as np
 
 _P, _I, _D = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
-_DIRECT_ARGS = [_P, _P, _I, _I, _I, _P, _I, _I, _P, _P, _D, _I, _I]
-_SEP_ARGS = [_P, _P, _I, _I, _I, _P, _I, _P, _I, _P, _P, _D, _I, _I, ctypes.c_int]
+_DIRECT_ARGS = [_P, _P, _I, _I, _I, _P, _I, _I, _P, _P, _D, _I, _I, ctypes.c_int]
+_SEP_ARGS = [_P, _P, _I, _I, _I, _P, _I, _P, _I, _P, _P, _D, _I, _I, ctypes.c_int, ctypes.c_int]
 _SUFFIX = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}
 
 
@@ -105,27 +105,41 @@ def all_finite(arr: np.ndarray) -> bool:
     return bool(np.isfinite(arr).all())
 
 
-def _check(status: int) -> None:
-    if status != 0:
+def address(arr: np.ndarray) -> int:
+    """The address of ``arr``'s first element (for the pointer arguments below)."""
+    return arr.__array_interface__["data"][0]
+
+
+def _check(status: int) -> bool:
+    if status < 0:
         raise MemoryError("dotwise.image: the compiled convolution could not allocate "
                           "its row buffers")
+    return status == 1
 
 
 def direct(img: np.ndarray, out: np.ndarray, k: np.ndarray, rowmap: np.ndarray,
-           colmap: np.ndarray, cval: float, y0: int, y1: int) -> None:
-    """Rows ``[y0, y1)`` of ``out`` = ``img`` correlated with ``k`` (all taps at once)."""
+           colmap: np.ndarray, cval: float, y0: int, y1: int, check: bool = False) -> bool:
+    """Rows ``[y0, y1)`` of ``out`` = ``img`` correlated with ``k`` (all taps at once).
+
+    With ``check``, image rows ``[y0, y1)`` are scanned for NaN and infinity while they
+    are in cache; returns True (and stops early) when one is found.
+    """
     H, W, C = img.shape
     fn = getattr(LIB, "dw_direct_" + _SUFFIX[img.dtype])
-    _check(fn(img.ctypes.data, out.ctypes.data, H, W, C, k.ctypes.data, k.shape[0],
-              k.shape[1], rowmap.ctypes.data, colmap.ctypes.data, float(cval), y0, y1))
+    return _check(fn(address(img), address(out), H, W, C, address(k), k.shape[0],
+                     k.shape[1], address(rowmap), address(colmap), float(cval), y0, y1,
+                     int(check)))
 
 
 def separable(img: np.ndarray, out: np.ndarray, col: np.ndarray, row: np.ndarray,
               rowmap: np.ndarray, colmap: np.ndarray, cval: float, y0: int, y1: int,
-              accumulate: bool) -> None:
-    """Rows ``[y0, y1)`` of ``out`` (+)= ``img`` correlated with ``outer(col, row)``."""
+              accumulate: bool, check: bool = False) -> bool:
+    """Rows ``[y0, y1)`` of ``out`` (+)= ``img`` correlated with ``outer(col, row)``.
+
+    ``check`` as in :func:`direct`.
+    """
     H, W, C = img.shape
     fn = getattr(LIB, "dw_sep_" + _SUFFIX[img.dtype])
-    _check(fn(img.ctypes.data, out.ctypes.data, H, W, C, col.ctypes.data, col.size,
-              row.ctypes.data, row.size, rowmap.ctypes.data, colmap.ctypes.data,
-              float(cval), y0, y1, int(accumulate)))
+    return _check(fn(address(img), address(out), H, W, C, address(col), col.size,
+                     address(row), row.size, address(rowmap), address(colmap),
+                     float(cval), y0, y1, int(accumulate), int(check)))

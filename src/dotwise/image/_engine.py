@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import fft as sfft
@@ -106,6 +106,10 @@ class Plan:
     cost: float = 0.0                 # estimated multiply-adds per output value
     gemm: bool = False                # low-rank passes as banded matrix products
     engine: str = "numpy"             # "compiled" (``_dwconv.c``) | "numpy"
+    # the kernel and the factors in the image's dtype, C-contiguous (made once per plan)
+    kernel: np.ndarray | None = field(default=None, compare=False, repr=False)
+    typed_factors: tuple[tuple[np.ndarray, np.ndarray], ...] = field(default=(),
+                                                                     compare=False, repr=False)
 
 
 def _pass_cost(w: np.ndarray) -> float:
@@ -175,8 +179,26 @@ def _plan_kernel(k: np.ndarray, dtype: np.dtype, method: str, engine: str) -> Pl
         method = min(candidates, key=candidates.get)
         if rank == 0:
             method = "direct"
+    typed = tuple((np.ascontiguousarray(c, dtype=dtype), np.ascontiguousarray(rw, dtype=dtype))
+                  for c, rw in factors)
     return Plan(method, rank, tuple(factors), candidates[method], use_gemm,
-                engine if method != "fft" else "numpy")
+                engine if method != "fft" else "numpy",
+                np.ascontiguousarray(k, dtype=dtype), typed)
+
+
+_MAPS: dict[tuple[int, int, int, str], np.ndarray] = {}
+
+
+def index_map(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    """``boundary_index(arange(-before, n + after), n, mode)``, cached (read-only)."""
+    key = (n, before, after, mode)
+    m = _MAPS.get(key)
+    if m is None:
+        if len(_MAPS) > 64:
+            _MAPS.clear()
+        m = _MAPS[key] = boundary_index(np.arange(-before, n + after), n, mode)
+        m.flags.writeable = False
+    return m
 
 
 def _snap(v: np.ndarray) -> np.ndarray:
@@ -499,31 +521,30 @@ def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
                        cval: float, check_finite: bool = False) -> np.ndarray:
     """Run a ``direct`` or ``lowrank`` plan through the compiled loops, stripes in parallel.
 
-    With ``check_finite``, each stripe first scans its own rows for NaN and infinity (in
-    parallel, and while they are in cache for the convolution); any found raises
-    :class:`NonFiniteInput`.
+    With ``check_finite``, the C loops scan each image row for NaN and infinity right
+    after the row's output is written (the row is in cache then, so the scan costs no
+    memory traffic); any found raises :class:`NonFiniteInput`.
     """
     H, W, C = img.shape
     kh, kw = k.shape
     r, q = kh // 2, kw // 2
-    rowmap = boundary_index(np.arange(-r, H + r), H, mode)
-    colmap = boundary_index(np.arange(-q, W + q), W, mode)
+    rowmap = index_map(H, r, r, mode)
+    colmap = index_map(W, q, q, mode)
     out = np.empty_like(img)
-    kk = np.ascontiguousarray(k, dtype=img.dtype)
-    factors = [(np.ascontiguousarray(c, dtype=img.dtype), np.ascontiguousarray(rw, dtype=img.dtype))
-               for c, rw in plan.factors]
-
+    factors = plan.typed_factors
+    kk = plan.kernel if plan.kernel is not None else np.ascontiguousarray(k, dtype=img.dtype)
     bad_rows: list[int] = []
 
     def job(y0: int, y1: int) -> None:
-        if check_finite and not _native.all_finite(img[y0:y1]):
-            bad_rows.append(y0)
-            return
         if plan.method == "direct" or not factors:
-            _native.direct(img, out, kk, rowmap, colmap, cval, y0, y1)
-            return
-        for t, (c, rw) in enumerate(factors):
-            _native.separable(img, out, c, rw, rowmap, colmap, cval, y0, y1, t > 0)
+            found = _native.direct(img, out, kk, rowmap, colmap, cval, y0, y1, check_finite)
+        else:
+            found = False
+            for t, (c, rw) in enumerate(factors):
+                found = found or _native.separable(img, out, c, rw, rowmap, colmap, cval,
+                                                   y0, y1, t > 0, check_finite and t == 0)
+        if found:
+            bad_rows.append(y0)
 
     work = img.size * max(plan.cost, 1.0)
     workers = 1 if work < _PARALLEL_WORK_COMPILED else min(H, n_threads())
