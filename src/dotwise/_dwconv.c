@@ -53,12 +53,14 @@
 #define DW_TAPS_VARIANT(T, S, TAG, VBYTES, NACC, ATTR)                                      \
 typedef T dw_v_##S##TAG __attribute__((vector_size(VBYTES)));                              \
 typedef T dw_vu_##S##TAG __attribute__((vector_size(VBYTES), aligned(sizeof(T)), may_alias)); \
-ATTR static void taps_##S##TAG(T *restrict out, int64_t n, const T *const *src,            \
-                               const T *w, int64_t ntaps, int accumulate)                  \
+ATTR static int taps_##S##TAG(T *restrict out, int64_t n, const T *const *src,             \
+                              const T *w, int64_t npair, int64_t ntaps, int accumulate,    \
+                              int check)                                                   \
 {                                                                                          \
     typedef dw_v_##S##TAG V;                                                               \
     typedef dw_vu_##S##TAG VU;                                                             \
     enum { L = VBYTES / sizeof(T), B = NACC * (VBYTES / sizeof(T)) };                      \
+    V z = (V){0};                          /* sum of (a - a): 0 unless a value is not finite */ \
     int64_t x0 = 0;                                                                        \
     for (; x0 + B <= n; x0 += B) {                                                         \
         V a[NACC];                                                                         \
@@ -67,31 +69,53 @@ ATTR static void taps_##S##TAG(T *restrict out, int64_t n, const T *const *src, 
             a[v] = (V){0};                                                                 \
             if (accumulate) a[v] = *(const VU *)(out + x0 + v * L);                        \
         }                                                                                  \
-        for (int64_t t = 0; t < ntaps; t++) {                                              \
-            const T *s = src[t] + x0;                                                      \
+        for (int64_t t = 0; t < npair; t++) {          /* equal taps: w (x + x') */       \
+            const T *s = src[2 * t] + x0, *s2 = src[2 * t + 1] + x0;                       \
+            const V wt = (V){0} + w[t];                                                    \
+            _Pragma("GCC unroll 16")                                                       \
+            for (int v = 0; v < NACC; v++)                                                 \
+                a[v] += wt * (*(const VU *)(s + v * L) + *(const VU *)(s2 + v * L));       \
+        }                                                                                  \
+        for (int64_t t = npair; t < ntaps; t++) {                                          \
+            const T *s = src[npair + t] + x0;                                              \
             const V wt = (V){0} + w[t];                                                    \
             _Pragma("GCC unroll 16")                                                       \
             for (int v = 0; v < NACC; v++) a[v] += wt * *(const VU *)(s + v * L);          \
         }                                                                                  \
         _Pragma("GCC unroll 16")                                                           \
         for (int v = 0; v < NACC; v++) *(VU *)(out + x0 + v * L) = a[v];                   \
+        if (check) {                                                                       \
+            _Pragma("GCC unroll 16")                                                       \
+            for (int v = 0; v < NACC; v++) z += a[v] - a[v];                               \
+        }                                                                                  \
     }                                                                                      \
     for (; x0 + L <= n; x0 += L) {                                                         \
         V a = (V){0};                                                                      \
         if (accumulate) a = *(const VU *)(out + x0);                                       \
-        for (int64_t t = 0; t < ntaps; t++) a += ((V){0} + w[t]) * *(const VU *)(src[t] + x0); \
+        for (int64_t t = 0; t < npair; t++)                                                \
+            a += ((V){0} + w[t]) * (*(const VU *)(src[2 * t] + x0) +                       \
+                                    *(const VU *)(src[2 * t + 1] + x0));                   \
+        for (int64_t t = npair; t < ntaps; t++)                                            \
+            a += ((V){0} + w[t]) * *(const VU *)(src[npair + t] + x0);                     \
         *(VU *)(out + x0) = a;                                                             \
+        z += a - a;                                                                        \
     }                                                                                      \
+    T zs = 0;                                                                              \
     for (; x0 < n; x0++) {                                                                 \
         T a = accumulate ? out[x0] : (T)0;                                                 \
-        for (int64_t t = 0; t < ntaps; t++) a += w[t] * src[t][x0];                        \
+        for (int64_t t = 0; t < npair; t++) a += w[t] * (src[2 * t][x0] + src[2 * t + 1][x0]); \
+        for (int64_t t = npair; t < ntaps; t++) a += w[t] * src[npair + t][x0];            \
         out[x0] = a;                                                                       \
+        zs += a - a;                                                                       \
     }                                                                                      \
+    for (int v = 0; v < L; v++) zs += z[v];                                                \
+    return check && zs != 0;                         /* NaN != 0 */                          \
 }
 
-typedef void (*dw_taps_f)(float *, int64_t, const float *const *, const float *, int64_t, int);
-typedef void (*dw_taps_d)(double *, int64_t, const double *const *, const double *, int64_t,
-                          int);
+typedef int (*dw_taps_f)(float *, int64_t, const float *const *, const float *, int64_t,
+                         int64_t, int, int);
+typedef int (*dw_taps_d)(double *, int64_t, const double *const *, const double *, int64_t,
+                         int64_t, int, int);
 
 #if (defined(__GNUC__) || defined(__clang__))
 DW_TAPS_VARIANT(float, f, _base, 16, 4, )
@@ -104,14 +128,18 @@ DW_TAPS_VARIANT(double, d, _avx512, 64, 4, __attribute__((target("avx512f"))))
 #endif
 #else
 #define DW_PLAIN_TAPS(T, S)                                                                \
-static void taps_##S##_base(T *out, int64_t n, const T *const *src, const T *w,           \
-                            int64_t ntaps, int accumulate)                                 \
+static int taps_##S##_base(T *out, int64_t n, const T *const *src, const T *w,            \
+                           int64_t npair, int64_t ntaps, int accumulate, int check)        \
 {                                                                                          \
+    T zs = 0;                                                                              \
     for (int64_t x = 0; x < n; x++) {                                                      \
         T a = accumulate ? out[x] : (T)0;                                                  \
-        for (int64_t t = 0; t < ntaps; t++) a += w[t] * src[t][x];                         \
+        for (int64_t t = 0; t < npair; t++) a += w[t] * (src[2 * t][x] + src[2 * t + 1][x]); \
+        for (int64_t t = npair; t < ntaps; t++) a += w[t] * src[npair + t][x];             \
         out[x] = a;                                                                        \
+        zs += a - a;                                                                       \
     }                                                                                      \
+    return check && zs != 0;                                                               \
 }
 DW_PLAIN_TAPS(float, f)
 DW_PLAIN_TAPS(double, d)
@@ -129,8 +157,14 @@ static int dw_detect_isa(void)
 }
 
 static int dw_isa_forced = -1;   /* set by dw_force_isa (tests, benchmarks), else detected */
+static int dw_isa_detected = -1;
 
-int dw_isa(void) { return dw_isa_forced >= 0 ? dw_isa_forced : dw_detect_isa(); }
+int dw_isa(void)
+{
+    if (dw_isa_forced >= 0) return dw_isa_forced;
+    if (dw_isa_detected < 0) dw_isa_detected = dw_detect_isa();
+    return dw_isa_detected;
+}
 
 /* Force a variant (0, 1, 2) for later calls; refuses one the CPU lacks. -1 = detect again. */
 int dw_force_isa(int isa)
@@ -140,8 +174,8 @@ int dw_force_isa(int isa)
     return 0;
 }
 
-static void taps_f(float *out, int64_t n, const float *const *src, const float *w,
-                   int64_t ntaps, int accumulate)
+static int taps_f(float *out, int64_t n, const float *const *src, const float *w,
+                  int64_t npair, int64_t ntaps, int accumulate, int check)
 {
     static const dw_taps_f variants[3] = {
         taps_f_base,
@@ -151,11 +185,11 @@ static void taps_f(float *out, int64_t n, const float *const *src, const float *
         taps_f_base, taps_f_base,
 #endif
     };
-    variants[dw_isa()](out, n, src, w, ntaps, accumulate);
+    return variants[dw_isa()](out, n, src, w, npair, ntaps, accumulate, check);
 }
 
-static void taps_d(double *out, int64_t n, const double *const *src, const double *w,
-                   int64_t ntaps, int accumulate)
+static int taps_d(double *out, int64_t n, const double *const *src, const double *w,
+                  int64_t npair, int64_t ntaps, int accumulate, int check)
 {
     static const dw_taps_d variants[3] = {
         taps_d_base,
@@ -165,10 +199,46 @@ static void taps_d(double *out, int64_t n, const double *const *src, const doubl
         taps_d_base, taps_d_base,
 #endif
     };
-    variants[dw_isa()](out, n, src, w, ntaps, accumulate);
+    return variants[dw_isa()](out, n, src, w, npair, ntaps, accumulate, check);
 }
 
+#ifndef DW_TILE_BYTES
+#define DW_TILE_BYTES (192 * 1024)   /* the separable plan's kh source rows of one column tile */
+#endif
+
+/*
+ * `check` asks the loops to look for NaN and infinity while the data is in cache:
+ *   1: scan each image row [y0, y1) right after its output row (stops at the first bad
+ *      row, returns 1);
+ *   2: scan the output values as they leave the registers (returns 2 when one is not
+ *      finite, and finishes the stripe). The caller uses 2 only when the kernel's centre
+ *      tap is non-zero: then every NaN or infinity of the input reaches the output at
+ *      its own position, and a non-finite output from finite input is overflow, which
+ *      the caller tells apart by scanning the input.
+ */
 #define DW_DEFINE(T, S)                                                                    \
+/*                                                                                         \
+ * Order the non-zero taps v[0:n] for taps_*: first the pairs (m, n-1-m) of equal weight   \
+ * (point-symmetric taps of a flattened 2-D kernel, mirror taps of a 1-D one), which the   \
+ * loop applies as w (x + x') with one multiply, then the rest. idx gets 2·npair + nrest   \
+ * tap indices, w npair + nrest weights; returns npair, *ntaps = npair + nrest.            \
+ */                                                                                        \
+static int64_t order_taps_##S(const T *v, int64_t n, int64_t *idx, T *w, int64_t *ntaps)  \
+{                                                                                          \
+    int64_t np = 0, nr = 0;                                                                \
+    for (int64_t m = 0; m < n / 2; m++)                                                    \
+        if (v[m] != 0 && v[m] == v[n - 1 - m]) {                                           \
+            idx[2 * np] = m; idx[2 * np + 1] = n - 1 - m; w[np++] = v[m];                  \
+        }                                                                                  \
+    for (int64_t m = 0; m < n; m++) {                                                      \
+        const int64_t mm = n - 1 - m;                                                      \
+        if (v[m] == 0 || (m != mm && v[m] == v[mm])) continue;                             \
+        idx[2 * np + nr] = m; w[np + nr++] = v[m];                                         \
+    }                                                                                      \
+    *ntaps = np + nr;                                                                      \
+    return np;                                                                             \
+}                                                                                          \
+                                                                                           \
 /* dst (W + kw - 1 pixels) = row `src` (W pixels) padded by colmap; -1 gives `fill` */     \
 static void pad_row_##S(T *restrict dst, const T *restrict src, int64_t W, int64_t C,     \
                         int64_t q, int64_t kw, const int64_t *colmap, T fill)              \
@@ -181,17 +251,20 @@ static void pad_row_##S(T *restrict dst, const T *restrict src, int64_t W, int64
     }                                                                                      \
 }                                                                                          \
                                                                                            \
-int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,                  \
-                  const T *k, int64_t kh, int64_t kw, const int64_t *rowmap,               \
-                  const int64_t *colmap, double cval, int64_t y0, int64_t y1, int check)   \
+/* images at most 2q pixels wide: every row padded into a ring, all taps from the ring */  \
+static int direct_padded_##S(const T *img, T *out, int64_t W, int64_t C, const T *k,      \
+                             int64_t kh, int64_t kw, const int64_t *rowmap,                \
+                             const int64_t *colmap, double cval, int64_t y0, int64_t y1,   \
+                             int check)                                                    \
 {                                                                                          \
     const int64_t WC = W * C, PW = (W + kw - 1) * C, q = kw / 2;                          \
-    (void)H;                                  /* rowmap already encodes the height */  \
-    /* a ring of kh padded source rows: each row is padded once per stripe */            \
     T *ring = (T *)malloc((size_t)(kh * PW) * sizeof(T));                                 \
     const T **src = (const T **)malloc((size_t)(kh * kw) * sizeof(T *));                   \
     T *w = (T *)malloc((size_t)(kh * kw) * sizeof(T));                                     \
-    if (!ring || !src || !w) { free(ring); free(src); free(w); return -1; }                \
+    int64_t *ti = (int64_t *)malloc((size_t)(kh * kw) * sizeof(int64_t));                  \
+    if (!ring || !src || !w || !ti) { free(ring); free(src); free(w); free(ti); return -1; } \
+    int64_t nt;                                                                            \
+    const int64_t np = order_taps_##S(k, kh * kw, ti, w, &nt);                             \
     int status = 0;                                                                        \
     for (int64_t y = y0; y < y1; y++) {                                                    \
         for (int64_t p = (y == y0 ? y : y + kh - 1); p < y + kh; p++) {                    \
@@ -200,63 +273,143 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
             if (sy < 0) { for (int64_t e = 0; e < PW; e++) d[e] = (T)cval; }               \
             else pad_row_##S(d, img + sy * WC, W, C, q, kw, colmap, (T)cval);              \
         }                                                                                  \
-        int64_t nt = 0;                                                                    \
-        for (int64_t i = 0; i < kh; i++)                                                   \
-            for (int64_t j = 0; j < kw; j++)                                               \
-                if (k[i * kw + j] != 0) {                                                  \
-                    src[nt] = ring + ((y + i) % kh) * PW + j * C;                          \
-                    w[nt++] = k[i * kw + j];                                               \
-                }                                                                          \
-        taps_##S(out + y * WC, WC, src, w, nt, 0);                                         \
-        if (check && !finite_block_##S(img + y * WC, WC)) { status = 1; break; }           \
+        for (int64_t t = 0; t < np + nt; t++)                                              \
+            src[t] = ring + ((y + ti[t] / kw) % kh) * PW + (ti[t] % kw) * C;               \
+        if (taps_##S(out + y * WC, WC, src, w, np, nt, 0, check == 2)) status = 2;         \
+        if (check == 1 && !finite_block_##S(img + y * WC, WC)) { status = 1; break; }      \
     }                                                                                      \
-    free(ring); free(src); free(w);                                                        \
+    free(ring); free(src); free(w); free(ti);                                              \
     return status;                                                                         \
 }                                                                                          \
                                                                                            \
+/*                                                                                         \
+ * Direct plan: the interior columns [q, W - q) read the image rows in place (no padded    \
+ * copy); the q border columns on each side read a strip of 3q pixels per kernel row,      \
+ * padded by colmap.                                                                       \
+ */                                                                                        \
+int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,                  \
+                  const T *k, int64_t kh, int64_t kw, const int64_t *rowmap,               \
+                  const int64_t *colmap, double cval, int64_t y0, int64_t y1, int check)   \
+{                                                                                          \
+    const int64_t WC = W * C, q = kw / 2, SW = 3 * q * C;                                 \
+    (void)H;                                  /* rowmap already encodes the height */  \
+    if (W <= 2 * q)                                                                        \
+        return direct_padded_##S(img, out, W, C, k, kh, kw, rowmap, colmap, cval, y0, y1, \
+                                 check);                                                   \
+    T *crow = (T *)malloc((size_t)WC * sizeof(T));                                         \
+    T *strips = (T *)malloc((size_t)(kh * SW + 1) * sizeof(T));                            \
+    const T **rows = (const T **)malloc((size_t)kh * sizeof(T *));                         \
+    const T **src = (const T **)malloc((size_t)(kh * kw) * sizeof(T *));                   \
+    T *w = (T *)malloc((size_t)(kh * kw) * sizeof(T));                                     \
+    int64_t *ti = (int64_t *)malloc((size_t)(kh * kw) * sizeof(int64_t));                  \
+    if (!crow || !strips || !rows || !src || !w || !ti) {                                  \
+        free(crow); free(strips); free(rows); free(src); free(w); free(ti); return -1;     \
+    }                                                                                      \
+    for (int64_t e = 0; e < WC; e++) crow[e] = (T)cval;                                    \
+    int64_t nt;                                          /* the non-zero taps, in order */ \
+    const int64_t np = order_taps_##S(k, kh * kw, ti, w, &nt);                             \
+    int status = 0;                                                                        \
+    for (int64_t y = y0; y < y1; y++) {                                                    \
+        T *o = out + y * WC;                                                               \
+        for (int64_t i = 0; i < kh; i++) {                                                 \
+            const int64_t sy = rowmap[y + i];                                              \
+            rows[i] = sy < 0 ? crow : img + sy * WC;                                       \
+        }                                                                                  \
+        for (int64_t t = 0; t < np + nt; t++)                                              \
+            src[t] = rows[ti[t] / kw] + (ti[t] % kw) * C;                                  \
+        int bad = taps_##S(o + q * C, (W - 2 * q) * C, src, w, np, nt, 0, check == 2);     \
+        for (int side = 0; side < 2 && q > 0; side++) {                                    \
+            const int64_t x0 = side ? W - q : 0;  /* output columns [x0, x0 + q) */       \
+            for (int64_t i = 0; i < kh; i++) {    /* input columns [x0 - q, x0 + 2q) */   \
+                T *st = strips + i * SW;                                                   \
+                for (int64_t p = 0; p < 3 * q; p++) {                                      \
+                    const int64_t sx = colmap[x0 + p];                                     \
+                    for (int64_t c = 0; c < C; c++)                                        \
+                        st[p * C + c] = sx < 0 ? (T)cval : rows[i][sx * C + c];            \
+                }                                                                          \
+            }                                                                              \
+            for (int64_t t = 0; t < np + nt; t++)                                          \
+                src[t] = strips + (ti[t] / kw) * SW + (ti[t] % kw) * C;                    \
+            bad |= taps_##S(o + x0 * C, q * C, src, w, np, nt, 0, check == 2);             \
+        }                                                                                  \
+        if (bad) status = 2;                                                               \
+        if (check == 1 && !finite_block_##S(img + y * WC, WC)) { status = 1; break; }      \
+    }                                                                                      \
+    free(crow); free(strips); free(rows); free(src); free(w); free(ti);                    \
+    return status;                                                                         \
+}                                                                                          \
+                                                                                           \
+/*                                                                                         \
+ * Separable plan, one column tile at a time (so that the kh source rows of a tile stay    \
+ * in L2 from one output row to the next): a vertical pass from the image rows in place    \
+ * into a row buffer of the tile and its 2q halo columns, then a horizontal pass out of    \
+ * it. Halo columns outside the image come from colmap.                                    \
+ */                                                                                        \
 int dw_sep_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,                     \
                const T *col, int64_t kh, const T *row, int64_t kw,                         \
                const int64_t *rowmap, const int64_t *colmap, double cval,                  \
                int64_t y0, int64_t y1, int accumulate, int check)                          \
 {                                                                                          \
-    const int64_t WC = W * C, PW = (W + kw - 1) * C, q = kw / 2;                          \
+    const int64_t WC = W * C, q = kw / 2;                                                  \
     (void)H;                                  /* rowmap already encodes the height */  \
-    T *tmp = (T *)malloc((size_t)PW * sizeof(T));                                          \
+    int64_t TW = (int64_t)(DW_TILE_BYTES / ((size_t)(kh * C) * sizeof(T))) - 2 * q;        \
+    if (TW < 64) TW = 64;                                                                  \
+    if (TW > W) TW = W;                                                                    \
+    const int64_t PT = (TW + 2 * q) * C;                                                   \
+    T *tmp = (T *)malloc((size_t)PT * sizeof(T));                                          \
     T *crow = (T *)malloc((size_t)WC * sizeof(T));                                         \
+    const T **base = (const T **)malloc((size_t)kh * sizeof(T *));                         \
     const T **src = (const T **)malloc((size_t)(kh + kw) * sizeof(T *));                   \
     T *cw = (T *)malloc((size_t)(kh + 1) * sizeof(T));                                     \
-    T *rw = (T *)malloc((size_t)kw * sizeof(T));                                           \
-    if (!tmp || !crow || !src || !cw || !rw) {                                             \
-        free(tmp); free(crow); free(src); free(cw); free(rw); return -1;                   \
+    T *rw = (T *)malloc((size_t)(kw + 1) * sizeof(T));                                     \
+    int64_t *rj = (int64_t *)malloc((size_t)(kw + 1) * sizeof(int64_t));                   \
+    int64_t *ci = (int64_t *)malloc((size_t)(kh + 1) * sizeof(int64_t));                   \
+    if (!tmp || !crow || !base || !src || !cw || !rw || !rj || !ci) {                      \
+        free(tmp); free(crow); free(base); free(src); free(cw); free(rw); free(rj);        \
+        free(ci); return -1;                                                               \
     }                                                                                      \
     int status = 0;                                                                        \
     for (int64_t e = 0; e < WC; e++) crow[e] = (T)cval;                                    \
     T colsum = 0;                                                                          \
     for (int64_t i = 0; i < kh; i++) colsum += col[i];                                     \
-    int64_t nr = 0;                                                                        \
-    for (int64_t j = 0; j < kw; j++) if (row[j] != 0) rw[nr++] = row[j];                   \
-    for (int64_t y = y0; y < y1; y++) {                                                    \
-        int64_t nc = 0;                                                                    \
-        for (int64_t i = 0; i < kh; i++) {                                                 \
-            if (col[i] == 0) continue;                                                     \
-            const int64_t sy = rowmap[y + i];                                              \
-            src[nc] = sy < 0 ? crow : img + sy * WC;                                       \
-            cw[nc++] = col[i];                                                             \
+    int64_t nc, nr;                                                                        \
+    const int64_t cp = order_taps_##S(col, kh, ci, cw, &nc);                               \
+    const int64_t rp = order_taps_##S(row, kw, rj, rw, &nr);                               \
+    for (int64_t tx0 = 0; tx0 < W; tx0 += TW) {                                            \
+        const int64_t tx1 = tx0 + TW < W ? tx0 + TW : W;                                   \
+        const int64_t a = tx0 - q > 0 ? tx0 - q : 0, b = tx1 + q < W ? tx1 + q : W;        \
+        T *mid = tmp + (a - (tx0 - q)) * C;      /* tmp[p] is column tx0 - q + p */        \
+        for (int64_t y = y0; y < y1; y++) {                                                \
+            for (int64_t i = 0; i < kh; i++) {                                             \
+                const int64_t sy = rowmap[y + i];                                          \
+                base[i] = sy < 0 ? crow : img + sy * WC;                                   \
+            }                                                                              \
+            for (int64_t n = 0; n < cp + nc; n++) src[n] = base[ci[n]] + a * C;            \
+            taps_##S(mid, (b - a) * C, src, cw, cp, nc, 0, 0);    /* vertical pass */      \
+            for (int64_t x = tx0 - q; x < tx1 + q; x++) {          /* halo outside */      \
+                if (x >= a && x < b) { x = b - 1; continue; }                              \
+                const int64_t sx = colmap[x + q];                                          \
+                T *d = tmp + (x - (tx0 - q)) * C;                                          \
+                for (int64_t c = 0; c < C; c++) {                                          \
+                    if (sx < 0) { d[c] = (T)cval * colsum; continue; }                     \
+                    if (sx >= a && sx < b) { d[c] = mid[(sx - a) * C + c]; continue; }     \
+                    T acc = 0;                              /* wrap: a far column */       \
+                    for (int64_t i = 0; i < kh; i++) acc += col[i] * base[i][sx * C + c];  \
+                    d[c] = acc;                                                            \
+                }                                                                          \
+            }                                                                              \
+            for (int64_t m = 0; m < rp + nr; m++) src[m] = tmp + rj[m] * C;                \
+            if (taps_##S(out + y * WC + tx0 * C, (tx1 - tx0) * C, src, rw, rp, nr,         \
+                         accumulate, check == 2))                      /* horizontal */    \
+                status = 2;                                                                \
+            if (check == 1 && !finite_block_##S(img + y * WC + tx0 * C, (tx1 - tx0) * C)) { \
+                status = 1;                                                                \
+                goto done;                                                                 \
+            }                                                                              \
         }                                                                                  \
-        T *mid = tmp + q * C;                                                              \
-        taps_##S(mid, WC, src, cw, nc, 0);                  /* vertical pass */            \
-        for (int64_t x = 0; x < W + kw - 1; x++) {          /* border columns */           \
-            if (x >= q && x < q + W) { x = q + W - 1; continue; }                          \
-            const int64_t sx = colmap[x];                                                  \
-            for (int64_t c = 0; c < C; c++)                                                \
-                tmp[x * C + c] = sx < 0 ? (T)cval * colsum : mid[sx * C + c];              \
-        }                                                                                  \
-        nr = 0;                                                                            \
-        for (int64_t j = 0; j < kw; j++) if (row[j] != 0) src[nr++] = tmp + j * C;         \
-        taps_##S(out + y * WC, WC, src, rw, nr, accumulate);  /* horizontal pass */        \
-        if (check && !finite_block_##S(img + y * WC, WC)) { status = 1; break; }           \
     }                                                                                      \
-    free(tmp); free(crow); free(src); free(cw); free(rw);                                  \
+done:                                                                                      \
+    free(tmp); free(crow); free(base); free(src); free(cw); free(rw); free(rj); free(ci);  \
     return status;                                                                         \
 }
 

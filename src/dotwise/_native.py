@@ -110,19 +110,37 @@ def address(arr: np.ndarray) -> int:
     return arr.__array_interface__["data"][0]
 
 
-def _check(status: int) -> bool:
+#: ``check`` codes of :func:`direct` and :func:`separable`
+NO_CHECK, CHECK_INPUT, CHECK_OUTPUT = 0, 1, 2
+
+
+def _check(status: int) -> int:
     if status < 0:
         raise MemoryError("dotwise.image: the compiled convolution could not allocate "
                           "its row buffers")
-    return status == 1
+    return status
+
+
+def loop(kind: str, dtype: np.dtype):
+    """The raw ctypes function ``dw_<kind>_<f|d>`` (``kind``: ``"direct"`` or ``"sep"``).
+
+    Its pointer arguments are plain addresses (:func:`address`); the engine calls it
+    directly so that a small image pays no per-call wrapping. :func:`direct` and
+    :func:`separable` are the checked wrappers around the same functions.
+    """
+    return getattr(LIB, f"dw_{kind}_{_SUFFIX[np.dtype(dtype)]}")
 
 
 def direct(img: np.ndarray, out: np.ndarray, k: np.ndarray, rowmap: np.ndarray,
-           colmap: np.ndarray, cval: float, y0: int, y1: int, check: bool = False) -> bool:
+           colmap: np.ndarray, cval: float, y0: int, y1: int, check: int = NO_CHECK) -> int:
     """Rows ``[y0, y1)`` of ``out`` = ``img`` correlated with ``k`` (all taps at once).
 
-    With ``check``, image rows ``[y0, y1)`` are scanned for NaN and infinity while they
-    are in cache; returns True (and stops early) when one is found.
+    ``check``: :data:`CHECK_INPUT` scans image rows ``[y0, y1)`` for NaN and infinity
+    while they are in cache and returns 1 (stopping early) at the first; with
+    :data:`CHECK_OUTPUT` the output values are scanned as they are written, and 2 comes
+    back when one is not finite (valid as an input check when ``k``'s centre tap is not
+    zero; the caller then scans the input to tell bad input from overflow). 0: all
+    finite, or not checked.
     """
     H, W, C = img.shape
     fn = getattr(LIB, "dw_direct_" + _SUFFIX[img.dtype])
@@ -133,10 +151,10 @@ def direct(img: np.ndarray, out: np.ndarray, k: np.ndarray, rowmap: np.ndarray,
 
 def separable(img: np.ndarray, out: np.ndarray, col: np.ndarray, row: np.ndarray,
               rowmap: np.ndarray, colmap: np.ndarray, cval: float, y0: int, y1: int,
-              accumulate: bool, check: bool = False) -> bool:
+              accumulate: bool, check: int = NO_CHECK) -> int:
     """Rows ``[y0, y1)`` of ``out`` (+)= ``img`` correlated with ``outer(col, row)``.
 
-    ``check`` as in :func:`direct`.
+    ``check`` and the result as in :func:`direct`.
     """
     H, W, C = img.shape
     fn = getattr(LIB, "dw_sep_" + _SUFFIX[img.dtype])

@@ -110,6 +110,11 @@ class Plan:
     kernel: np.ndarray | None = field(default=None, compare=False, repr=False)
     typed_factors: tuple[tuple[np.ndarray, np.ndarray], ...] = field(default=(),
                                                                      compare=False, repr=False)
+    # their addresses for the compiled loops (the plan keeps the arrays alive)
+    kernel_address: int = field(default=0, compare=False, repr=False)
+    factor_addresses: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
+    # the centre tap is non-zero in every form the compiled loops apply (see correlate_compiled)
+    center_nonzero: bool = False
 
 
 def _pass_cost(w: np.ndarray) -> float:
@@ -181,24 +186,38 @@ def _plan_kernel(k: np.ndarray, dtype: np.dtype, method: str, engine: str) -> Pl
             method = "direct"
     typed = tuple((np.ascontiguousarray(c, dtype=dtype), np.ascontiguousarray(rw, dtype=dtype))
                   for c, rw in factors)
+    kernel = np.ascontiguousarray(k, dtype=dtype)
+    for arr in (kernel, *(a for pair in typed for a in pair)):
+        arr.flags.writeable = False
+    r, q = kh // 2, kw // 2
+    if method == "direct" or not typed:
+        center = bool(kernel[r, q] != 0)
+    else:
+        center = any(c[r] != 0 and rw[q] != 0 for c, rw in typed)
     return Plan(method, rank, tuple(factors), candidates[method], use_gemm,
-                engine if method != "fft" else "numpy",
-                np.ascontiguousarray(k, dtype=dtype), typed)
+                engine if method != "fft" else "numpy", kernel, typed,
+                _native.address(kernel),
+                tuple((_native.address(c), _native.address(rw)) for c, rw in typed), center)
 
 
-_MAPS: dict[tuple[int, int, int, str], np.ndarray] = {}
+_MAPS: dict[tuple[int, int, int, str], tuple[np.ndarray, int]] = {}
 
 
 def index_map(n: int, before: int, after: int, mode: str) -> np.ndarray:
     """``boundary_index(arange(-before, n + after), n, mode)``, cached (read-only)."""
+    return _index_map(n, before, after, mode)[0]
+
+
+def _index_map(n: int, before: int, after: int, mode: str) -> tuple[np.ndarray, int]:
     key = (n, before, after, mode)
-    m = _MAPS.get(key)
-    if m is None:
+    entry = _MAPS.get(key)
+    if entry is None:
         if len(_MAPS) > 64:
             _MAPS.clear()
-        m = _MAPS[key] = boundary_index(np.arange(-before, n + after), n, mode)
+        m = np.ascontiguousarray(boundary_index(np.arange(-before, n + after), n, mode))
         m.flags.writeable = False
-    return m
+        entry = _MAPS[key] = (m, _native.address(m))
+    return entry
 
 
 def _snap(v: np.ndarray) -> np.ndarray:
@@ -521,36 +540,63 @@ def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
                        cval: float, check_finite: bool = False) -> np.ndarray:
     """Run a ``direct`` or ``lowrank`` plan through the compiled loops, stripes in parallel.
 
-    With ``check_finite``, the C loops scan each image row for NaN and infinity right
-    after the row's output is written (the row is in cache then, so the scan costs no
-    memory traffic); any found raises :class:`NonFiniteInput`.
+    With ``check_finite``, the C loops look for NaN and infinity while the data is in
+    cache: in the output values as they leave the registers when the kernel's centre
+    tap is non-zero (then every non-finite input pixel makes its own output pixel
+    non-finite; a non-finite output from finite input is overflow, told apart by one
+    scan of the input), else in each image row right after its output row. A bad
+    input raises :class:`NonFiniteInput`.
     """
     H, W, C = img.shape
     kh, kw = k.shape
     r, q = kh // 2, kw // 2
-    rowmap = index_map(H, r, r, mode)
-    colmap = index_map(W, q, q, mode)
+    if plan.kernel is None or plan.kernel.dtype != img.dtype:   # pragma: no cover - misuse
+        raise TypeError("correlate_compiled needs a plan made for the image's dtype")
+    rowmap = _index_map(H, r, r, mode)[1]
+    colmap = _index_map(W, q, q, mode)[1]
     out = np.empty_like(img)
-    factors = plan.typed_factors
-    kk = plan.kernel if plan.kernel is not None else np.ascontiguousarray(k, dtype=img.dtype)
-    bad_rows: list[int] = []
+    pin, pout, cval = _native.address(img), _native.address(out), float(cval)
+    check = _native.NO_CHECK
+    if check_finite:
+        check = _native.CHECK_OUTPUT if plan.center_nonzero else _native.CHECK_INPUT
+    found: list[int] = []
+    if plan.method == "direct" or not plan.typed_factors:
+        fn = _native.loop("direct", img.dtype)
+        kaddr = plan.kernel_address
 
-    def job(y0: int, y1: int) -> None:
-        if plan.method == "direct" or not factors:
-            found = _native.direct(img, out, kk, rowmap, colmap, cval, y0, y1, check_finite)
-        else:
-            found = False
-            for t, (c, rw) in enumerate(factors):
-                found = found or _native.separable(img, out, c, rw, rowmap, colmap, cval,
-                                                   y0, y1, t > 0, check_finite and t == 0)
-        if found:
-            bad_rows.append(y0)
+        def job(y0: int, y1: int) -> None:
+            status = fn(pin, pout, H, W, C, kaddr, kh, kw, rowmap, colmap, cval, y0, y1, check)
+            if status:
+                found.append(status)
+    else:
+        fn = _native.loop("sep", img.dtype)
+        passes = []                       # the input is scanned in the first pass, the
+        last = len(plan.factor_addresses) - 1    # output in the last (when it is complete)
+        for t, (ca, ra) in enumerate(plan.factor_addresses):
+            mode_t = (check if (t == 0 and check == _native.CHECK_INPUT) or
+                      (t == last and check == _native.CHECK_OUTPUT) else 0)
+            passes.append((ca, ra, int(t > 0), mode_t))
+
+        def job(y0: int, y1: int) -> None:
+            for ca, ra, acc, mode_t in passes:
+                status = fn(pin, pout, H, W, C, ca, kh, ra, kw, rowmap, colmap, cval,
+                            y0, y1, acc, mode_t)
+                if status:
+                    found.append(status)
+                    if status == _native.CHECK_INPUT:
+                        return
 
     work = img.size * max(plan.cost, 1.0)
     workers = 1 if work < _PARALLEL_WORK_COMPILED else min(H, n_threads())
     stripes = workers if work < 16 * _PARALLEL_WORK_COMPILED else min(H, 4 * workers)
-    run_stripes(job, H, stripes, workers)
-    if bad_rows:
+    if stripes == 1:
+        job(0, H)
+    else:
+        run_stripes(job, H, stripes, workers)
+    if found and min(found) < 0:          # pragma: no cover - out of memory in C
+        raise MemoryError("dotwise.image: the compiled convolution could not allocate "
+                          "its row buffers")
+    if _native.CHECK_INPUT in found or (found and not _native.all_finite(img)):
         raise NonFiniteInput
     return out
 
