@@ -552,8 +552,9 @@ def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
     r, q = kh // 2, kw // 2
     if plan.kernel is None or plan.kernel.dtype != img.dtype:   # pragma: no cover - misuse
         raise TypeError("correlate_compiled needs a plan made for the image's dtype")
-    rowmap = _index_map(H, r, r, mode)[1]
-    colmap = _index_map(W, q, q, mode)[1]
+    # hold the maps themselves (not only their addresses) until the loops are done
+    rows_entry, cols_entry = _index_map(H, r, r, mode), _index_map(W, q, q, mode)
+    rowmap, colmap = rows_entry[1], cols_entry[1]
     out = np.empty_like(img)
     pin, pout, cval = _native.address(img), _native.address(out), float(cval)
     check = _native.NO_CHECK
@@ -593,6 +594,7 @@ def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
         job(0, H)
     else:
         run_stripes(job, H, stripes, workers)
+    del rows_entry, cols_entry
     if found and min(found) < 0:          # pragma: no cover - out of memory in C
         raise MemoryError("dotwise.image: the compiled convolution could not allocate "
                           "its row buffers")
