@@ -48,7 +48,10 @@ _SUB = 8                             # row block of the direct GEMM plan
 _GEMM_ROWS, _GEMM_BLOCK = 64, 64   # stripe height and column block of the GEMM plan
 _SMALL_IMAGE = 1 << 21  # bytes: smaller images run as a single stripe
 _PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they save
-_PARALLEL_WORK_COMPILED = 2e6  # the same for the compiled loops
+# the same for the compiled loops: the 427×640×3 photo with a 5×5 box or a 3×3 kernel
+# (~1e7 multiply-adds, ~0.5 ms) measured slower on 2 threads than on 1 (pool hand-off
+# and a second core shared with other work); a Gaussian σ=3 on it (~4e7) gains
+_PARALLEL_WORK_COMPILED = 2e7
 
 # the pool and its size are shared with the rest of dotwise (dotwise._threads)
 n_threads = worker_threads
@@ -589,7 +592,9 @@ def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
 
     work = img.size * max(plan.cost, 1.0)
     workers = 1 if work < _PARALLEL_WORK_COMPILED else min(H, n_threads())
-    stripes = workers if work < 16 * _PARALLEL_WORK_COMPILED else min(H, 4 * workers)
+    # more stripes than threads once the work is large: a thread that is held up costs
+    # one small stripe, the others take the rest
+    stripes = workers if work < 3.2e7 else min(H, 4 * workers)
     if stripes == 1:
         job(0, H)
     else:
