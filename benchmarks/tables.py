@@ -44,7 +44,7 @@ TITLES = {
     "attention": "Attention",
     "search": "Similarity search",
     "recommend": "Movie recommender",
-    "image": "Image filters and compression",
+    "image": "Image filters",
     "scale": "Scale-out on a Dask cluster",
     "scale_search": "Sharded search and ALS on a cluster",
     "playground": "Playground latency",

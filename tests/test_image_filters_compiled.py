@@ -3,8 +3,7 @@
 The compiled direct plan reads image rows in place and pads only a strip of border
 columns; the separable plan runs in column tiles (a tile's source rows stay in L2), with
 halo columns from the boundary rule (for ``wrap``, columns from the far side of the
-image); equal mirror taps are applied as one multiply per pair; the NaN / infinity scan
-runs inside the loops (on the output when the centre tap is non-zero, else on the
+image); the NaN / infinity scan runs inside the loops (on the output when the centre tap is non-zero, else on the
 input). Every case is checked for every boundary mode, odd sizes (including images
 narrower than the kernel), 1 and several channels, float32 and float64, and every ISA
 variant this CPU runs.
@@ -120,8 +119,9 @@ def test_separable_tiles_with_an_asymmetric_rank2_kernel(rng, mode):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", ["gaussian", "box 5", "box 31", "sharpen", "laplacian",
                                   "point-symmetric 5×5", "partly symmetric 1-D"])
-def test_symmetric_taps_folded_in_pairs(rng, mode, name):
-    """Mirror-equal taps run as w·(x + x'); kernels with some equal pairs and some not."""
+def test_symmetric_and_partly_symmetric_kernels(rng, mode, name):
+    """The photo filters' kernels (symmetric, equal taps, zero taps) and ones that are
+    symmetric only in part."""
     half = rng.standard_normal((5, 5))
     partly = np.array([1.0, 2.0, 3.0, 5.0, 4.0, 2.0, 1.0])      # pairs (0, 6) and (1, 5) only
     kernels = {"gaussian": gaussian_blur(1.5).kernel, "box 5": box_blur(5).kernel,
@@ -137,7 +137,7 @@ def test_symmetric_taps_folded_in_pairs(rng, mode, name):
 
 @pytest.mark.parametrize("kernel", ["box 5", "dense 3×3", "sobel (centre 0)"])
 def test_every_isa_variant_runs_the_new_plans(rng, kernel):
-    """Each variant this CPU can run gives the NumPy engine's answer (tiles, strips, pairs)."""
+    """Each variant this CPU can run gives the NumPy engine's answer (tiles, strips, scans)."""
     kernels = {"box 5": box_blur(5).kernel, "dense 3×3": rng.standard_normal((3, 3)),
                "sobel (centre 0)": np.array([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]])}
     k = kernels[kernel]
