@@ -17,6 +17,7 @@ import scipy.ndimage as ndi
 
 from dotwise import _native
 from dotwise.image import (
+    _engine,
     box_blur,
     convolve,
     correlate,
@@ -25,7 +26,6 @@ from dotwise.image import (
     laplacian,
     sharpen,
 )
-from dotwise.image import _engine
 
 pytestmark = pytest.mark.skipif(_native.LIB is None,
                                 reason="dotwise._dwconv is not built in this install (no C "
