@@ -6,7 +6,7 @@ when it is missing (no compiler at install time) or ``DOTWISE_PURE_NUMPY=1`` is 
 plans, :func:`all_finite` ``np.isfinite``. ctypes releases the GIL for each call, so
 stripes of rows run in parallel on the image engine's thread pool.
 
-Callers pass trusted, C-contiguous float32/float64 arrays (the engine checks them).
+Callers pass trusted, C-contiguous float32/float64 arrays (the engine checks them) by address.
 """
 
 from __future__ import annotations
@@ -106,58 +106,23 @@ def all_finite(arr: np.ndarray) -> bool:
 
 
 def address(arr: np.ndarray) -> int:
-    """The address of ``arr``'s first element (for the pointer arguments below)."""
+    """The address of ``arr``'s first element (for the loops' pointer arguments)."""
     return arr.__array_interface__["data"][0]
 
 
-#: ``check`` codes of :func:`direct` and :func:`separable`
+#: the ``check`` codes of the loops returned by :func:`loop`
 NO_CHECK, CHECK_INPUT, CHECK_OUTPUT = 0, 1, 2
-
-
-def _check(status: int) -> int:
-    if status < 0:
-        raise MemoryError("dotwise.image: the compiled convolution could not allocate "
-                          "its row buffers")
-    return status
 
 
 def loop(kind: str, dtype: np.dtype):
     """The raw ctypes function ``dw_<kind>_<f|d>`` (``kind``: ``"direct"`` or ``"sep"``).
 
     Its pointer arguments are plain addresses (:func:`address`); the engine calls it
-    directly so that a small image pays no per-call wrapping. :func:`direct` and
-    :func:`separable` are the checked wrappers around the same functions.
+    directly so that a small image pays no per-call wrapping. It returns 0 (done), -1
+    (out of memory), or with ``check``: :data:`CHECK_INPUT` scans image rows ``[y0, y1)``
+    for NaN and infinity while they are in cache and returns 1 at the first (stopping
+    early); :data:`CHECK_OUTPUT` scans the output values as they are written and returns
+    2 when one is not finite (an input check when the kernel's centre tap is not zero;
+    the caller then scans the input to tell bad input from overflow).
     """
     return getattr(LIB, f"dw_{kind}_{_SUFFIX[np.dtype(dtype)]}")
-
-
-def direct(img: np.ndarray, out: np.ndarray, k: np.ndarray, rowmap: np.ndarray,
-           colmap: np.ndarray, cval: float, y0: int, y1: int, check: int = NO_CHECK) -> int:
-    """Rows ``[y0, y1)`` of ``out`` = ``img`` correlated with ``k`` (all taps at once).
-
-    ``check``: :data:`CHECK_INPUT` scans image rows ``[y0, y1)`` for NaN and infinity
-    while they are in cache and returns 1 (stopping early) at the first; with
-    :data:`CHECK_OUTPUT` the output values are scanned as they are written, and 2 comes
-    back when one is not finite (valid as an input check when ``k``'s centre tap is not
-    zero; the caller then scans the input to tell bad input from overflow). 0: all
-    finite, or not checked.
-    """
-    H, W, C = img.shape
-    fn = getattr(LIB, "dw_direct_" + _SUFFIX[img.dtype])
-    return _check(fn(address(img), address(out), H, W, C, address(k), k.shape[0],
-                     k.shape[1], address(rowmap), address(colmap), float(cval), y0, y1,
-                     int(check)))
-
-
-def separable(img: np.ndarray, out: np.ndarray, col: np.ndarray, row: np.ndarray,
-              rowmap: np.ndarray, colmap: np.ndarray, cval: float, y0: int, y1: int,
-              accumulate: bool, check: int = NO_CHECK) -> int:
-    """Rows ``[y0, y1)`` of ``out`` (+)= ``img`` correlated with ``outer(col, row)``.
-
-    ``check`` and the result as in :func:`direct`.
-    """
-    H, W, C = img.shape
-    fn = getattr(LIB, "dw_sep_" + _SUFFIX[img.dtype])
-    return _check(fn(address(img), address(out), H, W, C, address(col), col.size,
-                     address(row), row.size, address(rowmap), address(colmap),
-                     float(cval), y0, y1, int(accumulate), int(check)))
