@@ -321,7 +321,7 @@ def test_compiled_stripes_in_parallel_equal_scipy(rng, mode):
 
     if _native.LIB is None:
         pytest.skip("dotwise._dwconv is not built in this install")
-    img = rng.random((403, 261, 3)).astype(np.float32)
+    img = rng.random((603, 561, 3)).astype(np.float32)
     kernels = {"dense": rng.standard_normal((5, 7)),
                "rank 1": np.outer(rng.random(21), rng.random(9)),
                "rank 2": sum(np.outer(rng.random(17), rng.random(13)) for _ in range(2))}

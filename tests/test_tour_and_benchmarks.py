@@ -148,3 +148,34 @@ def test_recommend_benchmark_rows_follow_the_protocol(tmp_path):
         assert row["valid"] == (row["rmse_dotwise"] <= row["rmse_surprise"])
     nb = rows["neighbour lists"]
     assert nb["ratio"] is None and nb["stored_mib"] < nb["dense_float32_mib"]
+
+
+@pytest.mark.slow
+def test_image_benchmark_rows_follow_the_protocol(tmp_path):
+    """Filters vs OpenCV's fastest call, scipy and dotwise's NumPy engine, with the ISA."""
+    import json
+
+    pytest.importorskip("cv2")
+    out = tmp_path / "image.json"
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_image.py"),
+                           "--quick", "--threads", "1", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = json.loads(out.read_text())
+    assert payload["protocol"] == 2 and payload["machine"]["isa"]
+    (run,) = payload["runs"]
+    rows = run["rows"]
+    assert {r["peer"] for r in rows} >= {"OpenCV", "scipy.ndimage"}
+    assert len({r["case"] for r in rows}) == len(rows), "one row per case and peer"
+    for row in rows:
+        assert {"case", "peer", "mode", "ratio", "valid", "load_before", "noisy",
+                "dotwise_isa"} <= set(row)
+        assert row["valid"], row                       # every answer within 1e-4 of scipy
+        assert row["max_abs_error_dotwise"] <= 1e-4
+        if row["peer"] == "OpenCV":
+            assert row["mode"] in {"cv2.GaussianBlur", "cv2.blur", "cv2.sepFilter2D",
+                                   "cv2.filter2D"}
+            fastest = min(m["median_s"] for m in row["all_modes"].values())
+            assert row["peer_timing"]["median_s"] == fastest
+    kernels = {r["kernel"] for r in rows}
+    assert len(kernels) == 3

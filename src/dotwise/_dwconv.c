@@ -2,23 +2,31 @@
  * dotwise._dwconv — compiled inner loops (the image convolution engine, a finiteness check).
  *
  * Two entry points per dtype (float32 "f", float64 "d"), both called through ctypes by
- * dotwise/_native.py on a stripe of output rows [y0, y1) of a C-contiguous
+ * dotwise/image/_engine.py on a stripe of output rows [y0, y1) of a C-contiguous
  * channel-last image (H, W, C). ctypes releases the GIL, so stripes run in parallel.
  *
- *   dw_direct_*: out[y, x, c] = sum_{i,j} k[i, j] * img[rowmap[y + i], colmap[x + j], c]
+ *   dw_direct_*: out[y, x, c] = sum_{i,j} k[i, j] * img[rowmap[y + i], colmap[x + j], c].
+ *                The interior columns [q, W - q) read the kh source rows in place (a tap
+ *                is a pointer into an image row); only the q border columns on each side
+ *                go through a small strip of 3q pixels padded by the boundary rule.
  *   dw_sep_*:    the same for a rank-1 kernel k = col ⊗ row, as a vertical pass into a
- *                padded row buffer and a horizontal pass out of it (kh + kw multiply-adds
- *                per value instead of kh·kw); `accumulate` adds to `out` (rank > 1 plans).
+ *                row buffer and a horizontal pass out of it (kh + kw multiply-adds per
+ *                value instead of kh·kw), one column tile at a time so that the tile's kh
+ *                source rows stay in L2 (DW_TILE_BYTES); `accumulate` adds to `out`
+ *                (rank > 1 plans).
  *
  * rowmap (length H + kh - 1) and colmap (length W + kw - 1) give, for every padded
  * position, the source row / column by the boundary rule, or -1 for the constant `cval`.
  *
  * Every output value is a dot product of a tap vector with a window of the image. The
- * loops hold a block of DW_BLOCK consecutive output values in registers and stream each
- * tap's shifted source row through them once, so a value costs one load per tap and one
- * store. The compiler vectorises the fixed-length block loops; on x86-64 Linux with GCC,
- * target_clones adds AVX-512 and AVX2+FMA versions picked at load time by the CPU.
+ * loops hold a block of consecutive output values in registers and stream each tap's
+ * shifted source row through them once, so a value costs one load per tap and one store.
+ * Plain IEEE arithmetic (no -ffast-math): the taps are added in kernel order, row by row.
+ * (Folding equal mirror taps as w·(x + x') was tried and measured no faster on AMD Zen 3:
+ * the loop is bound by its loads as much as by its multiplies.)
  *
+ * Both loops can scan for NaN and infinity while the data is in cache (`check`, below),
+ * so that the public functions' finiteness check costs no extra pass over memory.
  * dw_all_finite_* checks an input for NaN and infinity in one vectorised pass.
  *
  * A small CPython module init is included only so that setuptools can build this file
@@ -50,15 +58,16 @@
  * DW_NACC independent accumulators hide the FMA latency. The variant is picked once, at
  * the first call, from what the CPU reports (__builtin_cpu_supports); dw_isa() says which.
  */
-#define DW_TAPS_VARIANT(T, S, TAG, VBYTES, NACC, ATTR)                                      \
+#define DW_TAPS_VARIANT(T, S, TAG, VBYTES, NACC, ATTR)                                     \
 typedef T dw_v_##S##TAG __attribute__((vector_size(VBYTES)));                              \
 typedef T dw_vu_##S##TAG __attribute__((vector_size(VBYTES), aligned(sizeof(T)), may_alias)); \
-ATTR static void taps_##S##TAG(T *restrict out, int64_t n, const T *const *src,            \
-                               const T *w, int64_t ntaps, int accumulate)                  \
+ATTR static int taps_##S##TAG(T *restrict out, int64_t n, const T *const *src,             \
+                              const T *w, int64_t ntaps, int accumulate, int check)        \
 {                                                                                          \
     typedef dw_v_##S##TAG V;                                                               \
     typedef dw_vu_##S##TAG VU;                                                             \
     enum { L = VBYTES / sizeof(T), B = NACC * (VBYTES / sizeof(T)) };                      \
+    V z = (V){0};                          /* sum of (a - a): 0 unless a value is not finite */ \
     int64_t x0 = 0;                                                                        \
     for (; x0 + B <= n; x0 += B) {                                                         \
         V a[NACC];                                                                         \
@@ -75,23 +84,33 @@ ATTR static void taps_##S##TAG(T *restrict out, int64_t n, const T *const *src, 
         }                                                                                  \
         _Pragma("GCC unroll 16")                                                           \
         for (int v = 0; v < NACC; v++) *(VU *)(out + x0 + v * L) = a[v];                   \
+        if (check) {                                                                       \
+            _Pragma("GCC unroll 16")                                                       \
+            for (int v = 0; v < NACC; v++) z += a[v] - a[v];                               \
+        }                                                                                  \
     }                                                                                      \
     for (; x0 + L <= n; x0 += L) {                                                         \
         V a = (V){0};                                                                      \
         if (accumulate) a = *(const VU *)(out + x0);                                       \
         for (int64_t t = 0; t < ntaps; t++) a += ((V){0} + w[t]) * *(const VU *)(src[t] + x0); \
         *(VU *)(out + x0) = a;                                                             \
+        z += a - a;                                                                        \
     }                                                                                      \
+    T zs = 0;                                                                              \
     for (; x0 < n; x0++) {                                                                 \
         T a = accumulate ? out[x0] : (T)0;                                                 \
         for (int64_t t = 0; t < ntaps; t++) a += w[t] * src[t][x0];                        \
         out[x0] = a;                                                                       \
+        zs += a - a;                                                                       \
     }                                                                                      \
+    for (int v = 0; v < L; v++) zs += z[v];                                                \
+    return check && zs != 0;                         /* NaN != 0 */                        \
 }
 
-typedef void (*dw_taps_f)(float *, int64_t, const float *const *, const float *, int64_t, int);
-typedef void (*dw_taps_d)(double *, int64_t, const double *const *, const double *, int64_t,
-                          int);
+typedef int (*dw_taps_f)(float *, int64_t, const float *const *, const float *, int64_t, int,
+                         int);
+typedef int (*dw_taps_d)(double *, int64_t, const double *const *, const double *, int64_t,
+                         int, int);
 
 #if (defined(__GNUC__) || defined(__clang__))
 DW_TAPS_VARIANT(float, f, _base, 16, 4, )
@@ -104,14 +123,17 @@ DW_TAPS_VARIANT(double, d, _avx512, 64, 4, __attribute__((target("avx512f"))))
 #endif
 #else
 #define DW_PLAIN_TAPS(T, S)                                                                \
-static void taps_##S##_base(T *out, int64_t n, const T *const *src, const T *w,           \
-                            int64_t ntaps, int accumulate)                                 \
+static int taps_##S##_base(T *out, int64_t n, const T *const *src, const T *w,             \
+                           int64_t ntaps, int accumulate, int check)                       \
 {                                                                                          \
+    T zs = 0;                                                                              \
     for (int64_t x = 0; x < n; x++) {                                                      \
         T a = accumulate ? out[x] : (T)0;                                                  \
         for (int64_t t = 0; t < ntaps; t++) a += w[t] * src[t][x];                         \
         out[x] = a;                                                                        \
+        zs += a - a;                                                                       \
     }                                                                                      \
+    return check && zs != 0;                                                               \
 }
 DW_PLAIN_TAPS(float, f)
 DW_PLAIN_TAPS(double, d)
@@ -129,8 +151,14 @@ static int dw_detect_isa(void)
 }
 
 static int dw_isa_forced = -1;   /* set by dw_force_isa (tests, benchmarks), else detected */
+static int dw_isa_detected = -1;
 
-int dw_isa(void) { return dw_isa_forced >= 0 ? dw_isa_forced : dw_detect_isa(); }
+int dw_isa(void)
+{
+    if (dw_isa_forced >= 0) return dw_isa_forced;
+    if (dw_isa_detected < 0) dw_isa_detected = dw_detect_isa();
+    return dw_isa_detected;
+}
 
 /* Force a variant (0, 1, 2) for later calls; refuses one the CPU lacks. -1 = detect again. */
 int dw_force_isa(int isa)
@@ -140,8 +168,8 @@ int dw_force_isa(int isa)
     return 0;
 }
 
-static void taps_f(float *out, int64_t n, const float *const *src, const float *w,
-                   int64_t ntaps, int accumulate)
+static int taps_f(float *out, int64_t n, const float *const *src, const float *w,
+                  int64_t ntaps, int accumulate, int check)
 {
     static const dw_taps_f variants[3] = {
         taps_f_base,
@@ -151,11 +179,11 @@ static void taps_f(float *out, int64_t n, const float *const *src, const float *
         taps_f_base, taps_f_base,
 #endif
     };
-    variants[dw_isa()](out, n, src, w, ntaps, accumulate);
+    return variants[dw_isa()](out, n, src, w, ntaps, accumulate, check);
 }
 
-static void taps_d(double *out, int64_t n, const double *const *src, const double *w,
-                   int64_t ntaps, int accumulate)
+static int taps_d(double *out, int64_t n, const double *const *src, const double *w,
+                  int64_t ntaps, int accumulate, int check)
 {
     static const dw_taps_d variants[3] = {
         taps_d_base,
@@ -165,12 +193,35 @@ static void taps_d(double *out, int64_t n, const double *const *src, const doubl
         taps_d_base, taps_d_base,
 #endif
     };
-    variants[dw_isa()](out, n, src, w, ntaps, accumulate);
+    return variants[dw_isa()](out, n, src, w, ntaps, accumulate, check);
 }
 
+#ifndef DW_TILE_BYTES
+#define DW_TILE_BYTES (192 * 1024)   /* the separable plan's kh source rows of one column tile */
+#endif
+
+/*
+ * `check` asks the loops to look for NaN and infinity while the data is in cache:
+ *   1: scan each image row [y0, y1) right after its output row (stops at the first bad
+ *      row, returns 1);
+ *   2: scan the output values as they leave the registers (returns 2 when one is not
+ *      finite, and finishes the stripe). The caller uses 2 only when the kernel's centre
+ *      tap is non-zero: then every NaN or infinity of the input reaches the output at
+ *      its own position, and a non-finite output from finite input is overflow, which
+ *      the caller tells apart by scanning the input.
+ */
 #define DW_DEFINE(T, S)                                                                    \
+/* the non-zero taps of v[0:n]: their indices into idx, weights into w; returns how many */ \
+static int64_t nonzero_taps_##S(const T *v, int64_t n, int64_t *idx, T *w)                 \
+{                                                                                          \
+    int64_t nt = 0;                                                                        \
+    for (int64_t m = 0; m < n; m++)                                                        \
+        if (v[m] != 0) { idx[nt] = m; w[nt++] = v[m]; }                                    \
+    return nt;                                                                             \
+}                                                                                          \
+                                                                                           \
 /* dst (W + kw - 1 pixels) = row `src` (W pixels) padded by colmap; -1 gives `fill` */     \
-static void pad_row_##S(T *restrict dst, const T *restrict src, int64_t W, int64_t C,     \
+static void pad_row_##S(T *restrict dst, const T *restrict src, int64_t W, int64_t C,      \
                         int64_t q, int64_t kw, const int64_t *colmap, T fill)              \
 {                                                                                          \
     memcpy(dst + q * C, src, (size_t)(W * C) * sizeof(T));                                 \
@@ -181,17 +232,20 @@ static void pad_row_##S(T *restrict dst, const T *restrict src, int64_t W, int64
     }                                                                                      \
 }                                                                                          \
                                                                                            \
-int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,                  \
-                  const T *k, int64_t kh, int64_t kw, const int64_t *rowmap,               \
-                  const int64_t *colmap, double cval, int64_t y0, int64_t y1)              \
+/* images at most 2q pixels wide: every row padded into a ring, all taps from the ring */  \
+static int direct_padded_##S(const T *img, T *out, int64_t W, int64_t C, const T *k,       \
+                             int64_t kh, int64_t kw, const int64_t *rowmap,                \
+                             const int64_t *colmap, double cval, int64_t y0, int64_t y1,   \
+                             int check)                                                    \
 {                                                                                          \
-    const int64_t WC = W * C, PW = (W + kw - 1) * C, q = kw / 2;                          \
-    (void)H;                                  /* rowmap already encodes the height */  \
-    /* a ring of kh padded source rows: each row is padded once per stripe */            \
-    T *ring = (T *)malloc((size_t)(kh * PW) * sizeof(T));                                 \
+    const int64_t WC = W * C, PW = (W + kw - 1) * C, q = kw / 2;                           \
+    T *ring = (T *)malloc((size_t)(kh * PW) * sizeof(T));                                  \
     const T **src = (const T **)malloc((size_t)(kh * kw) * sizeof(T *));                   \
     T *w = (T *)malloc((size_t)(kh * kw) * sizeof(T));                                     \
-    if (!ring || !src || !w) { free(ring); free(src); free(w); return -1; }                \
+    int64_t *ti = (int64_t *)malloc((size_t)(kh * kw) * sizeof(int64_t));                  \
+    if (!ring || !src || !w || !ti) { free(ring); free(src); free(w); free(ti); return -1; } \
+    const int64_t nt = nonzero_taps_##S(k, kh * kw, ti, w);                                \
+    int status = 0;                                                                        \
     for (int64_t y = y0; y < y1; y++) {                                                    \
         for (int64_t p = (y == y0 ? y : y + kh - 1); p < y + kh; p++) {                    \
             const int64_t sy = rowmap[p];                 /* padded row p - r of image */  \
@@ -199,66 +253,147 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
             if (sy < 0) { for (int64_t e = 0; e < PW; e++) d[e] = (T)cval; }               \
             else pad_row_##S(d, img + sy * WC, W, C, q, kw, colmap, (T)cval);              \
         }                                                                                  \
-        int64_t nt = 0;                                                                    \
-        for (int64_t i = 0; i < kh; i++)                                                   \
-            for (int64_t j = 0; j < kw; j++)                                               \
-                if (k[i * kw + j] != 0) {                                                  \
-                    src[nt] = ring + ((y + i) % kh) * PW + j * C;                          \
-                    w[nt++] = k[i * kw + j];                                               \
-                }                                                                          \
-        taps_##S(out + y * WC, WC, src, w, nt, 0);                                         \
+        for (int64_t t = 0; t < nt; t++)                                                   \
+            src[t] = ring + ((y + ti[t] / kw) % kh) * PW + (ti[t] % kw) * C;               \
+        if (taps_##S(out + y * WC, WC, src, w, nt, 0, check == 2)) status = 2;             \
+        if (check == 1 && !finite_block_##S(img + y * WC, WC)) { status = 1; break; }      \
     }                                                                                      \
-    free(ring); free(src); free(w);                                                        \
-    return 0;                                                                              \
+    free(ring); free(src); free(w); free(ti);                                              \
+    return status;                                                                         \
 }                                                                                          \
                                                                                            \
-int dw_sep_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,                     \
+/*                                                                                         \
+ * Direct plan: the interior columns [q, W - q) read the image rows in place (no padded    \
+ * copy); the q border columns on each side read a strip of 3q pixels per kernel row,      \
+ * padded by colmap.                                                                       \
+ */                                                                                        \
+int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,                   \
+                  const T *k, int64_t kh, int64_t kw, const int64_t *rowmap,               \
+                  const int64_t *colmap, double cval, int64_t y0, int64_t y1, int check)   \
+{                                                                                          \
+    const int64_t WC = W * C, q = kw / 2, SW = 3 * q * C;                                  \
+    (void)H;                                  /* rowmap already encodes the height */      \
+    if (W <= 2 * q)                                                                        \
+        return direct_padded_##S(img, out, W, C, k, kh, kw, rowmap, colmap, cval, y0, y1,  \
+                                 check);                                                   \
+    T *crow = (T *)malloc((size_t)WC * sizeof(T));                                         \
+    T *strips = (T *)malloc((size_t)(kh * SW + 1) * sizeof(T));                            \
+    const T **rows = (const T **)malloc((size_t)kh * sizeof(T *));                         \
+    const T **src = (const T **)malloc((size_t)(kh * kw) * sizeof(T *));                   \
+    T *w = (T *)malloc((size_t)(kh * kw) * sizeof(T));                                     \
+    int64_t *ti = (int64_t *)malloc((size_t)(kh * kw) * sizeof(int64_t));                  \
+    if (!crow || !strips || !rows || !src || !w || !ti) {                                  \
+        free(crow); free(strips); free(rows); free(src); free(w); free(ti); return -1;     \
+    }                                                                                      \
+    for (int64_t e = 0; e < WC; e++) crow[e] = (T)cval;                                    \
+    const int64_t nt = nonzero_taps_##S(k, kh * kw, ti, w);                                \
+    int status = 0;                                                                        \
+    for (int64_t y = y0; y < y1; y++) {                                                    \
+        T *o = out + y * WC;                                                               \
+        for (int64_t i = 0; i < kh; i++) {                                                 \
+            const int64_t sy = rowmap[y + i];                                              \
+            rows[i] = sy < 0 ? crow : img + sy * WC;                                       \
+        }                                                                                  \
+        for (int64_t t = 0; t < nt; t++)                                                   \
+            src[t] = rows[ti[t] / kw] + (ti[t] % kw) * C;                                  \
+        int bad = taps_##S(o + q * C, (W - 2 * q) * C, src, w, nt, 0, check == 2);         \
+        for (int side = 0; side < 2 && q > 0; side++) {                                    \
+            const int64_t x0 = side ? W - q : 0;  /* output columns [x0, x0 + q) */        \
+            for (int64_t i = 0; i < kh; i++) {    /* input columns [x0 - q, x0 + 2q) */    \
+                T *st = strips + i * SW;                                                   \
+                for (int64_t p = 0; p < 3 * q; p++) {                                      \
+                    const int64_t sx = colmap[x0 + p];                                     \
+                    for (int64_t c = 0; c < C; c++)                                        \
+                        st[p * C + c] = sx < 0 ? (T)cval : rows[i][sx * C + c];            \
+                }                                                                          \
+            }                                                                              \
+            for (int64_t t = 0; t < nt; t++)                                               \
+                src[t] = strips + (ti[t] / kw) * SW + (ti[t] % kw) * C;                    \
+            bad |= taps_##S(o + x0 * C, q * C, src, w, nt, 0, check == 2);                 \
+        }                                                                                  \
+        if (bad) status = 2;                                                               \
+        if (check == 1 && !finite_block_##S(img + y * WC, WC)) { status = 1; break; }      \
+    }                                                                                      \
+    free(crow); free(strips); free(rows); free(src); free(w); free(ti);                    \
+    return status;                                                                         \
+}                                                                                          \
+                                                                                           \
+/*                                                                                         \
+ * Separable plan, one column tile at a time (so that the kh source rows of a tile stay    \
+ * in L2 from one output row to the next): a vertical pass from the image rows in place    \
+ * into a row buffer of the tile and its 2q halo columns, then a horizontal pass out of    \
+ * it. Halo columns outside the image come from colmap.                                    \
+ */                                                                                        \
+int dw_sep_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,                      \
                const T *col, int64_t kh, const T *row, int64_t kw,                         \
                const int64_t *rowmap, const int64_t *colmap, double cval,                  \
-               int64_t y0, int64_t y1, int accumulate)                                     \
+               int64_t y0, int64_t y1, int accumulate, int check)                          \
 {                                                                                          \
-    const int64_t WC = W * C, PW = (W + kw - 1) * C, q = kw / 2;                          \
-    (void)H;                                  /* rowmap already encodes the height */  \
-    T *tmp = (T *)malloc((size_t)PW * sizeof(T));                                          \
+    const int64_t WC = W * C, q = kw / 2;                                                  \
+    (void)H;                                  /* rowmap already encodes the height */      \
+    int64_t TW = (int64_t)(DW_TILE_BYTES / ((size_t)(kh * C) * sizeof(T))) - 2 * q;        \
+    if (TW < 64) TW = 64;                                                                  \
+    if (TW > W) TW = W;                                                                    \
+    const int64_t PT = (TW + 2 * q) * C;                                                   \
+    T *tmp = (T *)malloc((size_t)PT * sizeof(T));                                          \
     T *crow = (T *)malloc((size_t)WC * sizeof(T));                                         \
+    const T **base = (const T **)malloc((size_t)kh * sizeof(T *));                         \
     const T **src = (const T **)malloc((size_t)(kh + kw) * sizeof(T *));                   \
     T *cw = (T *)malloc((size_t)(kh + 1) * sizeof(T));                                     \
-    T *rw = (T *)malloc((size_t)kw * sizeof(T));                                           \
-    if (!tmp || !crow || !src || !cw || !rw) {                                             \
-        free(tmp); free(crow); free(src); free(cw); free(rw); return -1;                   \
+    T *rw = (T *)malloc((size_t)(kw + 1) * sizeof(T));                                     \
+    int64_t *rj = (int64_t *)malloc((size_t)(kw + 1) * sizeof(int64_t));                   \
+    int64_t *ci = (int64_t *)malloc((size_t)(kh + 1) * sizeof(int64_t));                   \
+    if (!tmp || !crow || !base || !src || !cw || !rw || !rj || !ci) {                      \
+        free(tmp); free(crow); free(base); free(src); free(cw); free(rw); free(rj);        \
+        free(ci); return -1;                                                               \
     }                                                                                      \
+    int status = 0;                                                                        \
     for (int64_t e = 0; e < WC; e++) crow[e] = (T)cval;                                    \
     T colsum = 0;                                                                          \
     for (int64_t i = 0; i < kh; i++) colsum += col[i];                                     \
-    int64_t nr = 0;                                                                        \
-    for (int64_t j = 0; j < kw; j++) if (row[j] != 0) rw[nr++] = row[j];                   \
-    for (int64_t y = y0; y < y1; y++) {                                                    \
-        int64_t nc = 0;                                                                    \
-        for (int64_t i = 0; i < kh; i++) {                                                 \
-            if (col[i] == 0) continue;                                                     \
-            const int64_t sy = rowmap[y + i];                                              \
-            src[nc] = sy < 0 ? crow : img + sy * WC;                                       \
-            cw[nc++] = col[i];                                                             \
+    const int64_t nc = nonzero_taps_##S(col, kh, ci, cw);                                  \
+    const int64_t nr = nonzero_taps_##S(row, kw, rj, rw);                                  \
+    for (int64_t tx0 = 0; tx0 < W; tx0 += TW) {                                            \
+        const int64_t tx1 = tx0 + TW < W ? tx0 + TW : W;                                   \
+        const int64_t a = tx0 - q > 0 ? tx0 - q : 0, b = tx1 + q < W ? tx1 + q : W;        \
+        T *mid = tmp + (a - (tx0 - q)) * C;      /* tmp[p] is column tx0 - q + p */        \
+        for (int64_t y = y0; y < y1; y++) {                                                \
+            for (int64_t i = 0; i < kh; i++) {                                             \
+                const int64_t sy = rowmap[y + i];                                          \
+                base[i] = sy < 0 ? crow : img + sy * WC;                                   \
+            }                                                                              \
+            for (int64_t n = 0; n < nc; n++) src[n] = base[ci[n]] + a * C;                 \
+            taps_##S(mid, (b - a) * C, src, cw, nc, 0, 0);        /* vertical pass */      \
+            for (int64_t x = tx0 - q; x < tx1 + q; x++) {          /* halo outside */      \
+                if (x >= a && x < b) { x = b - 1; continue; }                              \
+                const int64_t sx = colmap[x + q];                                          \
+                T *d = tmp + (x - (tx0 - q)) * C;                                          \
+                for (int64_t c = 0; c < C; c++) {                                          \
+                    if (sx < 0) { d[c] = (T)cval * colsum; continue; }                     \
+                    if (sx >= a && sx < b) { d[c] = mid[(sx - a) * C + c]; continue; }     \
+                    T acc = 0;                              /* wrap: a far column */       \
+                    for (int64_t i = 0; i < kh; i++) acc += col[i] * base[i][sx * C + c];  \
+                    d[c] = acc;                                                            \
+                }                                                                          \
+            }                                                                              \
+            for (int64_t m = 0; m < nr; m++) src[m] = tmp + rj[m] * C;                     \
+            if (taps_##S(out + y * WC + tx0 * C, (tx1 - tx0) * C, src, rw, nr,             \
+                         accumulate, check == 2))                      /* horizontal */    \
+                status = 2;                                                                \
+            if (check == 1 && !finite_block_##S(img + y * WC + tx0 * C, (tx1 - tx0) * C)) { \
+                status = 1;                                                                \
+                goto done;                                                                 \
+            }                                                                              \
         }                                                                                  \
-        T *mid = tmp + q * C;                                                              \
-        taps_##S(mid, WC, src, cw, nc, 0);                  /* vertical pass */            \
-        for (int64_t x = 0; x < W + kw - 1; x++) {          /* border columns */           \
-            if (x >= q && x < q + W) { x = q + W - 1; continue; }                          \
-            const int64_t sx = colmap[x];                                                  \
-            for (int64_t c = 0; c < C; c++)                                                \
-                tmp[x * C + c] = sx < 0 ? (T)cval * colsum : mid[sx * C + c];              \
-        }                                                                                  \
-        nr = 0;                                                                            \
-        for (int64_t j = 0; j < kw; j++) if (row[j] != 0) src[nr++] = tmp + j * C;         \
-        taps_##S(out + y * WC, WC, src, rw, nr, accumulate);  /* horizontal pass */        \
     }                                                                                      \
-    free(tmp); free(crow); free(src); free(cw); free(rw);                                  \
-    return 0;                                                                              \
+done:                                                                                      \
+    free(tmp); free(crow); free(base); free(src); free(cw); free(rw); free(rj); free(ci);  \
+    return status;                                                                         \
 }
 
 /* 1 when x[0:n] holds only finite numbers: x - x is 0 for those, NaN for inf and NaN */
 #define DW_FINITE(T, S)                                                                    \
-DW_CLONES static int finite_block_##S(const T *x, int64_t n)                              \
+DW_CLONES static int finite_block_##S(const T *x, int64_t n)                               \
 {                                                                                          \
     T acc[16] = {0};                                                                       \
     int64_t i = 0;                                                                         \
@@ -273,7 +408,7 @@ DW_CLONES static int finite_block_##S(const T *x, int64_t n)                    
 int dw_all_finite_##S(const T *x, int64_t n)                                               \
 {                                                                                          \
     for (int64_t i = 0; i < n; i += 1 << 16)            /* stop at the first bad block */  \
-        if (!finite_block_##S(x + i, n - i < (1 << 16) ? n - i : (1 << 16))) return 0;    \
+        if (!finite_block_##S(x + i, n - i < (1 << 16) ? n - i : (1 << 16))) return 0;     \
     return 1;                                                                              \
 }
 

@@ -6,7 +6,7 @@ when it is missing (no compiler at install time) or ``DOTWISE_PURE_NUMPY=1`` is 
 plans, :func:`all_finite` ``np.isfinite``. ctypes releases the GIL for each call, so
 stripes of rows run in parallel on the image engine's thread pool.
 
-Callers pass trusted, C-contiguous float32/float64 arrays (the engine checks them).
+Callers pass trusted, C-contiguous float32/float64 arrays (the engine checks them) by address.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import os
 import numpy as np
 
 _P, _I, _D = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
-_DIRECT_ARGS = [_P, _P, _I, _I, _I, _P, _I, _I, _P, _P, _D, _I, _I]
-_SEP_ARGS = [_P, _P, _I, _I, _I, _P, _I, _P, _I, _P, _P, _D, _I, _I, ctypes.c_int]
+_DIRECT_ARGS = [_P, _P, _I, _I, _I, _P, _I, _I, _P, _P, _D, _I, _I, ctypes.c_int]
+_SEP_ARGS = [_P, _P, _I, _I, _I, _P, _I, _P, _I, _P, _P, _D, _I, _I, ctypes.c_int, ctypes.c_int]
 _SUFFIX = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}
 
 
@@ -105,27 +105,24 @@ def all_finite(arr: np.ndarray) -> bool:
     return bool(np.isfinite(arr).all())
 
 
-def _check(status: int) -> None:
-    if status != 0:
-        raise MemoryError("dotwise.image: the compiled convolution could not allocate "
-                          "its row buffers")
+def address(arr: np.ndarray) -> int:
+    """The address of ``arr``'s first element (for the loops' pointer arguments)."""
+    return arr.__array_interface__["data"][0]
 
 
-def direct(img: np.ndarray, out: np.ndarray, k: np.ndarray, rowmap: np.ndarray,
-           colmap: np.ndarray, cval: float, y0: int, y1: int) -> None:
-    """Rows ``[y0, y1)`` of ``out`` = ``img`` correlated with ``k`` (all taps at once)."""
-    H, W, C = img.shape
-    fn = getattr(LIB, "dw_direct_" + _SUFFIX[img.dtype])
-    _check(fn(img.ctypes.data, out.ctypes.data, H, W, C, k.ctypes.data, k.shape[0],
-              k.shape[1], rowmap.ctypes.data, colmap.ctypes.data, float(cval), y0, y1))
+#: the ``check`` codes of the loops returned by :func:`loop`
+NO_CHECK, CHECK_INPUT, CHECK_OUTPUT = 0, 1, 2
 
 
-def separable(img: np.ndarray, out: np.ndarray, col: np.ndarray, row: np.ndarray,
-              rowmap: np.ndarray, colmap: np.ndarray, cval: float, y0: int, y1: int,
-              accumulate: bool) -> None:
-    """Rows ``[y0, y1)`` of ``out`` (+)= ``img`` correlated with ``outer(col, row)``."""
-    H, W, C = img.shape
-    fn = getattr(LIB, "dw_sep_" + _SUFFIX[img.dtype])
-    _check(fn(img.ctypes.data, out.ctypes.data, H, W, C, col.ctypes.data, col.size,
-              row.ctypes.data, row.size, rowmap.ctypes.data, colmap.ctypes.data,
-              float(cval), y0, y1, int(accumulate)))
+def loop(kind: str, dtype: np.dtype):
+    """The raw ctypes function ``dw_<kind>_<f|d>`` (``kind``: ``"direct"`` or ``"sep"``).
+
+    Its pointer arguments are plain addresses (:func:`address`); the engine calls it
+    directly so that a small image pays no per-call wrapping. It returns 0 (done), -1
+    (out of memory), or with ``check``: :data:`CHECK_INPUT` scans image rows ``[y0, y1)``
+    for NaN and infinity while they are in cache and returns 1 at the first (stopping
+    early); :data:`CHECK_OUTPUT` scans the output values as they are written and returns
+    2 when one is not finite (an input check when the kernel's centre tap is not zero;
+    the caller then scans the input to tell bad input from overflow).
+    """
+    return getattr(LIB, f"dw_{kind}_{_SUFFIX[np.dtype(dtype)]}")

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import fft as sfft
@@ -48,7 +48,10 @@ _SUB = 8                             # row block of the direct GEMM plan
 _GEMM_ROWS, _GEMM_BLOCK = 64, 64   # stripe height and column block of the GEMM plan
 _SMALL_IMAGE = 1 << 21  # bytes: smaller images run as a single stripe
 _PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they save
-_PARALLEL_WORK_COMPILED = 2e6  # the same for the compiled loops
+# the same for the compiled loops: the 427×640×3 photo with a 5×5 box or a 3×3 kernel
+# (~1e7 multiply-adds, ~0.5 ms) measured slower on 2 threads than on 1 (pool hand-off
+# and a second core shared with other work); a Gaussian σ=3 on it (~4e7) gains
+_PARALLEL_WORK_COMPILED = 2e7
 
 # the pool and its size are shared with the rest of dotwise (dotwise._threads)
 n_threads = worker_threads
@@ -106,6 +109,15 @@ class Plan:
     cost: float = 0.0                 # estimated multiply-adds per output value
     gemm: bool = False                # low-rank passes as banded matrix products
     engine: str = "numpy"             # "compiled" (``_dwconv.c``) | "numpy"
+    # the kernel and the factors in the image's dtype, C-contiguous (made once per plan)
+    kernel: np.ndarray | None = field(default=None, compare=False, repr=False)
+    typed_factors: tuple[tuple[np.ndarray, np.ndarray], ...] = field(default=(),
+                                                                     compare=False, repr=False)
+    # their addresses for the compiled loops (the plan keeps the arrays alive)
+    kernel_address: int = field(default=0, compare=False, repr=False)
+    factor_addresses: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
+    # the centre tap is non-zero in every form the compiled loops apply (see correlate_compiled)
+    center_nonzero: bool = False
 
 
 def _pass_cost(w: np.ndarray) -> float:
@@ -175,8 +187,40 @@ def _plan_kernel(k: np.ndarray, dtype: np.dtype, method: str, engine: str) -> Pl
         method = min(candidates, key=candidates.get)
         if rank == 0:
             method = "direct"
+    typed = tuple((np.ascontiguousarray(c, dtype=dtype), np.ascontiguousarray(rw, dtype=dtype))
+                  for c, rw in factors)
+    kernel = np.ascontiguousarray(k, dtype=dtype)
+    for arr in (kernel, *(a for pair in typed for a in pair)):
+        arr.flags.writeable = False
+    r, q = kh // 2, kw // 2
+    if method == "direct" or not typed:
+        center = bool(kernel[r, q] != 0)
+    else:
+        center = any(c[r] != 0 and rw[q] != 0 for c, rw in typed)
     return Plan(method, rank, tuple(factors), candidates[method], use_gemm,
-                engine if method != "fft" else "numpy")
+                engine if method != "fft" else "numpy", kernel, typed,
+                _native.address(kernel),
+                tuple((_native.address(c), _native.address(rw)) for c, rw in typed), center)
+
+
+_MAPS: dict[tuple[int, int, int, str], tuple[np.ndarray, int]] = {}
+
+
+def index_map(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    """``boundary_index(arange(-before, n + after), n, mode)``, cached (read-only)."""
+    return _index_map(n, before, after, mode)[0]
+
+
+def _index_map(n: int, before: int, after: int, mode: str) -> tuple[np.ndarray, int]:
+    key = (n, before, after, mode)
+    entry = _MAPS.get(key)
+    if entry is None:
+        if len(_MAPS) > 64:
+            _MAPS.clear()
+        m = np.ascontiguousarray(boundary_index(np.arange(-before, n + after), n, mode))
+        m.flags.writeable = False
+        entry = _MAPS[key] = (m, _native.address(m))
+    return entry
 
 
 def _snap(v: np.ndarray) -> np.ndarray:
@@ -499,37 +543,67 @@ def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
                        cval: float, check_finite: bool = False) -> np.ndarray:
     """Run a ``direct`` or ``lowrank`` plan through the compiled loops, stripes in parallel.
 
-    With ``check_finite``, each stripe first scans its own rows for NaN and infinity (in
-    parallel, and while they are in cache for the convolution); any found raises
-    :class:`NonFiniteInput`.
+    With ``check_finite``, the C loops look for NaN and infinity while the data is in
+    cache: in the output values as they leave the registers when the kernel's centre
+    tap is non-zero (then every non-finite input pixel makes its own output pixel
+    non-finite; a non-finite output from finite input is overflow, told apart by one
+    scan of the input), else in each image row right after its output row. A bad
+    input raises :class:`NonFiniteInput`.
     """
     H, W, C = img.shape
     kh, kw = k.shape
     r, q = kh // 2, kw // 2
-    rowmap = boundary_index(np.arange(-r, H + r), H, mode)
-    colmap = boundary_index(np.arange(-q, W + q), W, mode)
+    if plan.kernel is None or plan.kernel.dtype != img.dtype:   # pragma: no cover - misuse
+        raise TypeError("correlate_compiled needs a plan made for the image's dtype")
+    # hold the maps themselves (not only their addresses) until the loops are done
+    rows_entry, cols_entry = _index_map(H, r, r, mode), _index_map(W, q, q, mode)
+    rowmap, colmap = rows_entry[1], cols_entry[1]
     out = np.empty_like(img)
-    kk = np.ascontiguousarray(k, dtype=img.dtype)
-    factors = [(np.ascontiguousarray(c, dtype=img.dtype), np.ascontiguousarray(rw, dtype=img.dtype))
-               for c, rw in plan.factors]
+    pin, pout, cval = _native.address(img), _native.address(out), float(cval)
+    check = _native.NO_CHECK
+    if check_finite:
+        check = _native.CHECK_OUTPUT if plan.center_nonzero else _native.CHECK_INPUT
+    found: list[int] = []
+    if plan.method == "direct" or not plan.typed_factors:
+        fn = _native.loop("direct", img.dtype)
+        kaddr = plan.kernel_address
 
-    bad_rows: list[int] = []
+        def job(y0: int, y1: int) -> None:
+            status = fn(pin, pout, H, W, C, kaddr, kh, kw, rowmap, colmap, cval, y0, y1, check)
+            if status:
+                found.append(status)
+    else:
+        fn = _native.loop("sep", img.dtype)
+        passes = []                       # the input is scanned in the first pass, the
+        last = len(plan.factor_addresses) - 1    # output in the last (when it is complete)
+        for t, (ca, ra) in enumerate(plan.factor_addresses):
+            mode_t = (check if (t == 0 and check == _native.CHECK_INPUT) or
+                      (t == last and check == _native.CHECK_OUTPUT) else 0)
+            passes.append((ca, ra, int(t > 0), mode_t))
 
-    def job(y0: int, y1: int) -> None:
-        if check_finite and not _native.all_finite(img[y0:y1]):
-            bad_rows.append(y0)
-            return
-        if plan.method == "direct" or not factors:
-            _native.direct(img, out, kk, rowmap, colmap, cval, y0, y1)
-            return
-        for t, (c, rw) in enumerate(factors):
-            _native.separable(img, out, c, rw, rowmap, colmap, cval, y0, y1, t > 0)
+        def job(y0: int, y1: int) -> None:
+            for ca, ra, acc, mode_t in passes:
+                status = fn(pin, pout, H, W, C, ca, kh, ra, kw, rowmap, colmap, cval,
+                            y0, y1, acc, mode_t)
+                if status:
+                    found.append(status)
+                    if status == _native.CHECK_INPUT:
+                        return
 
     work = img.size * max(plan.cost, 1.0)
     workers = 1 if work < _PARALLEL_WORK_COMPILED else min(H, n_threads())
-    stripes = workers if work < 16 * _PARALLEL_WORK_COMPILED else min(H, 4 * workers)
-    run_stripes(job, H, stripes, workers)
-    if bad_rows:
+    # more stripes than threads once the work is large: a thread that is held up costs
+    # one small stripe, the others take the rest
+    stripes = workers if work < 3.2e7 else min(H, 4 * workers)
+    if stripes == 1:
+        job(0, H)
+    else:
+        run_stripes(job, H, stripes, workers)
+    del rows_entry, cols_entry
+    if found and min(found) < 0:          # pragma: no cover - out of memory in C
+        raise MemoryError("dotwise.image: the compiled convolution could not allocate "
+                          "its row buffers")
+    if _native.CHECK_INPUT in found or (found and not _native.all_finite(img)):
         raise NonFiniteInput
     return out
 

@@ -155,8 +155,13 @@ def correlate(img: Any, kernel: Any, mode: str = "reflect", cval: float = 0.0, *
            [ 5.,  6.,  7.,  7.],
            [ 9., 10., 11., 11.]], dtype=float32)
     """
+    return _correlate_kernel(img, check_kernel(kernel), mode, cval, method)
+
+
+def _correlate_kernel(img: Any, k: np.ndarray, mode: str, cval: float,
+                      method: str) -> np.ndarray:
+    """:func:`correlate` with ``k`` already checked by :func:`check_kernel`."""
     arr = _check_image(img, check_finite=False)    # the engine scans it, stripe by stripe
-    k = check_kernel(kernel)
     mode = _check_mode(mode)
     method = check_choice(method, "method", _METHODS)
     cval = float(cval)
@@ -186,7 +191,7 @@ def convolve(img: Any, kernel: Any, mode: str = "reflect", cval: float = 0.0, *,
     True
     """
     k = check_kernel(kernel)
-    return correlate(img, k[::-1, ::-1], mode, cval, method=method)
+    return _correlate_kernel(img, k[::-1, ::-1], mode, cval, method)
 
 
 def kernel_plan(kernel: Any, dtype: Any = np.float32) -> dict[str, Any]:
