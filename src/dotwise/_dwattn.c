@@ -431,15 +431,14 @@ ATTR static void N_(dw_item_)(const dw_item *it, void *work_)
         const int64_t nb = kend - j0 < BK ? kend - j0 : BK;
         const int diag = causal && j0 + nb - 1 > r0;   /* some key j > some query i */
 
-        /* scores: Sᵀ = k[j0 : j0 + nb] q̃ */
-        for (int p = 0; p < NP; p++) {
-            const int64_t last_i = r0 + (int64_t)p * NRW + NRW - 1;
-            const T *qp = qt + (int64_t)p * E * NRW;
-            for (int64_t jr = 0; jr < nb; jr += MR) {
-                if (diag && j0 + jr > last_i) break;     /* above the diagonal: masked */
-                const int mr = nb - jr < MR ? (int)(nb - jr) : MR;
+        /* scores: Sᵀ = k[j0 : j0 + nb] q̃ (a micro-tile's 6 key rows stay in L1 for every panel) */
+        for (int64_t jr = 0; jr < nb; jr += MR) {
+            const int mr = nb - jr < MR ? (int)(nb - jr) : MR;
+            const T *kk = k + (j0 + jr) * ldk;
+            for (int p = 0; p < NP; p++) {
+                if (diag && j0 + jr > r0 + (int64_t)p * NRW + NRW - 1) continue;  /* masked */
                 T *dst = st + jr * QB + p * NRW;
-                const T *kk = k + (j0 + jr) * ldk;
+                const T *qp = qt + (int64_t)p * E * NRW;
 #define DW_ST(m) N_(st_tile)(dst, kk, ldk, qp, E, m)
                 DW_SWITCH_MR(mr, DW_ST)
 #undef DW_ST
