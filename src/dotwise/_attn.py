@@ -99,15 +99,9 @@ def _rows_contiguous(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def _offsets(a: np.ndarray, batch: tuple[int, ...]) -> np.ndarray:
-    """Element offset of every slice ``a[idx]`` (``idx`` over ``batch``) from ``a``'s start."""
-    strides = [s // a.itemsize for s in a.strides[:-2]]
-    off = np.zeros(batch, np.int64)
-    for axis, st in enumerate(strides):
-        shape = [1] * len(batch)
-        shape[axis] = batch[axis]
-        off = off + np.arange(batch[axis], dtype=np.int64).reshape(shape) * st
-    return off.reshape(-1)
+def _address(a: np.ndarray) -> int:
+    """Address of ``a``'s first element (cheaper than ``a.ctypes.data``)."""
+    return a.__array_interface__["data"][0]
 
 
 def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None,
@@ -126,7 +120,7 @@ def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None,
     q, k, v = (_rows_contiguous(a) for a in (q, k, v))
     if out.strides[-1] != out.itemsize or not out.flags.aligned:
         raise ValueError("attend: out must have a contiguous, aligned last axis")
-    mkind, msi, msj, mptr = 0, 0, 0, None
+    mkind, msi, msj = 0, 0, 0
     if mask is not None:
         if mask.dtype == bool:
             mask = mask.view(np.uint8)
@@ -136,18 +130,25 @@ def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None,
             if not mask.flags.aligned:
                 mask = np.ascontiguousarray(mask)
         msi, msj = (s // mask.itemsize for s in mask.strides[-2:])
-        mptr = mask.ctypes.data
-    nslices = int(np.prod(batch, dtype=np.int64))
-    cols = [_offsets(a, batch) for a in (q, k, v, out)]
-    cols.append(np.zeros(nslices, np.int64) if mask is None else _offsets(mask, batch))
-    offs = np.ascontiguousarray(np.stack(cols, axis=1), dtype=np.int64)
+    nslices = 1
+    for n in batch:
+        nslices *= n
+    arrays = (q, k, v, out, mask)
+    # element offset of every slice idx (over batch) from each array's first element
+    strides = np.array([[0] * len(batch) if a is None else
+                        [st // a.itemsize for st in a.strides[:-2]] for a in arrays], np.int64)
+    if nslices == 1:
+        offs = np.zeros((1, 5), np.int64)
+    else:
+        grid = np.indices(batch, dtype=np.int64).reshape(len(batch), -1)
+        offs = np.ascontiguousarray((strides @ grid).T)
     ld = np.array([q.strides[-2] // q.itemsize, k.strides[-2] // k.itemsize,
                    v.strides[-2] // v.itemsize, out.strides[-2] // out.itemsize,
                    msi, msj], np.int64)
     counter = np.zeros(1, np.int64)
-    args = (q.ctypes.data, k.ctypes.data, v.ctypes.data, out.ctypes.data, mptr,
-            offs.ctypes.data, nslices, L, S, E, Ev, ld.ctypes.data, mkind, int(bool(causal)),
-            float(scale), counter.ctypes.data)
+    args = (_address(q), _address(k), _address(v), _address(out),
+            None if mask is None else _address(mask), _address(offs), nslices, L, S, E, Ev,
+            _address(ld), mkind, int(bool(causal)), float(scale), _address(counter))
     items = nslices * -(-L // TILES["queries"])
     n_jobs = min(n_threads, items)
     if nslices * L * S < MIN_SCORES_FOR_THREADS:

@@ -48,6 +48,9 @@
 #else
 #define DW_X86 0
 #endif
+#if DW_X86
+#include <immintrin.h>
+#endif
 #if defined(__GNUC__) || defined(__clang__)
 #define DW_VEC 1
 #define DW_INLINE static inline __attribute__((always_inline))
@@ -56,8 +59,12 @@
 #define DW_INLINE static inline
 #endif
 
+#ifndef DW_QB
 #define DW_QB 64     /* query rows per tile: the width of every per-query vector row */
+#endif
+#ifndef DW_BK
 #define DW_BK 128    /* keys per block: the score tile is DW_BK × DW_QB */
+#endif
 #define DW_MR 6      /* rows of a micro-tile */
 
 #define DW_CAT_(a, b) a##b
@@ -190,10 +197,10 @@ int dw_attn_force_isa(int isa)
 typedef void (*dw_item_fn)(const dw_item *, void *);
 
 /* Work buffer of one thread, in elements: q̃ (E × QB), Sᵀ (BK × QB), Oᵀ (Ev × QB), and
- * four per-query rows (m, ℓ, shift, α). */
+ * five per-query rows (m, ℓ, shift, α, the shift in use). */
 static size_t dw_work_elems(int64_t E, int64_t Ev)
 {
-    return (size_t)(E + DW_BK + Ev + 4) * DW_QB;
+    return (size_t)(E + DW_BK + Ev + 5) * DW_QB;
 }
 
 /*
@@ -288,19 +295,40 @@ typedef IT N_(vi_) __attribute__((vector_size(VB)));
 #define NRW (2 * W)                    /* columns of a micro-tile: two vectors */
 #define NV (QB / W)                    /* vectors in a row of QB columns */
 
-/* exp(x) for x <= 0, -inf (gives exactly 0) and NaN (gives NaN): 2ⁿ · 2^f, with
- * n = round(x log2 e), f in [-1/2, 1/2], 2^f a Taylor polynomial (error < 1 ulp-ish
- * of the type), 2ⁿ built in the exponent bits; n at the bottom of the range gives 0. */
-ATTR DW_INLINE V N_(expv)(V x)
+/* max(a, b) lane by lane; a NaN in b is kept (maxps returns its second operand then) */
+#if DW_X86 && VB == 16 && ISDBL
+#define VMAX(a, b) ((V)_mm_max_pd((__m128d)(a), (__m128d)(b)))
+#elif DW_X86 && VB == 16
+#define VMAX(a, b) ((V)_mm_max_ps((__m128)(a), (__m128)(b)))
+#elif DW_X86 && VB == 32 && ISDBL
+#define VMAX(a, b) ((V)_mm256_max_pd((__m256d)(a), (__m256d)(b)))
+#elif DW_X86 && VB == 32
+#define VMAX(a, b) ((V)_mm256_max_ps((__m256)(a), (__m256)(b)))
+#elif DW_X86 && VB == 64 && ISDBL
+#define VMAX(a, b) ((V)_mm512_max_pd((__m512d)(a), (__m512d)(b)))
+#elif DW_X86 && VB == 64
+#define VMAX(a, b) ((V)_mm512_max_ps((__m512)(a), (__m512)(b)))
+#else
+#define VMAX(a, b) N_(vmax_)(a, b)
+ATTR DW_INLINE V N_(vmax_)(V a, V b)
 {
-    x = x * (T)1.4426950408889634;                          /* exp(x) = 2^(x log2 e) */
+    const VI gt = (VI)(a > b);
+    return (V)(((VI)a & gt) | ((VI)b & ~gt));
+}
+#endif
+
+/* 2^x for x <= 0, -inf (gives exactly 0) and NaN (gives NaN): 2ⁿ · 2^f, with
+ * n = round(x), f in [-1/2, 1/2], 2^f a Taylor polynomial of e^(f ln 2) (relative error
+ * about 1e-7 for float, 2e-16 for double), 2ⁿ put together in the exponent bits; below
+ * the normal range n gives 0. Callers pass x = s · log2(e) − shift · log2(e). */
+ATTR DW_INLINE V N_(exp2v)(V x)
+{
 #if ISDBL
     const V lo = (V){0} + (T)-1023.0, magic = (V){0} + (T)6755399441055744.0;  /* 1.5·2⁵² */
 #else
     const V lo = (V){0} + (T)-127.0, magic = (V){0} + (T)12582912.0;           /* 1.5·2²³ */
 #endif
-    const VI below = (VI)(x < lo);                         /* and -inf: 2ⁿ = 0 below */
-    x = (V)(((VI)x & ~below) | ((VI)lo & below));
+    x = VMAX(lo, x);                                       /* -inf → lo → 2ⁿ = 0 */
     const V t = x + magic;                                 /* n = round(x) in t's low bits */
     const V f = x - (t - magic);
 #if ISDBL
@@ -320,8 +348,7 @@ ATTR DW_INLINE V N_(expv)(V x)
     p = p * f + (T)1.0;
     const VI e = ((VI)t + (IT)1023) << 52;
 #else
-    V p = (V){0} + (T)1.5252733804059838e-05;                           /* Σ (f ln2)^k / k!, k <= 7 */
-    p = p * f + (T)0.00015403530393381606;
+    V p = (V){0} + (T)0.00015403530393381606;                           /* Σ (f ln2)^k / k!, k <= 6 */
     p = p * f + (T)0.0013333558146428441;
     p = p * f + (T)0.009618129107628477;
     p = p * f + (T)0.055504108664821576;
@@ -331,12 +358,6 @@ ATTR DW_INLINE V N_(expv)(V x)
     const VI e = ((VI)t + (IT)127) << 23;
 #endif
     return p * (V)e;
-}
-
-ATTR DW_INLINE V N_(vmax)(V a, V b)
-{
-    const VI gt = (VI)(b > a);
-    return (V)(((VI)b & gt) | ((VI)a & ~gt));
 }
 
 /* Sᵀ rows [0, mr) × one panel of NRW query columns: st[r, ·] = Σ_e kk[r, e] · qp[e, ·] */
@@ -409,6 +430,7 @@ ATTR static void N_(dw_item_)(const dw_item *it, void *work_)
     T *st = qt + E * QB;                /* Sᵀ / Pᵀ: [BK][QB] */
     T *ot = st + BK * QB;               /* Oᵀ: [Ev][QB] */
     T *mrun = ot + Ev * QB, *lrun = mrun + QB, *shift = lrun + QB, *alpha = shift + QB;
+    T *used = alpha + QB;               /* the previous block's shift (log2 units), or -inf */
     const T scale = (T)it->scale, ninf = (T)-INFINITY;
     const int NP = QB / NRW;
 
@@ -424,7 +446,7 @@ ATTR static void N_(dw_item_)(const dw_item *it, void *work_)
             }
         }
     memset(ot, 0, (size_t)(Ev * QB) * sizeof(T));
-    for (int i = 0; i < QB; i++) { mrun[i] = ninf; lrun[i] = 0; }
+    for (int i = 0; i < QB; i++) { mrun[i] = ninf; used[i] = ninf; lrun[i] = 0; }
 
     const int64_t kend = causal ? (S < r0 + nq ? S : r0 + nq) : S;
     for (int64_t j0 = 0; j0 < kend; j0 += BK) {
@@ -474,14 +496,17 @@ ATTR static void N_(dw_item_)(const dw_item *it, void *work_)
         for (int c = 0; c < NV; c++) { mx[c] = *(const V *)(mrun + c * W); sm[c] = (V){0}; }
         for (int64_t j = 0; j < nb; j++) {
             _Pragma("GCC unroll 16")
-            for (int c = 0; c < NV; c++) mx[c] = N_(vmax)(mx[c], *(const V *)(st + j * QB + c * W));
+            for (int c = 0; c < NV; c++) mx[c] = VMAX(mx[c], *(const V *)(st + j * QB + c * W));
         }
+        const T log2e = (T)1.4426950408889634;            /* exp(x) = 2^(x log2 e) */
         _Pragma("GCC unroll 16")
         for (int c = 0; c < NV; c++) {
             const VI isninf = (VI)(mx[c] == (V){0} + ninf);
-            const V sh = (V)((VI)mx[c] & ~isninf);
+            const V sh = (V)((VI)(mx[c] * log2e) & ~isninf);
+            /* α from the shifts actually used (their rounding cancels), 0 after only -inf */
+            *(V *)(alpha + c * W) = N_(exp2v)(*(const V *)(used + c * W) - sh);
+            *(V *)(used + c * W) = (V)(((VI)sh & ~isninf) | ((VI)((V){0} + ninf) & isninf));
             *(V *)(shift + c * W) = sh;
-            *(V *)(alpha + c * W) = N_(expv)(*(const V *)(mrun + c * W) - sh);
             *(V *)(mrun + c * W) = mx[c];
         }
         /* Pᵀ = exp(Sᵀ − shift) in place, and its column sums */
@@ -489,7 +514,8 @@ ATTR static void N_(dw_item_)(const dw_item *it, void *work_)
             T *row = st + j * QB;
             _Pragma("GCC unroll 16")
             for (int c = 0; c < NV; c++) {
-                const V pv = N_(expv)(*(const V *)(row + c * W) - *(const V *)(shift + c * W));
+                const V pv = N_(exp2v)(*(const V *)(row + c * W) * log2e
+                                       - *(const V *)(shift + c * W));
                 *(V *)(row + c * W) = pv;
                 sm[c] += pv;
             }
@@ -537,6 +563,7 @@ ATTR static void N_(dw_item_)(const dw_item *it, void *work_)
 #undef NV
 #undef V
 #undef VI
+#undef VMAX
 
 #else  /* !DW_VEC: scalar reference of the same algorithm (row by row) */
 

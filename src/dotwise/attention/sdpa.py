@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import _attn
 from .._kernels import softmax_unchecked
+from .._native import all_finite
 from .._threads import worker_threads
 from .._validation import FloatRangeError, ShapeError, as_float_array, check_int, describe
 from .blocked import DEFAULT_BLOCK, blocked_attention
@@ -57,7 +58,7 @@ def _as_operand(x, name: str) -> np.ndarray:
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:
-    if arr.size and not np.isfinite(arr).all():
+    if arr.size and not all_finite(arr):
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValueError(
             f"{name} must contain only finite numbers, found {arr[where]} at index {where}; "
@@ -287,7 +288,7 @@ def _broadcast(q, k, v, mask, batch):
 
 def _checked(out: np.ndarray, inputs_finite: bool) -> np.ndarray:
     """Refuse a NaN that finite inputs can only produce by overflow of the scores."""
-    if inputs_finite and not np.isfinite(out).all():
+    if inputs_finite and not all_finite(out):
         raise FloatRangeError(
             f"attention scores overflow {out.dtype}: scale · q·k exceeds "
             f"{np.finfo(out.dtype).max:.3g} for some query/key pair, so the softmax is "
