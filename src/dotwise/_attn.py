@@ -133,22 +133,21 @@ def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None,
     nslices = 1
     for n in batch:
         nslices *= n
-    arrays = (q, k, v, out, mask)
-    # element offset of every slice idx (over batch) from each array's first element
-    strides = np.array([[0] * len(batch) if a is None else
-                        [st // a.itemsize for st in a.strides[:-2]] for a in arrays], np.int64)
-    if nslices == 1:
-        offs = np.zeros((1, 5), np.int64)
-    else:
+    # one int64 buffer: the row strides {ldq, ldk, ldv, ldo, msi, msj}, the work counter,
+    # then per slice the element offsets of q, k, v, out and mask from their first element
+    buf = np.zeros(7 + 5 * max(nslices, 1), np.int64)
+    buf[:6] = (q.strides[-2] // q.itemsize, k.strides[-2] // k.itemsize,
+               v.strides[-2] // v.itemsize, out.strides[-2] // out.itemsize, msi, msj)
+    if batch and nslices > 1:
+        strides = np.array([[0] * len(batch) if a is None else
+                            [st // a.itemsize for st in a.strides[:-2]]
+                            for a in (q, k, v, out, mask)], np.int64)
         grid = np.indices(batch, dtype=np.int64).reshape(len(batch), -1)
-        offs = np.ascontiguousarray((strides @ grid).T)
-    ld = np.array([q.strides[-2] // q.itemsize, k.strides[-2] // k.itemsize,
-                   v.strides[-2] // v.itemsize, out.strides[-2] // out.itemsize,
-                   msi, msj], np.int64)
-    counter = np.zeros(1, np.int64)
+        buf[7:] = (strides @ grid).T.reshape(-1)
+    base = _address(buf)
     args = (_address(q), _address(k), _address(v), _address(out),
-            None if mask is None else _address(mask), _address(offs), nslices, L, S, E, Ev,
-            _address(ld), mkind, int(bool(causal)), float(scale), _address(counter))
+            None if mask is None else _address(mask), base + 56, nslices, L, S, E, Ev,
+            base, mkind, int(bool(causal)), float(scale), base + 48)
     items = nslices * -(-L // TILES["queries"])
     n_jobs = min(n_threads, items)
     if nslices * L * S < MIN_SCORES_FOR_THREADS:

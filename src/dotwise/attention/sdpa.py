@@ -280,10 +280,12 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
 def _broadcast(q, k, v, mask, batch):
     """``q``, ``k``, ``v`` and ``mask`` as views broadcast to the common batch axes."""
     L, S = q.shape[-2], k.shape[-2]
-    return (np.broadcast_to(q, (*batch, L, q.shape[-1])),
-            np.broadcast_to(k, (*batch, S, k.shape[-1])),
-            np.broadcast_to(v, (*batch, S, v.shape[-1])),
-            None if mask is None else np.broadcast_to(mask, (*batch, L, S)))
+
+    def to(a, shape):
+        return a if a is None or a.shape == shape else np.broadcast_to(a, shape)
+
+    return (to(q, (*batch, L, q.shape[-1])), to(k, (*batch, S, k.shape[-1])),
+            to(v, (*batch, S, v.shape[-1])), to(mask, (*batch, L, S)))
 
 
 def _checked(out: np.ndarray, inputs_finite: bool) -> np.ndarray:
