@@ -281,3 +281,37 @@ def test_masks_and_cross_attention_match_torch(kind, rng):
     got = scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=0.2)
     np.testing.assert_allclose(np.nan_to_num(expected), got, rtol=1e-10, atol=1e-11)
     assert (got[0, :, 5] == 0).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_multihead_writes_heads_in_place_and_matches_the_dense_path(dtype, rng):
+    from dotwise.attention import MultiHeadAttention
+
+    mha = MultiHeadAttention(64, 4, random_state=3, dtype=dtype)
+    x = rng.standard_normal((2, 70, 64)).astype(dtype)
+    ctx = rng.standard_normal((2, 90, 64)).astype(dtype)
+    pad = padding_mask([90, 31], 90)                               # (B, 1, S)
+    fmask = np.where(rng.random((70, 90)) < 0.8, 0.0, -np.inf)      # (L, S) float
+    tol = TOL[dtype] if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    for kw in ({}, {"context": ctx, "attn_mask": pad}, {"context": ctx, "attn_mask": fmask},
+               {"is_causal": True}):
+        fused = mha(x, **kw)
+        dense, _ = mha(x, need_weights=True, **kw)   # the weights need the dense path
+        assert fused.dtype == dtype
+        np.testing.assert_allclose(fused, dense, **tol)
+
+
+def test_multihead_fused_path_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    from dotwise.attention import MultiHeadAttention
+
+    mha = MultiHeadAttention(128, 2, random_state=4)
+    peer = torch.nn.MultiheadAttention(128, 2, batch_first=True)
+    peer.load_state_dict({k: torch.from_numpy(v) for k, v in mha.state_dict().items()})
+    x = rng.standard_normal((3, 150, 128)).astype(np.float32)
+    lengths = [150, 100, 7]
+    with torch.inference_mode():
+        expected = peer(*(torch.from_numpy(x),) * 3, need_weights=False,
+                        key_padding_mask=torch.from_numpy(~padding_mask(lengths, 150)[:, 0]))[0]
+    got = mha(x, attn_mask=padding_mask(lengths, 150))
+    np.testing.assert_allclose(got, expected.numpy(), rtol=1e-4, atol=2e-5)

@@ -277,6 +277,38 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
     return (out, weights) if return_weights else out
 
 
+def fused_attention_into(q: np.ndarray, k: np.ndarray, v: np.ndarray, attn_mask, is_causal: bool,
+                         out: np.ndarray) -> bool:
+    """Attention of trusted ``(..., L, E)`` operands written into ``out``, when the kernel can.
+
+    For callers inside dotwise (``MultiHeadAttention``) that hold the operands as strided
+    views and want the heads written straight into their own layout (``out`` may be a
+    view such as ``y.reshape(B, L, H, D).transpose(0, 2, 1, 3)``; its last axis must be
+    contiguous). ``q``, ``k``, ``v`` and ``out`` share one dtype and the batch shape of
+    ``out``; the mask is checked as in :func:`scaled_dot_product_attention`. Returns
+    ``False``, having done nothing, when the compiled kernel does not run this (not
+    built, ``DOTWISE_PURE_NUMPY``, another dtype, empty input); the caller then calls
+    :func:`scaled_dot_product_attention`.
+    """
+    dtype, batch = out.dtype, out.shape[:-2]
+    L, S = q.shape[-2], k.shape[-2]
+    if (not _attn.supports(dtype) or L == 0 or S == 0 or out.strides[-1] != out.itemsize
+            or any(a.dtype != dtype for a in (q, k, v))):
+        return False
+    if not isinstance(is_causal, (bool, np.bool_)):
+        raise TypeError(f"is_causal must be True or False, got {describe(is_causal)}")
+    if is_causal and attn_mask is not None:
+        raise ValueError(
+            "is_causal=True and attn_mask cannot be used together (as in PyTorch); "
+            "combine them yourself: attn_mask & causal_mask(L, S)"
+        )
+    mask = None if attn_mask is None else _as_mask(attn_mask, (*batch, L, S), dtype)
+    qb, kb, vb, mb = _broadcast(q, k, v, mask, batch)
+    _attn.attend(qb, kb, vb, mb, bool(is_causal), 1.0 / np.sqrt(q.shape[-1]), out,
+                 worker_threads())
+    return True
+
+
 def _broadcast(q, k, v, mask, batch):
     """``q``, ``k``, ``v`` and ``mask`` as views broadcast to the common batch axes."""
     L, S = q.shape[-2], k.shape[-2]
