@@ -1,4 +1,4 @@
-r"""Scaled dot-product attention with PyTorch's semantics, dense or blocked.
+r"""Scaled dot-product attention with PyTorch's semantics: fused compiled kernel, blocked, dense.
 
 Shape legend (PyTorch's): ``L`` target length (queries), ``S`` source length
 (keys and values), ``E`` query/key embedding size, ``Ev`` value embedding size,
