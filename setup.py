@@ -37,5 +37,11 @@ setup(
             extra_compile_args=_FLAGS,
             optional=True,
         ),
+        Extension(  # fused attention kernel (dotwise.attention's compiled path)
+            "dotwise._dwattn",
+            sources=["src/dotwise/_dwattn.c"],
+            extra_compile_args=_FLAGS,
+            optional=True,
+        ),
     ]
 )

@@ -10,8 +10,12 @@ runs in a fresh pinned process; float32, E = 64::
     python benchmarks/bench_attention.py            # full run, 1 and 2 threads
     python benchmarks/bench_attention.py --quick    # seconds
 
-Peak extra memory of one call (fresh subprocess, VmHWM) is recorded for the largest
-single-head case in each row's ``memory`` field.
+Each row also records which engine dotwise ran (``engine``: the compiled kernel's
+variant for this CPU, e.g. ``"AVX2+FMA"``, or ``"NumPy"`` without the extension) and
+torch's backend as a number (``torch_backend``; the FLASH kernel is 1). Peak extra
+memory of one call (fresh subprocess, VmHWM) is recorded for the largest single-head
+case in its row's ``memory_extra_mib`` field. A full run (both thread counts) takes
+about 2–4 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -34,12 +38,20 @@ def make_inputs(L: int, H: int, seed: int = 0):
     return tuple(rng.standard_normal((H, L, E), dtype=np.float32) for _ in range(3))
 
 
-def torch_backend(torch, tq, tk, tv, causal: bool) -> str:
+def torch_backend(torch, tq, tk, tv, causal: bool) -> tuple[str, int | None]:
+    """torch's backend for these tensors, as a label and as its number (None: unknown)."""
     try:
         choice = int(torch._fused_sdp_choice(tq, tk, tv, is_causal=causal))
     except Exception as exc:  # private API: record what happened instead of guessing
-        return f"unknown ({type(exc).__name__})"
-    return f"{BACKENDS.get(choice, choice)} ({choice})"
+        return f"unknown ({type(exc).__name__})", None
+    return f"{BACKENDS.get(choice, choice)} ({choice})", choice
+
+
+def dotwise_engine() -> str:
+    """What dotwise's attention runs here: the compiled kernel's variant, or NumPy."""
+    from dotwise import _attn
+
+    return _attn.isa() or "NumPy"
 
 
 def memory_row(L: int, H: int, threads: int) -> dict:
@@ -74,12 +86,12 @@ def sdpa_rows(args, threads: int, torch) -> list[dict]:
                 q, k, v = make_inputs(L, H)
                 contenders = {"dotwise": lambda q=q, k=k, v=v, c=causal:
                               dw.scaled_dot_product_attention(q, k, v, is_causal=c)}
-                mode = "torch not installed"
+                mode, backend = "torch not installed", None
                 if torch is not None:
                     tq, tk, tv = (torch.from_numpy(a)[None] for a in (q, k, v))  # (1, H, L, E)
                     F = torch.nn.functional
-                    mode = (f"F.scaled_dot_product_attention, 4-D (1, H, L, E), backend "
-                            f"{torch_backend(torch, tq, tk, tv, causal)}")
+                    label, backend = torch_backend(torch, tq, tk, tv, causal)
+                    mode = f"F.scaled_dot_product_attention, 4-D (1, H, L, E), backend {label}"
                     contenders["torch"] = (lambda tq=tq, tk=tk, tv=tv, c=causal, F=F:
                                            F.scaled_dot_product_attention(tq, tk, tv,
                                                                           is_causal=c))
@@ -96,11 +108,16 @@ def sdpa_rows(args, threads: int, torch) -> list[dict]:
                 repeat = args.repeat or (3 if args.quick else (5 if L * L * H <= 2**25 else 3))
                 timings, load = measure(contenders, threads=threads, repeat=repeat, check=check)
                 ours, peer = timings["dotwise"], timings.get("torch")
+                note = peer.note if peer is not None and not peer.valid else ""
+                if torch is not None and backend != 1:  # the peer must be torch's fused kernel
+                    note = f"torch did not pick its FLASH kernel (backend {backend}); " + note
                 row = {"case": f"SDPA H={H} L=S={L}{' causal' if causal else ''}",
                        "peer": "torch", "mode": mode, "ratio": ratio(peer, ours),
-                       "valid": ours.valid and (peer is None or peer.valid),
-                       "note": peer.note if peer is not None and not peer.valid else "",
+                       "valid": (ours.valid and (peer is None or peer.valid)
+                                 and (torch is None or backend == 1)),
+                       "note": note,
                        "L": L, "heads": H, "causal": causal, "E": E, "dtype": "float32",
+                       "engine": dotwise_engine(), "torch_backend": backend,
                        "timings": {n: t.as_dict() for n, t in timings.items()}, **load}
                 if not args.quick and L == max(sizes) and H == 1 and not causal:
                     row["memory_extra_mib"] = memory_row(L, H, threads)
@@ -144,7 +161,7 @@ def mha_row(args, threads: int, torch) -> list[dict]:
     timings, load = measure(contenders, threads=threads, repeat=args.repeat or 5, check=check)
     ours, peer_t = timings["dotwise"], timings.get("torch")
     return [{"case": f"MultiHeadAttention ({B}, {L}, {d}), {H} heads", "peer": "torch",
-             "mode": mode, "ratio": ratio(peer_t, ours),
+             "mode": mode, "ratio": ratio(peer_t, ours), "engine": dotwise_engine(),
              "valid": ours.valid and (peer_t is None or peer_t.valid),
              "note": peer_t.note if peer_t is not None and not peer_t.valid else "",
              "timings": {n: t.as_dict() for n, t in timings.items()}, **load}]

@@ -179,3 +179,23 @@ def test_image_benchmark_rows_follow_the_protocol(tmp_path):
             assert row["peer_timing"]["median_s"] == fastest
     kernels = {r["kernel"] for r in rows}
     assert len(kernels) == 3
+
+
+@pytest.mark.slow
+def test_attention_benchmark_records_the_engine_and_torch_backend(tmp_path):
+    import json
+
+    pytest.importorskip("torch")
+    out = tmp_path / "attention.json"
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_attention.py"),
+                           "--quick", "--threads", "1", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = json.loads(out.read_text())
+    (run,) = payload["runs"]
+    sdpa = [r for r in run["rows"] if r["case"].startswith("SDPA")]
+    assert sdpa and payload["machine"]["isa"]
+    for row in sdpa:
+        assert row["torch_backend"] == 1, row["mode"]          # torch's FLASH kernel
+        assert "4-D" in row["mode"] and row["engine"]
+        assert {"ratio", "valid", "load_before", "noisy"} <= set(row)

@@ -3,9 +3,9 @@
 Attention is the dot product twice over: queries are compared with keys by dot
 products (``q kᵀ``), the scores become weights by a softmax, and the weights
 average the values (``weights @ v``). dotwise follows PyTorch's
-``scaled_dot_product_attention`` semantics exactly, has a blocked path that
-never builds the ``(L, S)`` score matrix, and keeps the weights available to
-look at.
+``scaled_dot_product_attention`` semantics exactly, computes it in a fused
+compiled kernel (or a NumPy blocked path without one) that never builds the
+``(L, S)`` score matrix, and keeps the weights available to look at.
 
 >>> import numpy as np
 >>> import dotwise as dw

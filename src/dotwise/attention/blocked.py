@@ -1,4 +1,9 @@
-r"""Memory-efficient attention: blocks of queries × blocks of keys, online softmax.
+r"""Memory-efficient attention in NumPy: blocks of queries × blocks of keys, online softmax.
+
+This is the reference implementation of the algorithm and the fallback that
+:func:`~dotwise.attention.scaled_dot_product_attention` runs when the compiled
+kernel (``dotwise._dwattn``, see :mod:`dotwise._attn`) was not built or
+``DOTWISE_PURE_NUMPY=1`` is set; the kernel's tests compare it with this module.
 
 The dense formula needs the whole ``(L, S)`` score matrix. This path never
 builds it: queries are taken ``Q_BLOCK`` rows at a time, keys ``block_size``

@@ -24,7 +24,7 @@ import numpy as np
 from .._validation import ShapeError, as_float_array, check_int, describe
 from .._xp import is_array_api
 from ._xp_multihead import forward as _xp_forward
-from .sdpa import scaled_dot_product_attention
+from .sdpa import fused_attention_into, scaled_dot_product_attention
 
 __all__ = ["MultiHeadAttention"]
 
@@ -233,15 +233,21 @@ class MultiHeadAttention:
                 q += b[:E]
                 kv += b[E:]
             k, v = kv[..., :E], kv[..., E:]
-        # (B, L, E) -> (B, H, L, D): the heads become a batch axis of one SDPA call.
+        # (B, L, E) -> (B, H, L, D): the heads become a batch axis of one SDPA call
+        # (strided views of the projections: no copy).
         q, k, v = (t.reshape(B, -1, H, D).transpose(0, 2, 1, 3) for t in (q, k, v))
         mask = self._mask(attn_mask, B, L, S)
-        result = scaled_dot_product_attention(
-            q, k, v, attn_mask=mask, is_causal=is_causal, return_weights=need_weights,
-            block_size=block_size, check_finite=False)
-        heads, weights = result if need_weights else (result, None)
-        y = heads.transpose(0, 2, 1, 3).reshape(B, L, E) @ self.out_proj_weight.astype(
-            dtype, copy=False).T
+        heads = np.empty((B, L, E), dtype)   # the compiled kernel writes each head in place
+        if need_weights or block_size is not None or not fused_attention_into(
+                q, k, v, mask, is_causal, heads.reshape(B, L, H, D).transpose(0, 2, 1, 3)):
+            result = scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, is_causal=is_causal, return_weights=need_weights,
+                block_size=block_size, check_finite=False)
+            out4, weights = result if need_weights else (result, None)
+            heads = out4.transpose(0, 2, 1, 3).reshape(B, L, E)
+        else:
+            weights = None
+        y = heads @ self.out_proj_weight.astype(dtype, copy=False).T
         if self.out_proj_bias is not None:
             y += self.out_proj_bias
         if need_weights and average_attn_weights:

@@ -1,4 +1,4 @@
-r"""Scaled dot-product attention with PyTorch's semantics, dense or blocked.
+r"""Scaled dot-product attention with PyTorch's semantics: fused compiled kernel, blocked, dense.
 
 Shape legend (PyTorch's): ``L`` target length (queries), ``S`` source length
 (keys and values), ``E`` query/key embedding size, ``Ev`` value embedding size,
@@ -27,11 +27,14 @@ import numbers
 
 import numpy as np
 
+from .. import _attn
 from .._kernels import softmax_unchecked
+from .._native import all_finite
+from .._threads import worker_threads
 from .._validation import FloatRangeError, ShapeError, as_float_array, check_int, describe
 from .._xp import is_array_api
 from ._xp_sdpa import scaled_dot_product_attention as _xp_sdpa
-from .blocked import DEFAULT_BLOCK, blocked_attention, default_threads
+from .blocked import DEFAULT_BLOCK, blocked_attention
 
 __all__ = ["AUTO_BLOCKED_MIN_SCORES", "scaled_dot_product_attention"]
 
@@ -57,7 +60,7 @@ def _as_operand(x, name: str) -> np.ndarray:
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:
-    if arr.size and not np.isfinite(arr).all():
+    if arr.size and not all_finite(arr):
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValueError(
             f"{name} must contain only finite numbers, found {arr[where]} at index {where}; "
@@ -131,18 +134,20 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
     return_weights : bool, default=False
         Also return the ``(..., L, S)`` weights (uses the dense path).
     block_size : int, optional
-        Force the memory-efficient blocked path with this many keys per block.
-        By default it is chosen automatically when ``L * S >= 128 * 128``, with
-        1024 keys per block.
+        Keys per block of the NumPy blocked path, and a request for it when the
+        compiled kernel is not there (by default that path is chosen once
+        ``L * S >= 128 * 128``, with 1024 keys per block). The compiled kernel
+        always works in its own tiles of 64 queries × 128 keys.
     check_finite : bool, default=True
         Scan the input for NaN and infinity first and name the first one found
         (one fast pass). ``False`` skips the scan: a non-finite value then
         spreads into the result or stops LAPACK with an error of its own.
     n_threads : int, optional
-        Worker threads of the blocked path; default ``OMP_NUM_THREADS`` if set,
-        else the number of CPUs available. While they run, BLAS is limited to
-        one thread (process-wide, through threadpoolctl).
-
+        Threads that share the work (batch slices × tiles of queries); default
+        ``DOTWISE_NUM_THREADS`` if set, else the number of CPUs (at most 8).
+        The compiled kernel runs them on dotwise's worker pool; the NumPy
+        blocked path limits BLAS to one thread meanwhile (process-wide,
+        through threadpoolctl).
     Returns
     -------
     out : ndarray of shape (..., L, Ev)
@@ -170,8 +175,16 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
     of zeros), never NaN. PyTorch 2.13's CPU kernel gives zeros too; its
     "equivalent" reference code in the docstring would give NaN.
 
-    The blocked path never materialises ``(L, S)``: see
-    :mod:`dotwise.attention.blocked`. It matches the dense path to float rounding.
+    Without ``return_weights`` the ``(L, S)`` scores are never built. float32
+    and float64 input runs in the compiled fused kernel (``dotwise._dwattn``,
+    built at install; its variant for this CPU's widest vector instructions is
+    picked at the first call): per tile of queries it computes the score tiles,
+    masks them and keeps the online softmax's running max and sum while it
+    accumulates the weighted values. Without the extension, or with
+    ``DOTWISE_PURE_NUMPY=1``, the same algorithm runs in NumPy
+    (:mod:`dotwise.attention.blocked`) once ``L * S >= 128 * 128``, and the
+    dense formula below that. All of them match the dense formula to float
+    rounding; float32 is computed in float32, float64 in float64.
 
     Array-API input (CuPy arrays, PyTorch tensors on the CPU or a GPU, any
     array with ``__array_namespace__``) is computed in its own namespace and on
@@ -252,20 +265,22 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
                 "return_weights=True needs the full (L, S) weight matrix, which the blocked "
                 "path exists to avoid; drop block_size (or return_weights)"
             )
-    n_threads = default_threads() if n_threads is None else check_int(
+    n_threads = worker_threads() if n_threads is None else check_int(
         n_threads, "n_threads", minimum=1)
     mask = None if attn_mask is None else _as_mask(attn_mask, (*batch, L, S), dtype)
 
     if L == 0 or S == 0:  # nothing to attend to: every row is "fully masked"
         out = np.zeros((*batch, L, Ev), dtype)
         return (out, np.zeros((*batch, L, S), dtype)) if return_weights else out
-    use_blocked = block_size is not None or (not return_weights and L * S >= AUTO_BLOCKED_MIN_SCORES)
-    if use_blocked:
+    if not return_weights and _attn.supports(dtype):  # the compiled fused kernel
         out = np.empty((*batch, L, Ev), dtype)
-        qb = np.broadcast_to(q, (*batch, L, E))
-        kb = np.broadcast_to(k, (*batch, S, E))
-        vb = np.broadcast_to(v, (*batch, S, Ev))
-        mb = None if mask is None else np.broadcast_to(mask, (*batch, L, S))
+        qb, kb, vb, mb = _broadcast(q, k, v, mask, batch)
+        _attn.attend(qb, kb, vb, mb, bool(is_causal), float(scale), out, n_threads)
+        return _checked(out, check_finite)
+    use_blocked = block_size is not None or (not return_weights and L * S >= AUTO_BLOCKED_MIN_SCORES)
+    if use_blocked:  # NumPy, block by block: no compiler at install, or DOTWISE_PURE_NUMPY=1
+        out = np.empty((*batch, L, Ev), dtype)
+        qb, kb, vb, mb = _broadcast(q, k, v, mask, batch)
         # a key block never needs more than S columns (block_size=10**12 must not allocate)
         block = min(block_size or DEFAULT_BLOCK, S)
         out = blocked_attention(qb, kb, vb, mb, bool(is_causal), float(scale),
@@ -278,9 +293,52 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
     return (out, weights) if return_weights else out
 
 
+def fused_attention_into(q: np.ndarray, k: np.ndarray, v: np.ndarray, attn_mask, is_causal: bool,
+                         out: np.ndarray) -> bool:
+    """Attention of trusted ``(..., L, E)`` operands written into ``out``, when the kernel can.
+
+    For callers inside dotwise (``MultiHeadAttention``) that hold the operands as strided
+    views and want the heads written straight into their own layout (``out`` may be a
+    view such as ``y.reshape(B, L, H, D).transpose(0, 2, 1, 3)``; its last axis must be
+    contiguous). ``q``, ``k``, ``v`` and ``out`` share one dtype and the batch shape of
+    ``out``; the mask is checked as in :func:`scaled_dot_product_attention`. Returns
+    ``False``, having done nothing, when the compiled kernel does not run this (not
+    built, ``DOTWISE_PURE_NUMPY``, another dtype, empty input); the caller then calls
+    :func:`scaled_dot_product_attention`.
+    """
+    dtype, batch = out.dtype, out.shape[:-2]
+    L, S = q.shape[-2], k.shape[-2]
+    if (not _attn.supports(dtype) or L == 0 or S == 0 or out.strides[-1] != out.itemsize
+            or any(a.dtype != dtype for a in (q, k, v))):
+        return False
+    if not isinstance(is_causal, (bool, np.bool_)):
+        raise TypeError(f"is_causal must be True or False, got {describe(is_causal)}")
+    if is_causal and attn_mask is not None:
+        raise ValueError(
+            "is_causal=True and attn_mask cannot be used together (as in PyTorch); "
+            "combine them yourself: attn_mask & causal_mask(L, S)"
+        )
+    mask = None if attn_mask is None else _as_mask(attn_mask, (*batch, L, S), dtype)
+    qb, kb, vb, mb = _broadcast(q, k, v, mask, batch)
+    _attn.attend(qb, kb, vb, mb, bool(is_causal), 1.0 / np.sqrt(q.shape[-1]), out,
+                 worker_threads())
+    return True
+
+
+def _broadcast(q, k, v, mask, batch):
+    """``q``, ``k``, ``v`` and ``mask`` as views broadcast to the common batch axes."""
+    L, S = q.shape[-2], k.shape[-2]
+
+    def to(a, shape):
+        return a if a is None or a.shape == shape else np.broadcast_to(a, shape)
+
+    return (to(q, (*batch, L, q.shape[-1])), to(k, (*batch, S, k.shape[-1])),
+            to(v, (*batch, S, v.shape[-1])), to(mask, (*batch, L, S)))
+
+
 def _checked(out: np.ndarray, inputs_finite: bool) -> np.ndarray:
     """Refuse a NaN that finite inputs can only produce by overflow of the scores."""
-    if inputs_finite and not np.isfinite(out).all():
+    if inputs_finite and not all_finite(out):
         raise FloatRangeError(
             f"attention scores overflow {out.dtype}: scale · q·k exceeds "
             f"{np.finfo(out.dtype).max:.3g} for some query/key pair, so the softmax is "
