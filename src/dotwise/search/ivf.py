@@ -23,7 +23,8 @@ import numpy as np
 from .._native import all_finite
 from .._threads import one_blas_thread
 from .._validation import NotFittedError, check_int
-from ._kernel import topk_blocked, topk_dense
+from . import _native
+from ._kernel import run_split, search_threads, topk_blocked, topk_dense
 from ._query import FilterLike
 from .index import Index, _State
 from .results import SearchResult
@@ -334,9 +335,54 @@ class IVFIndex(Index):
             off = st.extra["offsets"]
             for j in np.unique(probes).tolist():
                 st.check.rows(int(off[j]), int(off[j + 1]))
+        if _native.supports(Q.dtype) and st.buf.flags.c_contiguous:
+            return self._scan_lists(Q, probes, k, allowed, st)
         # many small GEMMs: one BLAS thread avoids the per-call thread start-up
         with one_blas_thread():
             return self._search_batch(Q, probes, k, allowed, st)
+
+    def _scan_lists(self, Q: np.ndarray, probes: np.ndarray, k: int,
+                    allowed: np.ndarray | None, st: _State
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled scan: each probed list read once, for all the queries that probe it.
+
+        The (query, list) pairs are grouped by list; the lists are split into
+        contiguous runs of about equal work (rows × probing queries), one per
+        worker thread. Each thread scores its lists' rows against their queries
+        in the compiled loop and keeps its own heaps; the heaps are merged at
+        the end. Same results as :meth:`_search_batch` (ties by smaller id).
+        """
+        m, n_probe = probes.shape
+        offsets = np.ascontiguousarray(st.extra["offsets"], dtype=np.int64)
+        flat = probes.ravel()
+        order = np.argsort(flat, kind="stable")  # positions q * n_probe + rank
+        sorted_lists = flat[order]
+        starts = np.flatnonzero(np.r_[True, sorted_lists[1:] != sorted_lists[:-1]])
+        lists = np.ascontiguousarray(sorted_lists[starts], dtype=np.int64)
+        gptr = np.r_[starts, flat.size].astype(np.int64)
+        gq = (order // n_probe).astype(np.int64)
+        sizes = (offsets[lists + 1] - offsets[lists]).astype(np.float64)
+        cost = np.cumsum(sizes * np.diff(gptr) + 64.0)  # + a list's fixed cost
+        n_threads = min(search_threads(cost[-1] * self.dim), lists.size)
+        offset = -0.5 * st.sq[: st.n] if self.metric == "l2" else None
+        allowed = None if allowed is None else np.ascontiguousarray(allowed, dtype=bool)
+        X, ids = st.buf, np.ascontiguousarray(st.ids, dtype=np.int64)
+        # thread t takes the lists whose cumulative work falls in its share
+        cuts = np.searchsorted(cost, cost[-1] * np.arange(1, n_threads) / n_threads)
+        bounds = [0, *cuts.tolist(), lists.size]
+
+        def job(a: int, b: int):
+            def run() -> _native.Heaps:
+                heaps = _native.Heaps(m, k, Q.dtype)
+                if b > a:
+                    heaps.scan(Q, X, offsets, lists[a:b], gptr[a:b + 1], gq, ids=ids,
+                               offset=offset, allowed=allowed)
+                return heaps
+
+            return run
+
+        heaps = run_split([job(bounds[t], bounds[t + 1]) for t in range(n_threads)])
+        return heaps.result()
 
     def _search_batch(self, Q: np.ndarray, probes: np.ndarray, k: int,
                       allowed: np.ndarray | None, st: _State
