@@ -40,7 +40,7 @@ static inline __attribute__((always_inline)) int dw_better_##S(T s1, int64_t i1,
 static inline __attribute__((always_inline)) int dw_finite_##S(T v) { return v - v == (T)0; }                               \
                                                                                               \
 /* heap of n pairs, worst at the root: no child is worse than its parent */                   \
-static void dw_sift_down_##S(T *hs, int64_t *hi, int64_t n, int64_t pos)                     \
+static inline __attribute__((always_inline)) void dw_sift_down_##S(T *hs, int64_t *hi, int64_t n, int64_t pos)                     \
 {                                                                                             \
     T s = hs[pos];                                                                            \
     int64_t id = hi[pos];                                                                     \
@@ -54,7 +54,7 @@ static void dw_sift_down_##S(T *hs, int64_t *hi, int64_t n, int64_t pos)        
     hs[pos] = s; hi[pos] = id;                                                                \
 }                                                                                             \
                                                                                               \
-static void dw_sift_up_##S(T *hs, int64_t *hi, int64_t pos)                                  \
+static inline __attribute__((always_inline)) void dw_sift_up_##S(T *hs, int64_t *hi, int64_t pos)                                  \
 {                                                                                             \
     T s = hs[pos];                                                                            \
     int64_t id = hi[pos];                                                                     \
