@@ -12,6 +12,15 @@ deterministic whatever the block size. A score that is not finite (NaN from a
 NaN row of a memory-mapped file, inf from an overflow) is never a candidate,
 so it can neither displace nor hide a finite one. Everything here trusts its input:
 the public classes validate first.
+
+Two engines give the same answers. The compiled one (``dotwise._dwtopk``, see
+:mod:`._native`) splits the rows over dotwise's worker threads; each thread runs
+its blocks' GEMMs with BLAS on one thread and merges each tile into its own
+per-query heaps right after the GEMM (for up to :data:`FUSED_QUERIES` queries the
+compiled loop computes the scores itself while streaming the rows); the threads'
+heaps are merged at the end. :func:`topk_blocked_numpy` is the NumPy engine, the
+reference the tests compare with and the fallback without a compiler or with
+``DOTWISE_PURE_NUMPY=1``.
 """
 
 from __future__ import annotations

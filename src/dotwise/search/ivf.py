@@ -3,9 +3,12 @@ r"""Approximate search with an inverted file: :class:`IVFIndex`.
 A coarse quantizer (k-means centroids :math:`c_1, …, c_L`) splits the
 collection into ``n_lists`` cells; each vector is stored in the list of its
 best centroid. A query scores the centroids (one small GEMM), visits only the
-``n_probe`` best lists, and runs the exact blocked search on them. The lists
-are stored contiguously, sorted by list, so a probe is a GEMM over a slice —
-no gathering. With ``n_probe = n_lists`` the search is exact.
+``n_probe`` best lists, and scores only their rows. The lists are stored
+contiguously, sorted by list, so a probe reads one slice — no gathering. The
+(query, list) pairs are grouped by list, so each probed list is read once for
+all the queries that probe it; the lists are split over dotwise's worker
+threads (the compiled loop of :mod:`._native`, or one GEMM per list in NumPy).
+With ``n_probe = n_lists`` the search is exact.
 
 Work per query drops from :math:`n d` to about
 :math:`L d + \tfrac{n_\text{probe}}{L} n d`; recall depends on how well the
