@@ -244,3 +244,30 @@ def test_a_search_inside_a_pool_job_runs_on_its_own_thread():
     want = topk_blocked_numpy(X, Q, 5)
     got = worker_pool().submit(lambda: topk_blocked(X, Q, 5)).result(timeout=120)
     assert_same_topk(*got, *want)
+
+
+def test_overlapping_searches_leave_the_blas_threads_as_they_were():
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    before = blas_threads()
+    X, Q, _ = _data(100_000, 32, 40)
+    errors = []
+
+    def search():
+        try:
+            for _ in range(3):
+                topk_blocked(X, Q, 5)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=search) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and blas_threads() == before
