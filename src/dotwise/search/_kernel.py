@@ -67,6 +67,7 @@ def topk_blocked(
     stop: int | None = None,
     progress: Callable[[int], None] | None = None,
     threads: int | None = None,
+    pin_blas: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Top-k rows of ``X`` for each query by the score ``(Q Xᵀ) * scale + offset``.
 
@@ -77,12 +78,15 @@ def topk_blocked(
     :func:`topk_blocked_numpy` (the reference) runs. Arguments and results
     are those of :func:`topk_blocked_numpy`; ``threads`` caps the worker
     threads (default: all of :func:`~dotwise._threads.worker_threads`).
+    ``pin_blas=False`` lets a search that stays on one thread keep BLAS's own
+    threads (and skip the ~20 µs the pin costs: IVF's small coarse step); by
+    default BLAS runs on one thread, so the scores never depend on its thread count.
     """
     stop = X.shape[0] if stop is None else stop
     if (_native.supports(Q.dtype) and X.dtype == Q.dtype and stop > start
             and (ids is None or ids.dtype == np.int64)):
         return _topk_native(X, Q, k, ids, col_scale, col_offset, allowed, start, stop,
-                            progress, threads)
+                            progress, threads, pin_blas)
     return topk_blocked_numpy(X, Q, k, ids=ids, col_scale=col_scale, col_offset=col_offset,
                               allowed=allowed, start=start, stop=stop, progress=progress)
 
@@ -119,7 +123,7 @@ def _contiguous(a: np.ndarray | None, dtype=None) -> np.ndarray | None:
 
 
 def _topk_native(X, Q, k, ids, col_scale, col_offset, allowed, start, stop, progress,
-                 threads):
+                 threads, pin_blas=True):
     m, d = Q.shape
     n = stop - start
     dtype = Q.dtype
@@ -187,7 +191,7 @@ def _topk_native(X, Q, k, ids, col_scale, col_offset, allowed, start, stop, prog
     # split on block boundaries, so that every thread's GEMMs are full-size blocks
     cuts = [start + min(n, (n_blocks * t // n_threads) * r_block) for t in range(n_threads + 1)]
     jobs = [job(cuts[t], cuts[t + 1]) for t in range(n_threads) if cuts[t + 1] > cuts[t]]
-    if fused:
+    if fused or (not pin_blas and len(jobs) == 1):
         heaps = run_split(jobs)
     else:
         # BLAS on one thread: two layers of threads on the same cores only wait on each

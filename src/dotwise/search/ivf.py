@@ -222,7 +222,7 @@ class IVFIndex(Index):
         """The ``n`` best lists for each query, shape (m, n)."""
         extra = self._state.extra if extra is None else extra
         offset = -0.5 * extra["centroid_sq"] if self.metric == "l2" else None
-        lists, _ = topk_blocked(extra["centroids"], Q, n, col_offset=offset)
+        lists, _ = topk_blocked(extra["centroids"], Q, n, col_offset=offset, pin_blas=False)
         return lists
 
     def _assign(self, X: np.ndarray, extra: dict[str, Any]) -> np.ndarray:
