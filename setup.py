@@ -43,5 +43,11 @@ setup(
             extra_compile_args=_FLAGS,
             optional=True,
         ),
+        Extension(  # running top-k heaps for search: after each GEMM block, and IVF list scans
+            "dotwise._dwtopk",
+            sources=["src/dotwise/_dwtopk.c"],
+            extra_compile_args=_FLAGS,
+            optional=True,
+        ),
     ]
 )

@@ -1,303 +1,402 @@
-"""Similarity search: dotwise vs FAISS, hnswlib and scikit-learn, in one process.
+"""Similarity search under the fair protocol: dotwise vs FAISS (exact and IVF) and hnswlib.
 
-Data: clustered unit vectors (a Gaussian mixture, then normalised — embeddings
-cluster, and IVF relies on it), float32, fixed seed:
-200 000 × 384 and 1 000 000 × 128; 1 000 queries from the same mixture; k = 10.
+Exact search (sizes fixed by issue 11): 200 000 × 384 and 1 000 000 × 128 random unit
+float32 vectors (Gaussian, normalised), k = 10. dotwise ``Index(metric="dot")`` against
+FAISS ``IndexFlatIP`` and ``Index(metric="l2")`` against ``IndexFlatL2``, on a batch of
+1 000 queries and on 20 single queries (inner product). A row is valid when dotwise's ids
+agree with FAISS's (recall@10 of one against the other ≥ 0.999: they differ only on ties
+and float32 rounding).
 
-Rows:
-* exact batch search (1 000 queries) and single-query latency:
-  dotwise ``Index`` (cosine), FAISS ``IndexFlatIP``, scikit-learn
-  ``NearestNeighbors(algorithm="brute", metric="cosine")``; every answer is
-  checked against dotwise's exact ids (recall@10 must be ≥ 0.999);
-* approximate: dotwise ``IVFIndex`` vs FAISS ``IndexIVFFlat`` at the same
-  n_lists / n_probe (both trained on the same 50 000-vector sample), and
-  hnswlib HNSW — built on the first 50 000 vectors only (M 16,
-  ef_construction 64): a full HNSW build of 1M vectors takes longer than this
-  whole benchmark on two cores, so its speed is not comparable, its recall is
-  (measured against exact search over the same 50 000);
-* ``Index.load(mmap=True)`` of the saved 1M index (page cache warm);
-* the Python heap peak of one dotwise batch search (tracemalloc), against the
-  size of the full queries × collection score matrix it avoids.
+IVF (smaller sizes so that the sweep fits): dotwise ``IVFIndex`` and FAISS
+``IndexIVFFlat`` share the *same lists* — FAISS's quantizer holds dotwise's k-means
+centroids — and are timed at n_probe 1, 4, 16 and 64 on three kinds of data that cluster
+less and less: sentence embeddings (all-MiniLM-L6-v2 over the STS-benchmark sentences
+in ``../shared/data/text``; skipped, with the reason in the row, when absent), a mildly
+clustered set, and plain Gaussian vectors. A row is valid when both reach the same
+recall@10 (within 0.01) against exact search. hnswlib (M 16, ef_construction 64) adds
+recall/throughput points at several ``ef``; its rows have no ratio. The parent draws
+recall@10 against queries/s for the three as ``results/search_ivf.png``.
 
-Run: ``flock /tmp/dotwise-bench.lock python benchmarks/bench_search.py``
-(``--quick`` for a smoke run).
+Every ratio is peer median / dotwise median (> 1: dotwise faster), at 1 and at 2
+threads, each in a fresh process pinned before imports (FAISS through
+``faiss.omp_set_num_threads``).
+
+Usage::
+
+    python benchmarks/bench_search.py            # full run, about 5 minutes on 2 quiet cores
+    python benchmarks/bench_search.py --quick    # seconds, 1 thread; results/search.quick.json
+
+The sentence embeddings are computed once (about a minute) and cached under the system's
+temporary directory (``dotwise-bench-cache``).
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import json
+import os
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import (
-    compare,
-    fmt_ratio,
-    fmt_time,
-    machine_info,
-    markdown_table,
-    optional,
-    parser,
-    pin_threads,
-    ratio,
-    write_results,
-)
+import _harness as h
 
 K = 10
+SEED = 20241111
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("DOTWISE_SHARED_DATA", REPO.parent / "shared" / "data"))
+RECALL_GAP = 0.01
 
 
-def make_data(n: int, d: int, n_queries: int, seed: int = 0, centers: int = 2000,
-              spread: float = 0.6):
-    """Unit vectors from a Gaussian mixture (float32), built in chunks to save memory."""
+# ------------------------------------------------------------------------------ data
+def unit_gaussian(n: int, d: int, seed: int) -> np.ndarray:
+    """``n`` random unit vectors in ``d`` dimensions (float32), generated in chunks."""
     rng = np.random.default_rng(seed)
-    C = rng.standard_normal((centers, d), dtype=np.float32)
     X = np.empty((n, d), dtype=np.float32)
     for s in range(0, n, 100_000):
         e = min(s + 100_000, n)
-        lab = rng.integers(0, centers, e - s)
-        X[s:e] = C[lab] + spread * rng.standard_normal((e - s, d), dtype=np.float32)
-    lab = rng.integers(0, centers, n_queries)
-    Q = C[lab] + spread * rng.standard_normal((n_queries, d), dtype=np.float32)
+        X[s:e] = rng.standard_normal((e - s, d), dtype=np.float32)
     X /= np.linalg.norm(X, axis=1, keepdims=True)
-    Q /= np.linalg.norm(Q, axis=1, keepdims=True)
-    return X, Q.astype(np.float32)
+    return X
+
+
+def mildly_clustered(n: int, n_queries: int, d: int, seed: int, centers: int = 64
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors around ``centers`` directions, the noise as large as the signal.
+
+    Returns the collection and ``n_queries`` more points drawn the same way.
+    """
+    rng = np.random.default_rng(seed)
+    C = rng.standard_normal((centers, d), dtype=np.float32)
+    X = C[rng.integers(0, centers, n + n_queries)]
+    X += rng.standard_normal(X.shape, dtype=np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    return X[:n], X[n:].copy()
+
+
+def sts_sentences() -> list[str] | str:
+    """The distinct sentences of the STS benchmark, or why they are not available."""
+    folder = SHARED_DATA / "text" / "stsbenchmark"
+    files = sorted(folder.glob("sts-*.csv"))
+    if not files:
+        return (f"no STS-benchmark files in {folder.resolve()} (set DOTWISE_SHARED_DATA to "
+                f"the shared data folder)")
+    seen: dict[str, None] = {}
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+                for text in row[5:7]:
+                    seen.setdefault(text.strip(), None)
+    return [t for t in seen if t]
+
+
+def sentence_embeddings(limit: int) -> np.ndarray | str:
+    """MiniLM embeddings of up to ``limit`` STS sentences (cached), or a reason to skip."""
+    try:
+        from dotwise.text import embed_texts
+        from dotwise.text.minilm import model_path
+
+        model_path()
+    except Exception as exc:  # the extra 'text' (its weights package) is not installed
+        return f"MiniLM unavailable: {str(exc).splitlines()[0][:120]}"
+    texts = sts_sentences()
+    if isinstance(texts, str):
+        return texts
+    texts = texts[:limit]
+    key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / "dotwise-bench-cache" / f"minilm-sts-{key}.npy"
+    if cache.exists():
+        E = np.load(cache, allow_pickle=False)
+        if E.shape == (len(texts), 384):
+            return E
+    t0 = time.perf_counter()
+    E = embed_texts(texts).astype(np.float32)
+    print(f"  embedded {len(texts)} sentences in {time.perf_counter() - t0:.0f} s "
+          f"(cached at {cache})", flush=True)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, E, allow_pickle=False)
+    os.replace(tmp, cache)
+    return E
 
 
 def _recall(found, truth) -> float:
     from dotwise.search import recall_at_k
 
-    return recall_at_k(np.asarray(found, dtype=np.int64), truth)
+    return float(recall_at_k(np.asarray(found, dtype=np.int64), np.asarray(truth)))
 
 
-def bench_dataset(label: str, n: int, d: int, nq: int, *, repeat: int, quick: bool,
-                  n_lists: int, probes: list[int], hnsw_n: int, rows: list, raw: list) -> dict:
-    from dotwise.search import Index, IVFIndex
+# ------------------------------------------------------------------------------ exact
+def exact_rows(n: int, d: int, n_queries: int, n_single: int, threads: int,
+               repeat: int) -> list[dict]:
+    import faiss
 
-    faiss = optional("faiss")
-    hnswlib = optional("hnswlib")
-    sk = optional("sklearn.neighbors")
-    X, Q = make_data(n, d, nq, seed=n + d)
-    shape = f"{n:,} × {d}"
-    info: dict = {"data": shape}
+    from dotwise.search import Index
 
+    X = unit_gaussian(n, d, SEED + n + d)
+    Q = unit_gaussian(n_queries, d, SEED + 1)
+    shape = f"{n}×{d}"
+    rows = []
+    for metric, peer_cls in (("dot", faiss.IndexFlatIP), ("l2", faiss.IndexFlatL2)):
+        ours = Index(d, metric=metric)
+        ours.add(X)
+        peer = peer_cls(d)
+        peer.add(X)
+        peer_name = f"FAISS {peer_cls.__name__}"
+        kinds = [("batch", n_queries, lambda ours=ours: ours.search(Q, k=K),
+                  lambda peer=peer: peer.search(Q, K))]
+        if metric == "dot":
+            singles = [Q[i] for i in range(n_single)]
+            kinds.append(("single", n_single,
+                          lambda ours=ours, qs=singles: [ours.search(q, k=K) for q in qs],
+                          lambda peer=peer, qs=singles: [peer.search(q[None, :], K)
+                                                         for q in qs]))
+        for kind, nq, run_ours, run_peer in kinds:
+            got: dict[str, np.ndarray] = {}
+
+            def check(who, result, got=got, kind=kind):
+                if kind == "batch":
+                    ids = result.ids if who == h.DOTWISE else result[1]
+                else:
+                    ids = np.array([r.ids if who == h.DOTWISE else r[1][0] for r in result])
+                got[who] = np.asarray(ids, dtype=np.int64)
+                return True, ""
+
+            timings, load = h.measure({h.DOTWISE: run_ours, peer_name: run_peer},
+                                      threads=threads, repeat=repeat, check=check)
+            agree = _recall(got[h.DOTWISE], got[peer_name])
+            ours_t, peer_t = timings[h.DOTWISE], timings[peer_name]
+            label = (f"batch of {nq}" if kind == "batch" else f"{nq} single queries")
+            row = {"case": f"exact {metric} {shape}, {label}, k={K}", "peer": peer_name,
+                   "mode": f"omp_set_num_threads({threads})", "group": "exact",
+                   "metric": metric, "shape": shape, "queries": nq,
+                   "dotwise": ours_t.as_dict(), "faiss": peer_t.as_dict(),
+                   "queries_per_s_dotwise": nq / ours_t.median,
+                   "queries_per_s_faiss": nq / peer_t.median,
+                   "ratio": h.ratio(peer_t, ours_t), "ids_agree": agree,
+                   "valid": agree >= 0.999, **load}
+            rows.append(row)
+            print(f"  [{threads} thr] {row['case']}: dotwise {h.fmt_time(ours_t.median)} "
+                  f"FAISS {h.fmt_time(peer_t.median)} ratio {h.fmt_ratio(row['ratio'])} "
+                  f"(ids agree {agree:.4f})", flush=True)
+        ours = peer = None
+    return rows
+
+
+# ------------------------------------------------------------------------------ IVF
+def ivf_rows(name: str, X: np.ndarray, Q: np.ndarray, n_lists: int, probes: list[int],
+             efs: list[int], threads: int, repeat: int) -> list[dict]:
+    import faiss
+
+    from dotwise.search import IVFIndex, exact_search
+
+    n, d = X.shape
+    rows: list[dict] = []
+    truth = exact_search(X, Q, K, "dot").ids
     t0 = time.perf_counter()
-    index = Index(d, metric="cosine")
-    index.add(X)
-    build = {"dotwise Index": time.perf_counter() - t0}
-    truth = index.search(Q, k=K)
-    singles = [Q[i] for i in range(20)]
-
-    batch = {"dotwise Index": lambda: index.search(Q, k=K)}
-    single = {"dotwise Index": lambda: [index.search(q, k=K) for q in singles]}
-    missing = []
-    if faiss is not None:
-        t0 = time.perf_counter()
-        flat = faiss.IndexFlatIP(d)
-        flat.add(X)
-        build["faiss IndexFlatIP"] = time.perf_counter() - t0
-        batch["faiss IndexFlatIP"] = lambda: flat.search(Q, K)[1]
-        single["faiss IndexFlatIP"] = lambda: [flat.search(q[None, :], K) for q in singles]
-    else:
-        missing.append("faiss")
-    if sk is not None:
-        t0 = time.perf_counter()
-        nn = sk.NearestNeighbors(n_neighbors=K, algorithm="brute", metric="cosine").fit(X)
-        build["sklearn brute"] = time.perf_counter() - t0
-        batch["sklearn brute"] = lambda: nn.kneighbors(Q, return_distance=False)
-        single["sklearn brute"] = lambda: [nn.kneighbors(q[None, :], return_distance=False)
-                                           for q in singles]
-
-    def check(name, result):
-        ids = result.ids if hasattr(result, "ids") else result
-        r = _recall(ids, truth)
-        return r >= 0.999, f"recall@10 vs exact = {r:.4f}"
-
-    def check_single(name, result):
-        ids = [x.ids if hasattr(x, "ids") else (x[1][0] if isinstance(x, tuple) else x[0])
-               for x in result]
-        r = _recall(np.array(ids), truth.ids[:20])
-        return r >= 0.999, f"recall@10 vs exact = {r:.4f}"
-
-    tb = compare(batch, repeat=repeat, check=check)
-    ts = compare(single, repeat=repeat, check=check_single)
-    ours_b, ours_s = tb["dotwise Index"], ts["dotwise Index"]
-    for name in batch:
-        b, s = tb[name], ts[name]
-        rows.append([shape, name, "exact", fmt_time(b.median), f"{nq / b.median:,.0f}",
-                     fmt_ratio(ratio(b, ours_b)) if name != "dotwise Index" else "1.00×",
-                     fmt_time(s.median / len(singles)),
-                     fmt_ratio(ratio(s, ours_s)) if name != "dotwise Index" else "1.00×",
-                     b.note.split("= ")[-1] if b.valid else f"INVALID ({b.note})",
-                     fmt_time(build.get(name))])
-        raw.append({"data": shape, "method": name, "batch": b.as_dict(),
-                    "single_20_queries": s.as_dict(), "build_s": build.get(name)})
-    for m in missing:
-        rows.append([shape, m, "—", "not installed", "", "", "", "", "", ""])
-    info["exact_batch_ratio_faiss"] = ratio(tb.get("faiss IndexFlatIP"), ours_b)
-    info["exact_batch_ratio_sklearn"] = ratio(tb.get("sklearn brute"), ours_b)
-    info["exact_single_ratio_faiss"] = ratio(ts.get("faiss IndexFlatIP"), ours_s)
-    nn = None
-    batch.clear()
-    single.clear()
-
-    # ---------------- memory of one batch search (NumPy allocations, tracemalloc)
-    tracemalloc.start()
-    index.search(Q, k=K)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    info["search_peak_mib"] = peak / 2**20
-    info["full_score_matrix_mib"] = nq * n * 4 / 2**20
-
-    # ---------------- approximate: IVF (same lists, same probes) and HNSW
-    rng = np.random.default_rng(1)
-    sample = X[np.sort(rng.choice(n, min(n, 50_000), replace=False))]
-    t0 = time.perf_counter()
-    ivf = IVFIndex(d, metric="cosine", n_lists=n_lists, n_probe=probes[0])
-    ivf.train(sample)
+    ivf = IVFIndex(d, metric="dot", n_lists=n_lists, random_state=0)
+    ivf.train(X)
     ivf.add(X)
-    build["dotwise IVFIndex"] = time.perf_counter() - t0
-    approx = {}
-    if faiss is not None:
-        t0 = time.perf_counter()
-        quant = faiss.IndexFlatIP(d)
-        fivf = faiss.IndexIVFFlat(quant, d, n_lists, faiss.METRIC_INNER_PRODUCT)
-        fivf.train(sample)
-        fivf.add(X)
-        build["faiss IndexIVFFlat"] = time.perf_counter() - t0
-    del sample
-    for p in probes:
-        contenders = {"dotwise IVFIndex": (lambda p=p: ivf.search(Q, k=K, n_probe=p))}
-        if faiss is not None:
-            def run_faiss(p=p):
-                fivf.nprobe = p
-                return fivf.search(Q, K)[1]
-            contenders["faiss IndexIVFFlat"] = run_faiss
+    build = time.perf_counter() - t0
+    quant = faiss.IndexFlatIP(d)
+    quant.add(ivf.centroids_)
+    fivf = faiss.IndexIVFFlat(quant, d, n_lists, faiss.METRIC_INNER_PRODUCT)
+    fivf.is_trained = True  # the quantizer already holds dotwise's centroids: same lists
+    fivf.add(X)
+    same_lists = bool(np.array_equal(
+        ivf.list_sizes, [fivf.invlists.list_size(j) for j in range(n_lists)]))
+    base = {"group": "ivf", "data": name, "shape": f"{n}×{d}", "n_lists": n_lists,
+            "queries": Q.shape[0]}
+    for p in [p for p in probes if p <= n_lists]:
         recalls: dict[str, float] = {}
 
-        def check_ivf(name, result, recalls=recalls):
-            ids = result.ids if hasattr(result, "ids") else result
-            recalls[name] = _recall(ids, truth)
-            return True, f"recall@10 = {recalls[name]:.4f}"
+        def run_faiss(p=p):
+            fivf.nprobe = p
+            return fivf.search(Q, K)[1]
 
-        ta = compare(contenders, repeat=repeat, check=check_ivf)
-        for name, t in ta.items():
-            approx[(name, p)] = (t, recalls[name])
-            rows.append([shape, name, f"IVF {n_lists} lists, n_probe {p}", fmt_time(t.median),
-                         f"{nq / t.median:,.0f}",
-                         f"{ours_b.median / t.median:.1f}× faster than exact"
-                         if name.startswith("dotwise") else
-                         fmt_ratio(ratio(t, ta["dotwise IVFIndex"])), "", "",
-                         f"{recalls[name]:.3f}", fmt_time(build.get(name))])
-            raw.append({"data": shape, "method": name, "n_lists": n_lists, "n_probe": p,
-                        "batch": t.as_dict(), "recall_at_10": recalls[name],
-                        "build_s": build.get(name)})
-    good = [(p, approx[("dotwise IVFIndex", p)]) for p in probes
-            if approx[("dotwise IVFIndex", p)][1] >= 0.95]
-    if good:
-        p, (t, r) = good[0]
-        info["ivf_at_recall_095"] = {"n_probe": p, "recall": r,
-                                     "speedup_vs_exact": ours_b.median / t.median}
-    ivf = fivf = flat = None  # free the copies before the next builds
+        def check(who, result, recalls=recalls):
+            ids = result.ids if who == h.DOTWISE else result
+            recalls[who] = _recall(ids, truth)
+            return True, f"recall@10 {recalls[who]:.4f}"
 
-    if hnswlib is not None:
-        m = min(n, hnsw_n)
-        t0 = time.perf_counter()
-        h = hnswlib.Index(space="ip", dim=d)
-        h.init_index(max_elements=m, ef_construction=64, M=16, random_seed=0)
-        h.set_num_threads(2)
-        h.add_items(X[:m], np.arange(m))
-        hb = time.perf_counter() - t0
-        h.set_ef(64)
-        sub_truth = Index(d, metric="cosine")
-        sub_truth.add(X[:m])
-        st = sub_truth.search(Q, k=K)
-        del sub_truth
-        th = compare({"hnswlib HNSW": lambda: h.knn_query(Q, k=K)[0]}, repeat=repeat)
-        hr = _recall(h.knn_query(Q, k=K)[0].astype(np.int64), st)
-        t = th["hnswlib HNSW"]
-        sub = "" if m == n else f" (built on the first {m:,} vectors)"
-        rows.append([shape, "hnswlib HNSW" + sub, "M 16, ef_construction 64, ef 64",
-                     fmt_time(t.median), f"{nq / t.median:,.0f}", "", "", "", f"{hr:.3f}",
-                     fmt_time(hb)])
-        raw.append({"data": shape, "method": "hnswlib HNSW", "n_indexed": m,
-                    "batch": t.as_dict(), "recall_at_10": hr, "build_s": hb})
-        del h
-    else:
-        rows.append([shape, "hnswlib", "—", "not installed", "", "", "", "", "", ""])
-
-    # ---------------- save + memory-mapped load
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        index.save(Path(tmp) / "idx")
-        info["save_s"] = time.perf_counter() - t0
-        loads = []
-        for _ in range(max(repeat, 5)):
-            t0 = time.perf_counter()
-            loaded = Index.load(Path(tmp) / "idx", mmap=True)
-            loads.append(time.perf_counter() - t0)
-            del loaded
-        info["mmap_load_s"] = float(np.median(loads))
-        t0 = time.perf_counter()
-        loaded = Index.load(Path(tmp) / "idx", mmap=True)
-        r = loaded.search(Q, k=K)
-        info["mmap_first_batch_s"] = time.perf_counter() - t0
-        info["mmap_same_answer"] = bool(np.array_equal(r.ids, truth.ids))
-        del loaded
-    return info
+        timings, load = h.measure(
+            {h.DOTWISE: lambda p=p: ivf.search(Q, k=K, n_probe=p),
+             "FAISS IndexIVFFlat": run_faiss}, threads=threads, repeat=repeat, check=check)
+        ours_t, peer_t = timings[h.DOTWISE], timings["FAISS IndexIVFFlat"]
+        gap = abs(recalls[h.DOTWISE] - recalls["FAISS IndexIVFFlat"])
+        row = {**base, "case": f"IVF {name} {n}×{d}, {n_lists} lists, n_probe {p}",
+               "peer": "FAISS IndexIVFFlat",
+               "mode": f"same lists, nprobe {p}, omp_set_num_threads({threads})",
+               "n_probe": p, "dotwise": ours_t.as_dict(), "faiss": peer_t.as_dict(),
+               "ratio": h.ratio(peer_t, ours_t),
+               "recall_dotwise": recalls[h.DOTWISE],
+               "recall_faiss": recalls["FAISS IndexIVFFlat"],
+               "queries_per_s_dotwise": Q.shape[0] / ours_t.median,
+               "queries_per_s_faiss": Q.shape[0] / peer_t.median,
+               "same_lists": same_lists, "build_s_dotwise": build,
+               "valid": bool(same_lists and gap <= RECALL_GAP), **load}
+        rows.append(row)
+        print(f"  [{threads} thr] {row['case']}: dotwise {h.fmt_time(ours_t.median)} "
+              f"(recall {row['recall_dotwise']:.3f}) FAISS {h.fmt_time(peer_t.median)} "
+              f"(recall {row['recall_faiss']:.3f}) ratio {h.fmt_ratio(row['ratio'])}",
+              flush=True)
+    ivf = fivf = quant = None
+    rows += hnsw_rows(name, X, Q, truth, efs, threads, repeat, base)
+    return rows
 
 
-def main() -> None:
-    args = parser(__doc__.splitlines()[0]).parse_args()
-    pinned = pin_threads(args.threads)
+def hnsw_rows(name, X, Q, truth, efs, threads, repeat, base) -> list[dict]:
+    hnswlib = h.optional("hnswlib")
+    if hnswlib is None:
+        return [{**base, "case": f"HNSW {name}", "peer": "hnswlib", "ratio": None,
+                 "valid": False, "mode": "not installed (python -m pip install hnswlib)"}]
+    n, d = X.shape
+    t0 = time.perf_counter()
+    index = hnswlib.Index(space="ip", dim=d)
+    index.init_index(max_elements=n, ef_construction=64, M=16, random_seed=0)
+    index.set_num_threads(threads)
+    index.add_items(X, np.arange(n))
+    build = time.perf_counter() - t0
+    rows = []
+    for ef in efs:
+        index.set_ef(max(ef, K))
+        found: dict[str, float] = {}
+
+        def check(who, result, found=found):
+            found["recall"] = _recall(result[0], truth)
+            return True, ""
+
+        timings, load = h.measure({"hnswlib": lambda: index.knn_query(Q, k=K)},
+                                  threads=threads, repeat=repeat, check=check)
+        t = timings["hnswlib"]
+        rows.append({**base, "case": f"HNSW {name} {n}×{d}, ef {ef}", "peer": "hnswlib",
+                     "mode": f"M 16, ef_construction 64, ef {ef}, {threads} threads "
+                             f"(a curve point: no ratio)", "ef": ef, "ratio": None,
+                     "valid": True, "hnswlib": t.as_dict(), "recall_hnswlib": found["recall"],
+                     "queries_per_s_hnswlib": Q.shape[0] / t.median, "build_s": build, **load})
+    print(f"  [{threads} thr] HNSW {name}: recall "
+          + ", ".join(f"{r['recall_hnswlib']:.3f} at {r['queries_per_s_hnswlib']:,.0f} q/s"
+                      for r in rows), flush=True)
+    return rows
+
+
+# ------------------------------------------------------------------------------ driver
+def run(args, threads: int) -> list[dict]:
+    if h.optional("faiss") is None:
+        return [{"case": "all", "peer": "FAISS", "mode": "not installed", "ratio": None,
+                 "valid": False}]
     repeat = args.repeat or (3 if args.quick else 5)
+    rows: list[dict] = []
     if args.quick:
-        sets = [("quick", 20_000, 32, 100, 64, [4, 16], 5_000)]
+        exact = [(20_000, 64, 200, 5)]
+        n_ivf, n_q, n_lists, n_text = 8_000, 100, 32, 300
+        efs = [16, 64]
     else:
-        sets = [("200k", 200_000, 384, 1000, 512, [4, 8, 16], 50_000),
-                ("1M", 1_000_000, 128, 1000, 1024, [4, 8, 16], 50_000)]
-    rows: list = []
-    raw: list = []
-    infos = {}
-    for key, n, d, nq, n_lists, probes, hnsw_n in sets:
-        t0 = time.perf_counter()
-        infos[key] = bench_dataset(key, n, d, nq, repeat=repeat, quick=args.quick,
-                                   n_lists=n_lists, probes=probes, hnsw_n=hnsw_n, rows=rows,
-                                   raw=raw)
-        infos[key]["wall_s"] = time.perf_counter() - t0
-        print(f"[{key}] done in {infos[key]['wall_s']:.0f} s", file=sys.stderr)
-    nq = sets[0][3]
-    cols = ["data", "method", "mode", f"batch of {nq:,} queries: median", "queries/s",
-            "ratio (peer / dotwise)", "single query: median", "single ratio", "recall@10",
-            "build"]
-    table = markdown_table(cols, rows)
-    extra = []
-    for info in infos.values():
-        extra.append([info["data"], f"{info['mmap_load_s'] * 1e3:.1f} ms",
-                      f"{info['mmap_first_batch_s']:.2f} s",
-                      f"{info['search_peak_mib']:.0f} MiB",
-                      f"{info['full_score_matrix_mib']:,.0f} MiB",
-                      _ivf_text(info.get("ivf_at_recall_095"))])
-    table2 = markdown_table(["data", "Index.load(mmap=True)", "load + first batch",
-                             "search peak (tracemalloc)", "full score matrix avoided",
-                             "IVF at recall ≥ 0.95"], extra)
-    print(table)
-    print()
-    print(table2)
-    payload = {"machine": machine_info(args.threads, pinned), "k": K, "repeat": repeat,
-               "rows": raw, "summary": infos, "table": table, "table_extra": table2}
-    path = write_results("search", payload, args.out, quick=args.quick)
-    print(f"\nresults: {path}", file=sys.stderr)
+        exact = [(200_000, 384, 1000, 20), (1_000_000, 128, 1000, 20)]
+        n_ivf, n_q, n_lists, n_text = 100_000, 500, 256, 5_000
+        efs = [10, 20, 40, 80, 160]
+    for n, d, nq, ns in exact:
+        # the large batches take seconds per run: 3 interleaved runs each keep the whole
+        # benchmark near 5 minutes (singles and the IVF sweep use ``repeat``)
+        rows += exact_rows(n, d, nq, ns, threads, repeat if args.quick else min(repeat, 3))
+    probes = [1, 4, 16, 64]
+    E = sentence_embeddings(n_text)
+    if isinstance(E, str):
+        rows.append({"case": "IVF MiniLM sentences", "peer": "FAISS IndexIVFFlat",
+                     "mode": f"skipped: {E}", "ratio": None, "valid": False,
+                     "group": "ivf", "data": "MiniLM sentences"})
+    else:
+        n_q_text = min(n_q, max(E.shape[0] // 10, 1))
+        rows += ivf_rows("MiniLM sentences", E[n_q_text:], E[:n_q_text],
+                         max(4, int(np.sqrt(E.shape[0]))), probes, efs, threads, repeat)
+    rows += ivf_rows("mildly clustered", *mildly_clustered(n_ivf, n_q, 128, SEED + 2),
+                     n_lists, probes, efs, threads, repeat)
+    rows += ivf_rows("Gaussian", unit_gaussian(n_ivf, 128, SEED + 3),
+                     unit_gaussian(n_q, 128, SEED + 4), n_lists, probes, efs, threads, repeat)
+    return rows
 
 
-def _ivf_text(x) -> str:
-    if not x:
-        return "not reached at the probes tried"
-    return (f"n_probe {x['n_probe']}: recall {x['recall']:.3f}, "
-            f"{x['speedup_vs_exact']:.1f}× exact throughput")
+def plot(payload: dict, path: Path) -> Path | None:
+    """recall@10 against queries/s, one panel per data set, a line per method and thread count."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    datasets: list[str] = []
+    for run_ in payload["runs"]:
+        for r in run_["rows"]:
+            if ("n_probe" in r or "ef" in r) and r.get("data") not in datasets:
+                datasets.append(r["data"])
+    if not datasets:
+        return None
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5.2 * len(datasets), 4.2), squeeze=False)
+    styles = {"dotwise IVF": ("C0", "o"), "FAISS IVF": ("C1", "s"), "hnswlib HNSW": ("C2", "^")}
+    for ax, data in zip(axes[0], datasets, strict=True):
+        for run_ in payload["runs"]:
+            t = run_["threads"]
+            rows = [r for r in run_["rows"] if r.get("data") == data and r.get("group") == "ivf"]
+            ivf = sorted((r for r in rows if "n_probe" in r), key=lambda r: r["n_probe"])
+            hn = sorted((r for r in rows if "ef" in r), key=lambda r: r["ef"])
+            curves = {"dotwise IVF": [(r["recall_dotwise"], r["queries_per_s_dotwise"]) for r in ivf],
+                      "FAISS IVF": [(r["recall_faiss"], r["queries_per_s_faiss"]) for r in ivf],
+                      "hnswlib HNSW": [(r["recall_hnswlib"], r["queries_per_s_hnswlib"])
+                                       for r in hn]}
+            for label, pts in curves.items():
+                if not pts:
+                    continue
+                color, marker = styles[label]
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], color=color, marker=marker,
+                        linestyle="-" if t == max(r["threads"] for r in payload["runs"]) else "--",
+                        label=f"{label}, {t} thr")
+        shape = next((r.get("shape") for run_ in payload["runs"] for r in run_["rows"]
+                      if r.get("data") == data and r.get("shape")), "")
+        ax.set_title(f"{data} ({shape})")
+        ax.set_xlabel("recall@10")
+        ax.set_ylabel("queries / s")
+        ax.set_yscale("log")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    m = payload.get("machine", {})
+    fig.suptitle(f"IVF (same lists at n_probe 1, 4, 16, 64) and HNSW; {m.get('cpu_model', '?')}, "
+                 f"{m.get('isa', '?')}", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+def main(argv=None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--quick" in argv and not any(a.startswith("--threads") for a in argv):
+        argv += ["--threads", "1"]  # a smoke run on a busy machine: one thread
+    h.protocol_main(__file__, "search", __doc__.splitlines()[0], run, argv=argv)
+    if os.environ.get("_DOTWISE_BENCH_CHILD"):
+        return
+    out = None
+    for i, a in enumerate(argv):
+        if a == "--out" and i + 1 < len(argv):
+            out = Path(argv[i + 1])
+        elif a.startswith("--out="):
+            out = Path(a.split("=", 1)[1])
+    quick = "--quick" in argv
+    results = h.results_path("search", out, quick)
+    payload = json.loads(results.read_text(encoding="utf-8"))
+    png = results.with_name(results.name.replace(".json", "") + "_ivf.png") if out else \
+        h.RESULTS / ("search_ivf.quick.png" if quick else "search_ivf.png")
+    drawn = plot(payload, png)
+    if drawn is not None:
+        print(f"plot: {drawn}")
 
 
 if __name__ == "__main__":

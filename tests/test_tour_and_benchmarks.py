@@ -199,3 +199,27 @@ def test_attention_benchmark_records_the_engine_and_torch_backend(tmp_path):
         assert row["torch_backend"] == 1, row["mode"]          # torch's FLASH kernel
         assert "4-D" in row["mode"] and row["engine"]
         assert {"ratio", "valid", "load_before", "noisy"} <= set(row)
+
+
+@pytest.mark.slow
+def test_search_benchmark_rows_follow_the_protocol(tmp_path):
+    import json
+
+    pytest.importorskip("faiss")
+    out = tmp_path / "search.json"
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_search.py"),
+                           "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = json.loads(out.read_text())
+    assert payload["protocol"] == 2 and payload["machine"]["isa"]
+    (run,) = payload["runs"]
+    rows = run["rows"]
+    exact = [r for r in rows if r.get("group") == "exact"]
+    ivf = [r for r in rows if "n_probe" in r]
+    assert len(exact) == 3 and all(r["valid"] and r["ratio"] > 0 for r in exact), exact
+    assert {r["peer"] for r in exact} == {"FAISS IndexFlatIP", "FAISS IndexFlatL2"}
+    assert ivf and all(r["same_lists"] and r["valid"] for r in ivf), ivf
+    for r in rows:
+        assert {"case", "peer", "mode", "ratio", "valid"} <= set(r)
+    assert (tmp_path / "search_ivf.png").stat().st_size > 0

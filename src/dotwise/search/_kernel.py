@@ -12,16 +12,28 @@ deterministic whatever the block size. A score that is not finite (NaN from a
 NaN row of a memory-mapped file, inf from an overflow) is never a candidate,
 so it can neither displace nor hide a finite one. Everything here trusts its input:
 the public classes validate first.
+
+Two engines give the same answers. The compiled one (``dotwise._dwtopk``, see
+:mod:`._native`) splits the rows over dotwise's worker threads; each thread runs
+its blocks' GEMMs with BLAS on one thread and merges each tile into its own
+per-query heaps right after the GEMM (for up to :data:`FUSED_QUERIES` queries the
+compiled loop computes the scores itself while streaming the rows); the threads'
+heaps are merged at the end. :func:`topk_blocked_numpy` is the NumPy engine, the
+reference the tests compare with and the fallback without a compiler or with
+``DOTWISE_PURE_NUMPY=1``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import numpy as np
 
 from .._native import all_finite
-from .._threads import one_blas_thread
+from .._threads import one_blas_thread, worker_pool, worker_threads
+from . import _native
 
 _PAD_ID = np.iinfo(np.int64).max  # sorts after every real id during merging
 
@@ -54,9 +66,189 @@ def topk_blocked(
     start: int = 0,
     stop: int | None = None,
     progress: Callable[[int], None] | None = None,
-    _threads_pinned: bool = False,
+    threads: int | None = None,
+    pin_blas: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Top-k rows of ``X`` for each query by the score ``(Q Xᵀ) * scale + offset``.
+
+    The compiled engine (when built) splits the rows over dotwise's worker
+    threads: each thread runs its blocks' GEMMs with BLAS on one thread and
+    merges every tile into its own heaps right after the GEMM that made it;
+    the threads' heaps are merged at the end. Without it,
+    :func:`topk_blocked_numpy` (the reference) runs. Arguments and results
+    are those of :func:`topk_blocked_numpy`; ``threads`` caps the worker
+    threads (default: all of :func:`~dotwise._threads.worker_threads`).
+    ``pin_blas=False`` lets a search that stays on one thread keep BLAS's own
+    threads (and skip the ~20 µs the pin costs: IVF's small coarse step); by
+    default BLAS runs on one thread, so the scores never depend on its thread count.
+    """
+    stop = X.shape[0] if stop is None else stop
+    if (_native.supports(Q.dtype) and X.dtype == Q.dtype and stop > start
+            and (ids is None or ids.dtype == np.int64)):
+        return _topk_native(X, Q, k, ids, col_scale, col_offset, allowed, start, stop,
+                            progress, threads, pin_blas)
+    return topk_blocked_numpy(X, Q, k, ids=ids, col_scale=col_scale, col_offset=col_offset,
+                              allowed=allowed, start=start, stop=stop, progress=progress)
+
+
+#: Up to this many queries, a search scores rows in the compiled loop instead of a GEMM.
+FUSED_QUERIES = 8
+
+#: Multiply-adds below which a search stays on the calling thread (a thread hop costs ~50 µs).
+MIN_THREAD_WORK = 1 << 22
+
+
+def search_threads(work: float, limit: int | None = None) -> int:
+    """Worker threads for a search of ``work`` multiply-adds (1 inside a worker thread)."""
+    if threading.current_thread().name.startswith("dotwise-worker"):
+        return 1  # a job on the pool must not wait on the pool
+    t = worker_threads() if limit is None else max(1, min(limit, worker_threads()))
+    return max(1, min(t, int(work // MIN_THREAD_WORK)))
+
+
+def run_split(jobs: list[Callable[[], _native.Heaps]]) -> _native.Heaps:
+    """Run ``jobs`` (the first on this thread, the rest on the pool) and merge their heaps."""
+    futures = [worker_pool().submit(job) for job in jobs[1:]]
+    try:
+        heaps = jobs[0]()
+    finally:
+        rest = [f.result() for f in futures]
+    for other in rest:
+        heaps.absorb(other)
+    return heaps
+
+
+def _contiguous(a: np.ndarray | None, dtype=None) -> np.ndarray | None:
+    return None if a is None else np.ascontiguousarray(a, dtype=dtype)
+
+
+def _topk_native(X, Q, k, ids, col_scale, col_offset, allowed, start, stop, progress,
+                 threads, pin_blas=True):
+    m, d = Q.shape
+    n = stop - start
+    dtype = Q.dtype
+    ids = _contiguous(ids, np.int64)
+    col_scale = _contiguous(col_scale, dtype)
+    col_offset = _contiguous(col_offset, dtype)
+    allowed = _contiguous(allowed, bool)
+    q_block, r_block = block_sizes(m, n, d, dtype.itemsize)
+    n_blocks = -(-n // r_block)
+    # every thread holds (m, k) heaps: keep their total modest
+    heap_cap = max(1, int((256 << 20) // max(m * k * (8 + dtype.itemsize), 1)))
+    n_threads = min(search_threads(float(m) * n * d, threads), heap_cap, n_blocks)
+    lock = threading.Lock()
+    q_starts = list(range(0, m, q_block))
+    q_rows = [None if q0 == 0 else np.arange(q0, min(q0 + q_block, m), dtype=np.int64)
+              for q0 in q_starts]
+
+    def tell(width: int) -> None:
+        if progress is not None:
+            with lock:
+                progress(width)
+
+    # a few queries make a memory-bound matrix-vector product: the compiled loop scores them
+    # while it streams the rows (one pass, no score tile); many queries make GEMM blocks
+    fused = m <= FUSED_QUERIES and X.flags.c_contiguous and Q.flags.c_contiguous
+    everyone = np.arange(m, dtype=np.int64)
+    one_group = np.array([0, m], dtype=np.int64)
+    first_list = np.zeros(1, dtype=np.int64)
+
+    def job(lo: int, hi: int) -> Callable[[], _native.Heaps]:
+        def scan() -> _native.Heaps:
+            heaps = _native.Heaps(m, k, dtype)
+            for r0 in range(lo, hi, r_block):
+                r1 = min(r0 + r_block, hi)
+                heaps.scan(Q, X, np.array([r0, r1], dtype=np.int64), first_list, one_group,
+                           everyone, ids=ids, scale=col_scale, offset=col_offset,
+                           allowed=allowed)
+                tell(r1 - r0)
+            return heaps
+
+        def run() -> _native.Heaps:
+            heaps = _native.Heaps(m, k, dtype)
+            tile = np.empty((q_block, min(r_block, hi - lo)), dtype=dtype)
+            with np.errstate(over="ignore", invalid="ignore"):
+                for r0 in range(lo, hi, r_block):
+                    r1 = min(r0 + r_block, hi)
+                    ok = None if allowed is None else allowed[r0:r1]
+                    if ok is not None and not ok.any():
+                        tell(r1 - r0)
+                        continue
+                    Xb = X[r0:r1]
+                    for q0, rows in zip(q_starts, q_rows, strict=True):
+                        q1 = min(q0 + q_block, m)
+                        S = tile[: q1 - q0, : r1 - r0]
+                        np.matmul(Q[q0:q1], Xb.T, out=S)
+                        heaps.push(S, base=r0, ids=None if ids is None else ids[r0:r1],
+                                   scale=None if col_scale is None else col_scale[r0:r1],
+                                   offset=None if col_offset is None else col_offset[r0:r1],
+                                   allowed=ok, rows=rows)
+                    tell(r1 - r0)
+            return heaps
+
+        return scan if fused else run
+
+    # split on block boundaries, so that every thread's GEMMs are full-size blocks
+    cuts = [start + min(n, (n_blocks * t // n_threads) * r_block) for t in range(n_threads + 1)]
+    jobs = [job(cuts[t], cuts[t + 1]) for t in range(n_threads) if cuts[t + 1] > cuts[t]]
+    if fused or (not pin_blas and len(jobs) == 1):
+        heaps = run_split(jobs)
+    else:
+        # BLAS on one thread: two layers of threads on the same cores only wait on each
+        # other, and the scores do not depend on how many threads BLAS would have used
+        with blas_pinned():
+            heaps = run_split(jobs)
+    return heaps.result()
+
+
+_pin_lock = threading.Lock()
+_pin_users = 0
+_pin_context = None
+
+
+@contextmanager
+def blas_pinned():
+    """BLAS on one thread while any search in this process needs it.
+
+    threadpoolctl's limit is process-wide and restores what it saw on entry, so two
+    overlapping searches in different threads could otherwise leave BLAS pinned for
+    good; here the first search to enter pins and the last to leave restores.
+    """
+    global _pin_users, _pin_context
+    with _pin_lock:
+        if _pin_users == 0:
+            ctx = one_blas_thread()
+            ctx.__enter__()
+            _pin_context = ctx
+        _pin_users += 1
+    try:
+        yield
+    finally:
+        with _pin_lock:
+            _pin_users -= 1
+            if _pin_users == 0:
+                ctx, _pin_context = _pin_context, None
+                ctx.__exit__(None, None, None)
+
+
+def topk_blocked_numpy(
+    X: np.ndarray,
+    Q: np.ndarray,
+    k: int,
+    *,
+    ids: np.ndarray | None = None,
+    col_scale: np.ndarray | None = None,
+    col_offset: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+    start: int = 0,
+    stop: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    _threads_pinned: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""The NumPy reference of :func:`topk_blocked` (one thread, thresholded selection).
+
+    Each block's GEMM is followed by one comparison of the tile with the
+    queries' current k-th scores; only the entries at or above it are merged.
 
     Parameters
     ----------
@@ -97,8 +289,8 @@ def topk_blocked(
     if m <= 8 and n * d >= 1 << 20 and not _threads_pinned:
         # a few queries make a memory-bound GEMV: one BLAS thread streams the collection as
         # fast as two, without the per-call thread start-up that dominates on busy machines
-        with one_blas_thread():
-            return topk_blocked(X, Q, k, ids=ids, col_scale=col_scale, col_offset=col_offset,
+        with blas_pinned():
+            return topk_blocked_numpy(X, Q, k, ids=ids, col_scale=col_scale, col_offset=col_offset,
                                 allowed=allowed, start=start, stop=stop, progress=progress,
                                 _threads_pinned=True)
     q_block, r_block = block_sizes(m, n, d, np.dtype(dtype).itemsize)

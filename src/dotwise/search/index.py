@@ -139,10 +139,10 @@ class Index:
     Vectors are stored contiguously in insertion order; ``remove`` compacts
     them. An index loaded with ``mmap=True`` searches the file in place and is
     copied into memory only when it is modified; each 4 MiB block of the file
-    is checked against its checksum the first time it is read. Up to 8 queries against a
-    large collection make a memory-bound matrix-vector product; those run
-    BLAS on one thread (temporarily, through threadpoolctl), which streams the
-    collection as fast as two threads without their per-block start-up cost.
+    is checked against its checksum the first time it is read. The blocks are
+    split over dotwise's worker threads (``DOTWISE_NUM_THREADS``), BLAS on one
+    thread meanwhile; up to 8 queries are scored by a compiled loop that
+    streams the collection once (see ``dotwise.search._kernel``).
 
     Thread safety: searches (and ``get``, ``explain``, ``save``) may run in
     any number of threads while one thread adds or removes; each sees the

@@ -3,9 +3,12 @@ r"""Approximate search with an inverted file: :class:`IVFIndex`.
 A coarse quantizer (k-means centroids :math:`c_1, …, c_L`) splits the
 collection into ``n_lists`` cells; each vector is stored in the list of its
 best centroid. A query scores the centroids (one small GEMM), visits only the
-``n_probe`` best lists, and runs the exact blocked search on them. The lists
-are stored contiguously, sorted by list, so a probe is a GEMM over a slice —
-no gathering. With ``n_probe = n_lists`` the search is exact.
+``n_probe`` best lists, and scores only their rows. The lists are stored
+contiguously, sorted by list, so a probe reads one slice — no gathering. The
+(query, list) pairs are grouped by list, so each probed list is read once for
+all the queries that probe it; the lists are split over dotwise's worker
+threads (the compiled loop of :mod:`._native`, or one GEMM per list in NumPy).
+With ``n_probe = n_lists`` the search is exact.
 
 Work per query drops from :math:`n d` to about
 :math:`L d + \tfrac{n_\text{probe}}{L} n d`; recall depends on how well the
@@ -21,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from .._native import all_finite
-from .._threads import one_blas_thread
 from .._validation import NotFittedError, check_int
-from ._kernel import topk_blocked, topk_dense
+from . import _native
+from ._kernel import blas_pinned, run_split, search_threads, topk_blocked, topk_dense
 from ._query import FilterLike
 from .index import Index, _State
 from .results import SearchResult
@@ -219,7 +222,7 @@ class IVFIndex(Index):
         """The ``n`` best lists for each query, shape (m, n)."""
         extra = self._state.extra if extra is None else extra
         offset = -0.5 * extra["centroid_sq"] if self.metric == "l2" else None
-        lists, _ = topk_blocked(extra["centroids"], Q, n, col_offset=offset)
+        lists, _ = topk_blocked(extra["centroids"], Q, n, col_offset=offset, pin_blas=False)
         return lists
 
     def _assign(self, X: np.ndarray, extra: dict[str, Any]) -> np.ndarray:
@@ -334,9 +337,54 @@ class IVFIndex(Index):
             off = st.extra["offsets"]
             for j in np.unique(probes).tolist():
                 st.check.rows(int(off[j]), int(off[j + 1]))
+        if _native.supports(Q.dtype) and st.buf.flags.c_contiguous:
+            return self._scan_lists(Q, probes, k, allowed, st)
         # many small GEMMs: one BLAS thread avoids the per-call thread start-up
-        with one_blas_thread():
+        with blas_pinned():
             return self._search_batch(Q, probes, k, allowed, st)
+
+    def _scan_lists(self, Q: np.ndarray, probes: np.ndarray, k: int,
+                    allowed: np.ndarray | None, st: _State
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled scan: each probed list read once, for all the queries that probe it.
+
+        The (query, list) pairs are grouped by list; the lists are split into
+        contiguous runs of about equal work (rows × probing queries), one per
+        worker thread. Each thread scores its lists' rows against their queries
+        in the compiled loop and keeps its own heaps; the heaps are merged at
+        the end. Same results as :meth:`_search_batch` (ties by smaller id).
+        """
+        m, n_probe = probes.shape
+        offsets = np.ascontiguousarray(st.extra["offsets"], dtype=np.int64)
+        flat = probes.ravel()
+        order = np.argsort(flat, kind="stable")  # positions q * n_probe + rank
+        sorted_lists = flat[order]
+        starts = np.flatnonzero(np.r_[True, sorted_lists[1:] != sorted_lists[:-1]])
+        lists = np.ascontiguousarray(sorted_lists[starts], dtype=np.int64)
+        gptr = np.r_[starts, flat.size].astype(np.int64)
+        gq = (order // n_probe).astype(np.int64)
+        sizes = (offsets[lists + 1] - offsets[lists]).astype(np.float64)
+        cost = np.cumsum(sizes * np.diff(gptr) + 64.0)  # + a list's fixed cost
+        n_threads = min(search_threads(cost[-1] * self.dim), lists.size)
+        offset = -0.5 * st.sq[: st.n] if self.metric == "l2" else None
+        allowed = None if allowed is None else np.ascontiguousarray(allowed, dtype=bool)
+        X, ids = st.buf, np.ascontiguousarray(st.ids, dtype=np.int64)
+        # thread t takes the lists whose cumulative work falls in its share
+        cuts = np.searchsorted(cost, cost[-1] * np.arange(1, n_threads) / n_threads)
+        bounds = [0, *cuts.tolist(), lists.size]
+
+        def job(a: int, b: int):
+            def run() -> _native.Heaps:
+                heaps = _native.Heaps(m, k, Q.dtype)
+                if b > a:
+                    heaps.scan(Q, X, offsets, lists[a:b], gptr[a:b + 1], gq, ids=ids,
+                               offset=offset, allowed=allowed)
+                return heaps
+
+            return run
+
+        heaps = run_split([job(bounds[t], bounds[t + 1]) for t in range(n_threads)])
+        return heaps.result()
 
     def _search_batch(self, Q: np.ndarray, probes: np.ndarray, k: int,
                       allowed: np.ndarray | None, st: _State
