@@ -514,16 +514,23 @@ def _assign_matrix(X, C):
 _pool: ThreadPoolExecutor | None = None
 
 
-def _map_blocks(fn, slices):
+def _map_blocks(fn, slices, *, blas: bool = True):
     """``[fn(sl) for sl in slices]``, on a thread pool when there are threads and blocks to
-    share (NumPy, BLAS and SciPy's sparse products release the GIL); BLAS then runs on one
-    thread so that the two layers of threads do not fight over the cores."""
+    share (NumPy, BLAS, SciPy's sparse products and the compiled loops release the GIL).
+
+    With ``blas`` (the jobs call BLAS), BLAS runs on one thread meanwhile so that the two
+    layers of threads do not fight over the cores. Jobs that call no BLAS skip that pin:
+    setting OpenBLAS's thread count back up after every pass costs more than the pass
+    saves (measured: the 2-thread fit was slower than the 1-thread one).
+    """
     global _pool
     workers = min(worker_threads(), len(slices))
     if workers <= 1:
         return [fn(sl) for sl in slices]
     if _pool is None or _pool._max_workers < workers:
         _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dotwise-kmeans")
+    if not blas:
+        return list(_pool.map(fn, slices))
     with one_blas_thread():
         return list(_pool.map(fn, slices))
 
@@ -568,7 +575,7 @@ def _assign(data, C, *, with_sums):
              np.arange(m + 1, dtype=np.int32)), shape=(m, k))
         return onehot.T @ Xb                            # (k, p + 1): Σx and the count
 
-    parts = _map_blocks(block, data.slices)
+    parts = _map_blocks(block, data.slices, blas=small is None)
     if not with_sums:
         return labels, mind, None
     sums = np.zeros((k, data.p + 1), dtype=np.float64)
