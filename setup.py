@@ -8,10 +8,30 @@ says which one is in use).
 import sys
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+_OPENMP = [] if sys.platform in ("win32", "darwin") else ["-fopenmp"]
+
+
+class _BuildExt(build_ext):
+    """Build each extension; one asking for OpenMP is retried without it if that fails
+    (a compiler without OpenMP still gets the kernel, threaded by Python instead)."""
+
+    def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+        except Exception:
+            if not set(_OPENMP) & set(ext.extra_compile_args):
+                raise
+            ext.extra_compile_args = [a for a in ext.extra_compile_args if a not in _OPENMP]
+            ext.extra_link_args = [a for a in ext.extra_link_args if a not in _OPENMP]
+            super().build_extension(ext)
+
 
 _FLAGS = [] if sys.platform == "win32" else ["-O3"]
 
 setup(
+    cmdclass={"build_ext": _BuildExt},
     ext_modules=[
         Extension(
             "dotwise._dwconv",
@@ -40,7 +60,8 @@ setup(
         Extension(  # fused attention kernel (dotwise.attention's compiled path)
             "dotwise._dwattn",
             sources=["src/dotwise/_dwattn.c"],
-            extra_compile_args=_FLAGS,
+            extra_compile_args=_FLAGS + _OPENMP,
+            extra_link_args=_OPENMP,
             optional=True,
         ),
         Extension(  # running top-k heaps for search: after each GEMM block, and IVF list scans

@@ -147,8 +147,15 @@ def test_non_contiguous_views_need_no_copy_and_give_the_same_answer(rng):
     np.testing.assert_array_equal(out, kernel(*dense))
 
 
+@pytest.mark.parametrize("openmp", [True, False], ids=["openmp-threads", "pool-threads"])
 @pytest.mark.parametrize("n_threads", [2, 3, 8])
-def test_threads_share_the_items_without_changing_the_answer(n_threads, rng):
+def test_threads_share_the_items_without_changing_the_answer(n_threads, openmp, rng,
+                                                             monkeypatch):
+    # both ways of sharing the items: the kernel's OpenMP threads (when built with
+    # OpenMP) and Python's worker pool (the build without OpenMP)
+    if openmp and not _attn.OPENMP:
+        pytest.skip("this build of the kernel has no OpenMP")
+    monkeypatch.setattr(_attn, "OPENMP", openmp)
     q, k, v = _qkv(rng, (3,), 700, 500, 64, 64, np.float32)
     for causal in (False, True):
         np.testing.assert_array_equal(kernel(q, k, v, causal=causal, n_threads=n_threads),

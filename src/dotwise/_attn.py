@@ -45,6 +45,10 @@ def _load():
         fn = getattr(lib, f"dw_attn_{s}")
         fn.argtypes = [_P, _P, _P, _P, _P, _P, _I, _I, _I, _I, _I, _P, _C, _C, _D, _P]
         fn.restype = _C
+        fn = getattr(lib, f"dw_attn_par_{s}")
+        fn.argtypes = [_P, _P, _P, _P, _P, _P, _I, _I, _I, _I, _I, _P, _C, _C, _D, _P, _C]
+        fn.restype = _C
+    lib.dw_attn_openmp.argtypes, lib.dw_attn_openmp.restype = [], _C
     lib.dw_attn_isa.argtypes, lib.dw_attn_isa.restype = [], _C
     lib.dw_attn_force_isa.argtypes, lib.dw_attn_force_isa.restype = [_C], _C
     lib.dw_attn_tiles.argtypes, lib.dw_attn_tiles.restype = [_P], None
@@ -52,6 +56,11 @@ def _load():
 
 
 LIB = _load()
+
+#: Whether the kernel was built with OpenMP: then its own threads share the work (they
+#: spin a moment between calls, so small back-to-back calls do not wait for a wake-up);
+#: otherwise the calling thread and jobs on dotwise's worker pool do.
+OPENMP = bool(LIB is not None and LIB.dw_attn_openmp())
 
 
 def _tiles() -> dict[str, int]:
@@ -153,7 +162,10 @@ def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None,
     if nslices * L * S < MIN_SCORES_FOR_THREADS:
         n_jobs = 1
     status = []
-    if n_jobs > 1:
+    if n_jobs > 1 and OPENMP:
+        par = getattr(LIB, "dw_attn_par_" + _SUFFIX[dt])
+        status.append(par(*args, n_jobs))
+    elif n_jobs > 1:
         futures = [worker_pool().submit(fn, *args) for _ in range(n_jobs - 1)]
         status.append(fn(*args))     # the caller works too, and drains what is left
         for f in futures:            # jobs that never started have nothing left to do

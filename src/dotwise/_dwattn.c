@@ -261,6 +261,39 @@ int dw_attn_##SX(const TT *q, const TT *k, const TT *v, TT *o, const void *mask,
 DW_ENTRY(float, f)
 DW_ENTRY(double, d)
 
+/*
+ * dw_attn_par_* — the same work on nthreads OpenMP threads (when built with OpenMP; else
+ * on the calling thread). OpenMP's threads wait spinning for a moment after a parallel
+ * region before they sleep, as PyTorch's do, so back-to-back calls on small problems do
+ * not pay a thread wake-up each (on a virtual machine that costs as much as an L = 512
+ * attention). dw_attn_openmp() says whether this build has OpenMP.
+ */
+int dw_attn_openmp(void)
+{
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+#define DW_ENTRY_PAR(TT, SX)                                                                \
+int dw_attn_par_##SX(const TT *q, const TT *k, const TT *v, TT *o, const void *mask,        \
+                    const int64_t *offs, int64_t nslices, int64_t L, int64_t S_,          \
+                    int64_t E, int64_t Ev, const int64_t *ld, int mkind, int causal,       \
+                    double scale, int64_t *counter, int nthreads)                          \
+{                                                                                          \
+    int failed = 0;                                                                        \
+    (void)nthreads;                                                                        \
+    _Pragma("omp parallel num_threads(nthreads) reduction(|:failed)")                      \
+    failed |= dw_attn_##SX(q, k, v, o, mask, offs, nslices, L, S_, E, Ev, ld, mkind,       \
+                           causal, scale, counter) != 0;                                   \
+    return failed ? -1 : 0;                                                                \
+}
+
+DW_ENTRY_PAR(float, f)
+DW_ENTRY_PAR(double, d)
+
 /* The tile sizes, for the Python side's documentation and tests: {QB, BK, MR}. */
 void dw_attn_tiles(int64_t *out3)
 {
