@@ -62,28 +62,54 @@ def test_version_flag():
     assert result.exit_code == 0 and __version__ in result.output
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("script", BENCHES, ids=lambda p: p.name)
-def test_benchmark_quick_mode_runs(script, tmp_path):
-    out = tmp_path / "result.json"
-    proc = subprocess.run([sys.executable, str(script), "--quick", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert out.exists() and out.stat().st_size > 0
-    assert "|" in proc.stdout, "a benchmark prints a Markdown table"
+_QUICK_RUNS: dict[str, tuple[subprocess.CompletedProcess, Path]] = {}
 
 
-@pytest.mark.slow
-def test_classifier_benchmark_rows_follow_the_protocol(tmp_path):
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory):
+    """``quick_run("bench_x.py") -> (proc, out)``: the script's ``--quick`` run (one thread),
+    made once per session and shared by every test that reads its rows."""
+    def run(name: str):
+        if name not in _QUICK_RUNS:
+            out = tmp_path_factory.mktemp(name.removesuffix(".py")) / "result.json"
+            proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / name), "--quick",
+                                   "--out", str(out)],
+                                  capture_output=True, text=True, timeout=300, cwd=REPO)
+            _QUICK_RUNS[name] = (proc, out)
+        return _QUICK_RUNS[name]
+    return run
+
+
+def quick_payload(quick_run, name: str) -> dict:
+    """The protocol payload of ``name``'s quick run (it must have succeeded)."""
     import json
 
-    out = tmp_path / "classifier.json"
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_classifier.py"),
-                           "--quick", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    proc, out = quick_run(name)
     assert proc.returncode == 0, proc.stderr[-3000:]
     payload = json.loads(out.read_text())
     assert payload["protocol"] == 2 and payload["machine"]["isa"]
+    return payload
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", BENCHES, ids=lambda p: p.name)
+def test_benchmark_quick_mode_runs(script, quick_run):
+    # every benchmark follows the fair protocol: rows that name the peer and its mode,
+    # with the load recorded, at the thread count of the run
+    proc, out = quick_run(script.name)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert out.exists() and out.stat().st_size > 0
+    assert "|" in proc.stdout, "a benchmark prints a Markdown table"
+    payload = quick_payload(quick_run, script.name)
+    for run in payload["runs"]:
+        assert run["rows"] and run["threads"] >= 1
+        for row in run["rows"]:
+            assert {"case", "peer", "mode", "ratio", "valid"} <= set(row), row
+
+
+@pytest.mark.slow
+def test_classifier_benchmark_rows_follow_the_protocol(quick_run):
+    payload = quick_payload(quick_run, "bench_classifier.py")
     (run,) = payload["runs"]
     assert run["threads"] == 1 and len(run["rows"]) == 2
     for row in run["rows"]:
@@ -95,18 +121,10 @@ def test_classifier_benchmark_rows_follow_the_protocol(tmp_path):
 
 
 @pytest.mark.slow
-def test_codec_benchmark_rows_follow_the_protocol(tmp_path):
-    import json
-
+def test_codec_benchmark_rows_follow_the_protocol(quick_run):
     pytest.importorskip("PIL")
     pytest.importorskip("skimage")
-    out = tmp_path / "codec.json"
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_codec.py"),
-                           "--quick", "--threads", "1", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    payload = json.loads(out.read_text())
-    assert payload["protocol"] == 2 and payload["machine"]["isa"]
+    payload = quick_payload(quick_run, "bench_codec.py")
     (run,) = payload["runs"]
     quality = [r for r in run["rows"] if r["kind"] == "quality"]
     timed = [r for r in run["rows"] if r["kind"] == "time"]
@@ -126,17 +144,9 @@ def test_codec_benchmark_rows_follow_the_protocol(tmp_path):
 
 
 @pytest.mark.slow
-def test_recommend_benchmark_rows_follow_the_protocol(tmp_path):
-    import json
-
+def test_recommend_benchmark_rows_follow_the_protocol(quick_run):
     pytest.importorskip("surprise", reason="the recommender benchmark's peer is Surprise")
-    out = tmp_path / "recommend.json"
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_recommend.py"),
-                           "--quick", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    payload = json.loads(out.read_text())
-    assert payload["protocol"] == 2 and payload["machine"]["isa"]
+    payload = quick_payload(quick_run, "bench_recommend.py")
     (run,) = payload["runs"]
     rows = {row["case"].split(":")[0]: row for row in run["rows"]}
     assert set(rows) == {"predict", "fit", "neighbour lists", "hyper-parameter check"}
@@ -151,18 +161,10 @@ def test_recommend_benchmark_rows_follow_the_protocol(tmp_path):
 
 
 @pytest.mark.slow
-def test_image_benchmark_rows_follow_the_protocol(tmp_path):
+def test_image_benchmark_rows_follow_the_protocol(quick_run):
     """Filters vs OpenCV's fastest call, scipy and dotwise's NumPy engine, with the ISA."""
-    import json
-
     pytest.importorskip("cv2")
-    out = tmp_path / "image.json"
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_image.py"),
-                           "--quick", "--threads", "1", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    payload = json.loads(out.read_text())
-    assert payload["protocol"] == 2 and payload["machine"]["isa"]
+    payload = quick_payload(quick_run, "bench_image.py")
     (run,) = payload["runs"]
     rows = run["rows"]
     assert {r["peer"] for r in rows} >= {"OpenCV", "scipy.ndimage"}
@@ -182,16 +184,9 @@ def test_image_benchmark_rows_follow_the_protocol(tmp_path):
 
 
 @pytest.mark.slow
-def test_attention_benchmark_records_the_engine_and_torch_backend(tmp_path):
-    import json
-
+def test_attention_benchmark_records_the_engine_and_torch_backend(quick_run):
     pytest.importorskip("torch")
-    out = tmp_path / "attention.json"
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_attention.py"),
-                           "--quick", "--threads", "1", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    payload = json.loads(out.read_text())
+    payload = quick_payload(quick_run, "bench_attention.py")
     (run,) = payload["runs"]
     sdpa = [r for r in run["rows"] if r["case"].startswith("SDPA")]
     assert sdpa and payload["machine"]["isa"]
@@ -202,17 +197,9 @@ def test_attention_benchmark_records_the_engine_and_torch_backend(tmp_path):
 
 
 @pytest.mark.slow
-def test_search_benchmark_rows_follow_the_protocol(tmp_path):
-    import json
-
+def test_search_benchmark_rows_follow_the_protocol(quick_run):
     pytest.importorskip("faiss")
-    out = tmp_path / "search.json"
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_search.py"),
-                           "--quick", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    payload = json.loads(out.read_text())
-    assert payload["protocol"] == 2 and payload["machine"]["isa"]
+    payload = quick_payload(quick_run, "bench_search.py")
     (run,) = payload["runs"]
     rows = run["rows"]
     exact = [r for r in rows if r.get("group") == "exact"]
@@ -222,4 +209,4 @@ def test_search_benchmark_rows_follow_the_protocol(tmp_path):
     assert ivf and all(r["same_lists"] and r["valid"] for r in ivf), ivf
     for r in rows:
         assert {"case", "peer", "mode", "ratio", "valid"} <= set(r)
-    assert (tmp_path / "search_ivf.png").stat().st_size > 0
+    assert (quick_run("bench_search.py")[1].parent / "search_ivf.png").stat().st_size > 0

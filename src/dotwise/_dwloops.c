@@ -25,29 +25,43 @@
 #define DW_CLONES_FMA
 #endif
 
+/* One row's share of the assignment step, given its distances d[0..k): the nearest centre
+ * (the first of equal ones, like argmin; branch-free, so no mispredicts), its label, the
+ * squared distance max(d + xsq, 0) when mind is non-NULL, and the row x (q values) added
+ * into the centre's row of sums when sums is non-NULL. Shared by both assignment loops. */
+#define DW_KM_ROW(S, T)                                                                     \
+static inline __attribute__((always_inline))                                               \
+void dw_km_row_##S(const T *d, int64_t k, const T *x, int64_t q, int64_t i,                \
+                   int32_t *labels, double *sums, T *mind, const T *xsq)                   \
+{                                                                                           \
+    int64_t best = 0;                                                                       \
+    T bv = d[0];                                                                            \
+    for (int64_t j = 1; j < k; j++) {                                                       \
+        const int lt = d[j] < bv;                                                           \
+        best = lt ? j : best;                                                               \
+        bv = lt ? d[j] : bv;                                                                \
+    }                                                                                       \
+    labels[i] = (int32_t)best;                                                              \
+    if (mind) {                                                                             \
+        T v = bv + xsq[i];                                                                  \
+        mind[i] = v > (T)0 ? v : (T)0;                                                      \
+    }                                                                                       \
+    if (sums) {                                                                             \
+        double *s = sums + best * q;                                                        \
+        for (int64_t c = 0; c < q; c++) s[c] += (double)x[c];                               \
+    }                                                                                       \
+}
+
+DW_KM_ROW(f, float)
+DW_KM_ROW(d, double)
+
 #define DW_KM_ASSIGN(S, T)                                                                  \
 DW_CLONES                                                                                   \
 int dw_km_assign_##S(const T *D, int64_t m, int64_t k, const T *X, int64_t q,               \
                      int64_t ldx, int32_t *labels, double *sums, T *mind, const T *xsq)     \
 {                                                                                           \
-    for (int64_t i = 0; i < m; i++) {                                                       \
-        const T *d = D + i * k;                                                             \
-        int64_t best = 0;                                                                   \
-        T bv = d[0];                                                                        \
-        for (int64_t j = 1; j < k; j++) {                                                   \
-            if (d[j] < bv) { bv = d[j]; best = j; }                                         \
-        }                                                                                   \
-        labels[i] = (int32_t)best;                                                          \
-        if (mind) {                                                                         \
-            T v = bv + xsq[i];                                                              \
-            mind[i] = v > (T)0 ? v : (T)0;                                                  \
-        }                                                                                   \
-        if (sums) {                                                                         \
-            double *s = sums + best * q;                                                    \
-            const T *x = X + i * ldx;                                                       \
-            for (int64_t c = 0; c < q; c++) s[c] += (double)x[c];                           \
-        }                                                                                   \
-    }                                                                                       \
+    for (int64_t i = 0; i < m; i++)                                                         \
+        dw_km_row_##S(D + i * k, k, X + i * ldx, q, i, labels, sums, mind, xsq);            \
     return 0;                                                                               \
 }
 
@@ -107,27 +121,9 @@ int dw_km_fused_##S(const T *restrict X, int64_t m, int64_t p, int64_t q, int64_
             memcpy(&dist[2][j], &a2, sizeof a2); memcpy(&dist[2][j + VL], &b2, sizeof b2);  \
             memcpy(&dist[3][j], &a3, sizeof a3); memcpy(&dist[3][j + VL], &b3, sizeof b3);  \
         }                                                                                   \
-        for (int64_t t = 0; t < r; t++) {                                                   \
-            const T *d = dist[t];                                                           \
-            const T *xt = X + (i0 + t) * ldx;                                               \
-            int64_t best = 0;                                                               \
-            T bv = d[0];                                                                    \
-            for (int64_t j = 1; j < k; j++) {       /* branch-free: cmov, no mispredicts */ \
-                const int lt = d[j] < bv;                                                   \
-                best = lt ? j : best;                                                       \
-                bv = lt ? d[j] : bv;                                                        \
-            }                                                                               \
-            const int64_t i = i0 + t;                                                       \
-            labels[i] = (int32_t)best;                                                      \
-            if (mind) {                                                                     \
-                T v = bv + xsq[i];                                                          \
-                mind[i] = v > (T)0 ? v : (T)0;                                              \
-            }                                                                               \
-            if (sums) {                                                                     \
-                double *s = sums + best * q;                                                \
-                for (int64_t c = 0; c < q; c++) s[c] += (double)xt[c];                      \
-            }                                                                               \
-        }                                                                                   \
+        for (int64_t t = 0; t < r; t++)                                                     \
+            dw_km_row_##S(dist[t], k, X + (i0 + t) * ldx, q, i0 + t, labels, sums, mind,    \
+                          xsq);                                                             \
     }                                                                                       \
     return 0;                                                                               \
 }

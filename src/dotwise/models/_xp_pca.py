@@ -82,20 +82,7 @@ def fit(est, X):
     if n < 2:
         raise ValueError(f"Found array with {n} sample(s) (shape={tuple(X.shape)}) while a "
                          f"minimum of 2 is required by {type(est).__name__}.")
-    k, fraction = est._requested_components(n, p, solver)
-    if solver == "auto":
-        if p <= 1000 and n >= 10 * p:
-            solver = "covariance_eigh"
-        elif max(n, p) <= 500 or fraction is not None:
-            solver = "full"
-        elif k < 0.8 * min(n, p):
-            solver = "randomized"
-        else:
-            solver = "full"
-    if solver == "randomized" and fraction is not None:
-        raise ValueError(
-            f"n_components={est.n_components!r} (a variance fraction) needs the full "
-            "spectrum; use svd_solver='full' or 'covariance_eigh', or pass an int")
+    solver, k, fraction = est._choose_solver(n, p, solver)
     mean = xp.mean(X, axis=0)
     U = None
     if solver == "full":

@@ -173,10 +173,9 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Z /= self._whiten_scale()
         return Z
 
-    def _fit(self, X):
-        solver = check_choice(self.svd_solver, "svd_solver", _SOLVERS)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        n, p = X.shape
+    def _choose_solver(self, n, p, solver):
+        """``(solver, k, fraction)`` for an ``n × p`` fit: ``"auto"`` resolved by shape, and
+        a variance fraction refused for the randomized solver (NumPy and array-API fits)."""
         k, fraction = self._requested_components(n, p, solver)
         if solver == "auto":
             if p <= 1000 and n >= 10 * p:
@@ -192,6 +191,13 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"n_components={self.n_components!r} (a variance fraction) needs the full "
                 "spectrum; use svd_solver='full' or 'covariance_eigh', or pass an int"
             )
+        return solver, k, fraction
+
+    def _fit(self, X):
+        solver = check_choice(self.svd_solver, "svd_solver", _SOLVERS)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        n, p = X.shape
+        solver, k, fraction = self._choose_solver(n, p, solver)
         mean = X.mean(axis=0)
         U = None
         if solver == "full":
