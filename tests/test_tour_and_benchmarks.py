@@ -71,9 +71,10 @@ def quick_run(tmp_path_factory):
     made once per session and shared by every test that reads its rows."""
     def run(name: str):
         if name not in _QUICK_RUNS:
-            out = tmp_path_factory.mktemp(name.removesuffix(".py")) / "result.json"
+            stem = name.removesuffix(".py").removeprefix("bench_")
+            out = tmp_path_factory.mktemp(stem) / f"{stem}.json"
             proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / name), "--quick",
-                                   "--out", str(out)],
+                                   "--threads", "1", "--out", str(out)],
                                   capture_output=True, text=True, timeout=300, cwd=REPO)
             _QUICK_RUNS[name] = (proc, out)
         return _QUICK_RUNS[name]
