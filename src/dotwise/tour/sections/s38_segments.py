@@ -101,6 +101,6 @@ def run(ctx: TourContext) -> None:
 
 SECTION = Section(
     key="segments", title="Segmentation: k-means customer segments", order=38, run=run,
-    summary="Distances as ‖x‖² − 2x·c + ‖c‖²: one GEMM per k-means pass, segments "
-            "described by the z-scores of their means.",
+    summary="Distances as ‖x‖² − 2x·c + ‖c‖²: each row's dot products with every centre "
+            "in one pass; segments described by the z-scores of their means.",
 )
