@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from typing import Any
 
 _controller: Any = None
@@ -43,15 +44,36 @@ def worker_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def one_blas_thread() -> AbstractContextManager:
+_pin_lock = threading.Lock()
+_pin_users = 0
+_pin_limit: Any = None
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
     """A context in which BLAS runs on one thread.
 
-    The threadpoolctl controller is built once: building it inspects every loaded shared
-    library, which costs milliseconds per call.
+    threadpoolctl's limit is process-wide and restores what it saw on entry, so two
+    overlapping pins in different threads (two searches, a search beside a k-means fit)
+    could otherwise leave BLAS pinned for good: the first to enter pins, the last to
+    leave restores. The threadpoolctl controller is built once: building it inspects
+    every loaded shared library, which costs milliseconds per call.
     """
-    global _controller
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
+    global _controller, _pin_users, _pin_limit
+    with _pin_lock:
+        if _pin_users == 0:
+            if _controller is None:
+                from threadpoolctl import ThreadpoolController
 
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
+                _controller = ThreadpoolController()
+            _pin_limit = _controller.limit(limits=1, user_api="blas")
+            _pin_limit.__enter__()   # threadpoolctl counts the limits in use: enter/exit
+        _pin_users += 1
+    try:
+        yield
+    finally:
+        with _pin_lock:
+            _pin_users -= 1
+            if _pin_users == 0:
+                limit, _pin_limit = _pin_limit, None
+                limit.__exit__(None, None, None)

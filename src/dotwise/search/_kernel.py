@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -196,39 +195,9 @@ def _topk_native(X, Q, k, ids, col_scale, col_offset, allowed, start, stop, prog
     else:
         # BLAS on one thread: two layers of threads on the same cores only wait on each
         # other, and the scores do not depend on how many threads BLAS would have used
-        with blas_pinned():
+        with one_blas_thread():
             heaps = run_split(jobs)
     return heaps.result()
-
-
-_pin_lock = threading.Lock()
-_pin_users = 0
-_pin_context = None
-
-
-@contextmanager
-def blas_pinned():
-    """BLAS on one thread while any search in this process needs it.
-
-    threadpoolctl's limit is process-wide and restores what it saw on entry, so two
-    overlapping searches in different threads could otherwise leave BLAS pinned for
-    good; here the first search to enter pins and the last to leave restores.
-    """
-    global _pin_users, _pin_context
-    with _pin_lock:
-        if _pin_users == 0:
-            ctx = one_blas_thread()
-            ctx.__enter__()
-            _pin_context = ctx
-        _pin_users += 1
-    try:
-        yield
-    finally:
-        with _pin_lock:
-            _pin_users -= 1
-            if _pin_users == 0:
-                ctx, _pin_context = _pin_context, None
-                ctx.__exit__(None, None, None)
 
 
 def topk_blocked_numpy(
@@ -289,7 +258,7 @@ def topk_blocked_numpy(
     if m <= 8 and n * d >= 1 << 20 and not _threads_pinned:
         # a few queries make a memory-bound GEMV: one BLAS thread streams the collection as
         # fast as two, without the per-call thread start-up that dominates on busy machines
-        with blas_pinned():
+        with one_blas_thread():
             return topk_blocked_numpy(X, Q, k, ids=ids, col_scale=col_scale, col_offset=col_offset,
                                 allowed=allowed, start=start, stop=stop, progress=progress,
                                 _threads_pinned=True)

@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 
 from .._native import all_finite
+from .._threads import one_blas_thread
 from .._validation import NotFittedError, check_int
 from . import _native
-from ._kernel import blas_pinned, run_split, search_threads, topk_blocked, topk_dense
+from ._kernel import run_split, search_threads, topk_blocked, topk_dense
 from ._query import FilterLike
 from .index import Index, _State
 from .results import SearchResult
@@ -340,7 +341,7 @@ class IVFIndex(Index):
         if _native.supports(Q.dtype) and st.buf.flags.c_contiguous:
             return self._scan_lists(Q, probes, k, allowed, st)
         # many small GEMMs: one BLAS thread avoids the per-call thread start-up
-        with blas_pinned():
+        with one_blas_thread():
             return self._search_batch(Q, probes, k, allowed, st)
 
     def _scan_lists(self, Q: np.ndarray, probes: np.ndarray, k: int,
