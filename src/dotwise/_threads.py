@@ -56,7 +56,8 @@ def one_blas_thread() -> Iterator[None]:
     threadpoolctl's limit is process-wide and restores what it saw on entry, so two
     overlapping pins in different threads (two searches, a search beside a k-means fit)
     could otherwise leave BLAS pinned for good: the first to enter pins, the last to
-    leave restores. The threadpoolctl controller is built once: building it inspects
+    leave restores. (A BLAS built on OpenMP keeps its count per thread: the pin reaches
+    it only in the thread that entered first.) The threadpoolctl controller is built once: building it inspects
     every loaded shared library, which costs milliseconds per call.
     """
     global _controller, _pin_users, _pin_limit
