@@ -26,6 +26,7 @@ Usage::
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -83,9 +84,19 @@ def lstsq_rows(cases, threads: int, repeat: int, retries: int) -> list[dict]:
                 return res.x
 
             def ours_one_thread(A=A, b=b):
-                with threadpool_limits(1), warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    return dw.lstsq(A, b).x
+                # dotwise's sweeps run on its own workers (DOTWISE_NUM_THREADS, read per
+                # call), the rest on BLAS: pin both to one thread
+                saved = os.environ.get("DOTWISE_NUM_THREADS")
+                os.environ["DOTWISE_NUM_THREADS"] = "1"
+                try:
+                    with threadpool_limits(1), warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        return dw.lstsq(A, b).x
+                finally:
+                    if saved is None:
+                        del os.environ["DOTWISE_NUM_THREADS"]
+                    else:
+                        os.environ["DOTWISE_NUM_THREADS"] = saved
 
             peers = {
                 NUMPY: ("LAPACK gelsd via NumPy",
@@ -101,8 +112,9 @@ def lstsq_rows(cases, threads: int, repeat: int, retries: int) -> list[dict]:
                     "fit_intercept=False", lambda A=A, b=b: sklearn_lm.LinearRegression(
                         fit_intercept=False).fit(A, b).coef_)
             if threads > 1:
-                peers["dotwise at 1 thread"] = ("the same call, BLAS pinned to 1 thread "
-                                                "(threadpoolctl)", ours_one_thread)
+                peers["dotwise at 1 thread"] = ("the same call, BLAS (threadpoolctl) and "
+                                                "dotwise's workers pinned to 1 thread",
+                                                ours_one_thread)
             errors: dict[str, float] = {}
 
             def check(name, x, A=A, b=b, x_true=x_true, r_opt=r_opt, cond=cond, errors=errors):

@@ -259,3 +259,95 @@ def test_ridge_equals_the_augmented_least_squares_problem_at_any_conditioning(co
     ref = scipy.linalg.lstsq(aug, np.r_[b, np.zeros(n)], lapack_driver="gelsd")[0]
     x = dw.ridge(A, b, alpha)
     assert np.linalg.norm(x - ref) <= 1e-8 * np.linalg.norm(ref)
+
+
+# ---------------------------------------------------------------- the compiled sweeps
+def _compiled_loops():
+    from dotwise import _loops
+
+    if _loops.LIB is None:
+        pytest.skip("the compiled loops (dotwise._dwloops) are not built, or DOTWISE_PURE_NUMPY=1")
+    return _loops
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m, n, k", [(1, 1, 1), (63, 5, 1), (1000, 50, 1), (777, 20, 3),
+                                     (300, 250, 6)])
+def test_gram_and_refine_sweeps_match_numpy(monkeypatch, threads, dtype, m, n, k):
+    loops = _compiled_loops()
+    monkeypatch.setenv("DOTWISE_NUM_THREADS", threads)
+    rng = np.random.default_rng(m + n + k)
+    wide = rng.standard_normal((m, n + 7)).astype(dtype)
+    A = wide[:, 2:n + 2]                                   # rows with a leading dimension > n
+    B = rng.standard_normal((m, k)).astype(dtype)
+    assert loops.gram_supported(A, B)
+    Z = np.hstack([A, B]).astype(np.float64)
+    G = loops.gram_aug(A, B)
+    assert G.dtype == np.float64 and G.shape == (n + k, n + k)
+    np.testing.assert_allclose(G, G.T, rtol=0, atol=0)     # exactly symmetric
+    np.testing.assert_allclose(G, Z.T @ Z, rtol=1e-12, atol=1e-12 * np.abs(Z.T @ Z).max())
+    X = rng.standard_normal((n, k))
+    g, ss = loops.refine(A, B, X)
+    R = B.astype(np.float64) - A.astype(np.float64) @ X
+    np.testing.assert_allclose(g, A.astype(np.float64).T @ R, rtol=1e-11,
+                               atol=1e-11 * np.abs(R).max() * np.abs(A).max() * m)
+    np.testing.assert_allclose(ss, (R * R).sum(axis=0), rtol=1e-11)
+
+
+def test_gram_sweep_refuses_what_it_cannot_take():
+    loops = _compiled_loops()
+    A = np.ones((10, 250))
+    assert not loops.gram_supported(A, np.ones((10, 7)))             # 257 columns
+    assert not loops.gram_supported(A, np.ones((10, 1), np.float32))  # mixed dtypes
+    assert not loops.gram_supported(np.asfortranarray(A), np.ones((10, 1)))
+    assert not loops.gram_supported(A.astype(np.int64), np.ones((10, 1), np.int64))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k", [0, 2])
+def test_normal_equations_give_the_same_answer_with_and_without_the_sweeps(monkeypatch, dtype, k):
+    _compiled_loops()
+    from dotwise import _loops
+
+    rng = np.random.default_rng(3)
+    m, n = 5000, 40
+    cond = 5.0 if dtype == np.float32 else 50.0   # 'normal' in float32 needs κ² ≤ 1/rcond
+    A = dw.linalg.random_with_condition(m, n, cond, random_state=rng, dtype=dtype)
+    b = (rng.standard_normal(m) if k == 0 else rng.standard_normal((m, k))).astype(dtype)
+    fused = {meth: dw.lstsq(A, b, method=meth) for meth in ("auto", "normal")}
+    assert fused["auto"].method == "normal"
+    monkeypatch.setattr(_loops, "gram_supported", lambda *a: False)   # the BLAS products
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    for meth, res in fused.items():
+        ref = dw.lstsq(A, b, method=meth)
+        np.testing.assert_allclose(res.x, ref.x, rtol=tol, atol=tol)
+        np.testing.assert_allclose(res.residual_norm, ref.residual_norm, rtol=tol)
+        assert res.cond == pytest.approx(ref.cond, rel=1e-2 if dtype == np.float32 else 1e-8)
+        if k:
+            assert res.residual_norm.dtype == dtype
+
+
+def test_residual_norm_from_the_sweeps_is_the_residual_of_the_returned_x():
+    _compiled_loops()
+    rng = np.random.default_rng(11)
+    m, n = 20_000, 30
+    A = dw.linalg.random_with_condition(m, n, 1e4, random_state=rng)   # refinement matters
+    x_true = rng.standard_normal(n)
+    for noise in (1.0, 1e-6, 0.0):                    # inconsistent … exactly consistent
+        b = A @ x_true + noise * rng.standard_normal(m)
+        res = dw.lstsq(A, b)
+        assert res.method == "normal"
+        direct = float(np.linalg.norm(b - A @ res.x))
+        assert res.residual_norm == pytest.approx(direct, rel=1e-6, abs=1e-12 * np.linalg.norm(b))
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+def test_entries_of_extreme_magnitude_skip_the_sweep_result_and_rescale(scale):
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((500, 8))
+    b = rng.standard_normal(500)
+    ref = dw.lstsq(A, b)
+    res = dw.lstsq(A * scale, b * scale)
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-10)
+    assert res.residual_norm == pytest.approx(ref.residual_norm * scale, rel=1e-10)

@@ -94,6 +94,14 @@ def test_lstsq_at_any_magnitude(ea, eb, seed, method):
     assert res.rank == ref.rank
 
 
+def test_lstsq_when_the_ratio_of_the_scales_is_beyond_the_range():
+    # b ~ 1e188 and A ~ 1e-120: x ~ 1e306 is representable, the ratio 2^625 / 2^-399 is not
+    rng = np.random.default_rng(869)
+    A, b = rng.standard_normal((30, 3)), rng.standard_normal(30)
+    res = dw.lstsq(A * 1e-120, b * 1e188)
+    np.testing.assert_allclose(res.x / 1e308, dw.lstsq(A, b).x, rtol=1e-10)
+
+
 def test_lstsq_normal_at_1e155_is_not_nan():
     # the case: AᵀA overflowed to inf and x came back NaN
     rng = np.random.default_rng(1)

@@ -152,3 +152,117 @@ int dw_affine2d_##S(const T *restrict P, int64_t n, const double *restrict M,   
 
 DW_AFFINE2D(f, float)
 DW_AFFINE2D(d, double)
+
+/* dw_gram_aug_{f,d} — the Gram matrix of [A B] for the normal equations, in one pass.
+ *
+ * For rows [0, m) of A (m x n, leading dimension lda) and B (m x k, ldb), G += Z^T Z where
+ * Z = [A B 0] is padded with zero columns to p (a multiple of 8, p >= n + k): G (p x p,
+ * row-major, double) then holds A^T A, A^T B and B^T B, i.e. the Gram matrix, the
+ * right-hand sides of the normal equations and the squared norms of B's columns. Only
+ * tiles on or above the diagonal are accumulated (the lower triangle of G is left as it
+ * was, except inside diagonal tiles). Sums are in double for float32 input too.
+ *
+ * BLAS's syrk with n ~ 50 columns and ~1e5 rows spends most of its time packing; here R
+ * rows at a time are copied once into a small zero-padded buffer (in L1), and every 4 x 8
+ * tile of G is accumulated over those rows in 8 vector registers: each row costs the tile
+ * 2 loads, 4 broadcasts and 8 multiply-adds. A, B and the outputs are read once, so the
+ * caller can take A^T b and ||b||^2 from the same pass and give the diagonal's magnitude
+ * to the overflow check without another sweep over A. Returns -1 if p is not a positive
+ * multiple of 8 (at most 256) or is below n + k. */
+typedef double dw_gv __attribute__((vector_size(32)));
+
+/* Rows per chunk: up to 64, and the chunk within 24 KiB (L1) for wide Z. */
+#define DW_GRAM_ZBUF 3072
+
+#define DW_GRAM_AUG(S, T)                                                                   \
+DW_CLONES_FMA                                                                               \
+int dw_gram_aug_##S(const T *restrict A, int64_t m, int64_t n, int64_t lda,                 \
+                    const T *restrict B, int64_t k, int64_t ldb, double *restrict G,        \
+                    int64_t p)                                                              \
+{                                                                                           \
+    if (p <= 0 || p % 8 || p < n + k || p > 256) return -1;                                 \
+    const int64_t R = DW_GRAM_ZBUF / p < 64 ? DW_GRAM_ZBUF / p : 64;                        \
+    double Z[DW_GRAM_ZBUF] __attribute__((aligned(32)));                                    \
+    for (int64_t i0 = 0; i0 < m; i0 += R) {                                                 \
+        const int64_t r = m - i0 < R ? m - i0 : R;                                          \
+        for (int64_t t = 0; t < r; t++) {                                                   \
+            double *z = Z + t * p;                                                          \
+            const T *a = A + (i0 + t) * lda, *b = B + (i0 + t) * ldb;                       \
+            for (int64_t c = 0; c < n; c++) z[c] = (double)a[c];                            \
+            for (int64_t c = 0; c < k; c++) z[n + c] = (double)b[c];                        \
+            for (int64_t c = n + k; c < p; c++) z[c] = 0.0;                                 \
+        }                                                                                   \
+        for (int64_t i = 0; i < p; i += 4) {                                                \
+            for (int64_t j = i - i % 8; j < p; j += 8) {                                    \
+                dw_gv g00 = {0}, g01 = {0}, g10 = {0}, g11 = {0};                           \
+                dw_gv g20 = {0}, g21 = {0}, g30 = {0}, g31 = {0};                           \
+                const double *z = Z;                                                        \
+                for (int64_t t = 0; t < r; t++, z += p) {                                   \
+                    dw_gv v0, v1;                                                           \
+                    memcpy(&v0, z + j, sizeof v0);                                          \
+                    memcpy(&v1, z + j + 4, sizeof v1);                                      \
+                    const double e0 = z[i], e1 = z[i + 1], e2 = z[i + 2], e3 = z[i + 3];    \
+                    g00 += e0 * v0; g01 += e0 * v1;                                         \
+                    g10 += e1 * v0; g11 += e1 * v1;                                         \
+                    g20 += e2 * v0; g21 += e2 * v1;                                         \
+                    g30 += e3 * v0; g31 += e3 * v1;                                         \
+                }                                                                           \
+                double *o = G + i * p + j;                                                  \
+                dw_gv s;                                                                    \
+                memcpy(&s, o, sizeof s); s += g00; memcpy(o, &s, sizeof s);                 \
+                memcpy(&s, o + 4, sizeof s); s += g01; memcpy(o + 4, &s, sizeof s);         \
+                o += p;                                                                     \
+                memcpy(&s, o, sizeof s); s += g10; memcpy(o, &s, sizeof s);                 \
+                memcpy(&s, o + 4, sizeof s); s += g11; memcpy(o + 4, &s, sizeof s);         \
+                o += p;                                                                     \
+                memcpy(&s, o, sizeof s); s += g20; memcpy(o, &s, sizeof s);                 \
+                memcpy(&s, o + 4, sizeof s); s += g21; memcpy(o + 4, &s, sizeof s);         \
+                o += p;                                                                     \
+                memcpy(&s, o, sizeof s); s += g30; memcpy(o, &s, sizeof s);                 \
+                memcpy(&s, o + 4, sizeof s); s += g31; memcpy(o + 4, &s, sizeof s);         \
+            }                                                                               \
+        }                                                                                   \
+    }                                                                                       \
+    return 0;                                                                               \
+}
+
+DW_GRAM_AUG(f, float)
+DW_GRAM_AUG(d, double)
+
+/* dw_refine_{f,d} — one sweep for a step of iterative refinement of least squares.
+ *
+ * For rows [0, m) of A (m x n, lda) and B (m x k, ldb) and a solution Xt (k x n, row-major,
+ * double: column c of x is row c), the residual r = b_c - a.x_c of every row and column
+ * gives Gt[c] += r a (Gt k x n, double: A^T r, the right-hand side of the correction) and
+ * ss[c] += r^2 (the squared residual norm). Each row of A is read once, for both products;
+ * the sums are in double. */
+#define DW_REFINE(S, T)                                                                     \
+DW_CLONES_FMA                                                                               \
+int dw_refine_##S(const T *restrict A, int64_t m, int64_t n, int64_t lda,                   \
+                  const T *restrict B, int64_t k, int64_t ldb, const double *restrict Xt,   \
+                  double *restrict Gt, double *restrict ss)                                 \
+{                                                                                           \
+    for (int64_t i = 0; i < m; i++) {                                                       \
+        const T *a = A + i * lda;                                                           \
+        for (int64_t c = 0; c < k; c++) {                                                   \
+            const double *x = Xt + c * n;                                                   \
+            double *g = Gt + c * n;                                                         \
+            double d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0;                                  \
+            int64_t j = 0;                                                                  \
+            for (; j + 4 <= n; j += 4) {                                                    \
+                d0 += (double)a[j] * x[j];                                                  \
+                d1 += (double)a[j + 1] * x[j + 1];                                          \
+                d2 += (double)a[j + 2] * x[j + 2];                                          \
+                d3 += (double)a[j + 3] * x[j + 3];                                          \
+            }                                                                               \
+            for (; j < n; j++) d0 += (double)a[j] * x[j];                                   \
+            const double res = (double)B[i * ldb + c] - ((d0 + d1) + (d2 + d3));            \
+            ss[c] += res * res;                                                             \
+            for (j = 0; j < n; j++) g[j] += res * (double)a[j];                             \
+        }                                                                                   \
+    }                                                                                       \
+    return 0;                                                                               \
+}
+
+DW_REFINE(f, float)
+DW_REFINE(d, double)

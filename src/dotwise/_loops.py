@@ -1,7 +1,9 @@
 """ctypes bindings to the small fused loops in ``_dwloops.c`` (private).
 
 * :func:`km_assign` — k-means' assignment step (:mod:`dotwise.models.kmeans`);
-* :func:`affine2d` — ``p' = A p + t`` for (n, 2) points (:mod:`dotwise.linalg.transform2d`).
+* :func:`affine2d` — ``p' = A p + t`` for (n, 2) points (:mod:`dotwise.linalg.transform2d`);
+* :func:`gram_aug` and :func:`refine` — the two sweeps over ``A`` of a normal-equations
+  least-squares solve (:mod:`dotwise.linalg.lstsq`).
 
 Built by ``pip install`` (or ``python setup.py build_ext --inplace``) as the optional
 extension ``dotwise._dwloops``. When it is missing, or ``DOTWISE_PURE_NUMPY=1`` is set,
@@ -35,6 +37,12 @@ def _load():
         fn.restype = ctypes.c_int
         fn = getattr(lib, f"dw_affine2d_{s}")
         fn.argtypes = [_P, _I, _P, _P]
+        fn.restype = ctypes.c_int
+        fn = getattr(lib, f"dw_gram_aug_{s}")
+        fn.argtypes = [_P, _I, _I, _I, _P, _I, _I, _P, _I]
+        fn.restype = ctypes.c_int
+        fn = getattr(lib, f"dw_refine_{s}")
+        fn.argtypes = [_P, _I, _I, _I, _P, _I, _I, _P, _P, _P]
         fn.restype = ctypes.c_int
     return lib
 
@@ -110,3 +118,86 @@ def affine2d(P: np.ndarray, M: np.ndarray) -> np.ndarray:
     fn = getattr(LIB, "dw_affine2d_" + _SUFFIX[P.dtype])
     fn(P.ctypes.data, P.shape[0], rows.ctypes.data, out.ctypes.data)
     return out
+
+
+#: The widest ``[A B]`` (columns of both, padded to 8) that :func:`gram_aug` takes.
+GRAM_MAX_COLUMNS = 256
+
+
+def _row_ranges(m: int, cols: int) -> list[tuple[int, int]]:
+    """Row ranges for the worker threads: one per thread, or one when the work is small."""
+    from ._threads import worker_threads
+
+    parts = worker_threads() if m * cols >= 200_000 else 1
+    parts = max(1, min(parts, m // 64 or 1))
+    edges = [m * t // parts for t in range(parts + 1)]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _run_rows(job, m: int, cols: int) -> list:
+    """``job(lo, hi)`` over :func:`_row_ranges`, on the shared pool when there are several."""
+    ranges = _row_ranges(m, cols)
+    if len(ranges) == 1:
+        return [job(*ranges[0])]
+    from ._threads import worker_pool
+
+    return [f.result() for f in [worker_pool().submit(job, lo, hi) for lo, hi in ranges]]
+
+
+def gram_supported(A: np.ndarray, B: np.ndarray) -> bool:
+    """Whether :func:`gram_aug` and :func:`refine` take ``A`` and ``B``: the compiled loops
+    are there, both are float32/float64 of one dtype with unit column stride, and
+    ``[A B]`` has at most :data:`GRAM_MAX_COLUMNS` columns."""
+    def unit_columns(M: np.ndarray) -> bool:
+        return M.shape[1] == 1 or M.strides[1] == M.itemsize
+
+    return (supports(A.dtype) and B.dtype == A.dtype and A.ndim == 2 and B.ndim == 2
+            and A.shape[1] + B.shape[1] <= GRAM_MAX_COLUMNS
+            and unit_columns(A) and unit_columns(B))
+
+
+def gram_aug(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``[A B]ᵀ[A B]`` in float64 (symmetric, ``(n + k) × (n + k)``) in one sweep of the rows.
+
+    Its blocks are ``AᵀA``, ``AᵀB`` and ``BᵀB``. Rows are split over the worker threads
+    when the work is large enough. Inputs as :func:`gram_supported` accepts.
+    """
+    m, n = A.shape
+    k = B.shape[1]
+    p = -(-(n + k) // 8) * 8
+    fn = getattr(LIB, "dw_gram_aug_" + _SUFFIX[A.dtype])
+    lda, ldb = A.strides[0] // A.itemsize, B.strides[0] // B.itemsize
+
+    def job(lo: int, hi: int) -> np.ndarray:
+        G = np.zeros((p, p))
+        if hi > lo:
+            fn(A[lo:].ctypes.data, hi - lo, n, lda, B[lo:].ctypes.data, k, ldb,
+               G.ctypes.data, p)
+        return G
+
+    G = sum(_run_rows(job, m, n + k))[: n + k, : n + k]
+    upper = np.triu(G)
+    return upper + np.triu(upper, 1).T
+
+
+def refine(A: np.ndarray, B: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(Aᵀ(B − AX), ‖B − AX‖² per column)`` in float64, reading each row of ``A`` once.
+
+    ``X`` is (n, k). Inputs as :func:`gram_supported` accepts; rows are split over the
+    worker threads when the work is large enough.
+    """
+    m, n = A.shape
+    k = B.shape[1]
+    Xt = np.ascontiguousarray(X.T, dtype=np.float64)
+    fn = getattr(LIB, "dw_refine_" + _SUFFIX[A.dtype])
+    lda, ldb = A.strides[0] // A.itemsize, B.strides[0] // B.itemsize
+
+    def job(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        Gt, ss = np.zeros((k, n)), np.zeros(k)
+        if hi > lo:
+            fn(A[lo:].ctypes.data, hi - lo, n, lda, B[lo:].ctypes.data, k, ldb, Xt.ctypes.data,
+               Gt.ctypes.data, ss.ctypes.data)
+        return Gt, ss
+
+    parts = _run_rows(job, m, n + k)
+    return sum(g for g, _ in parts).T, sum(s for _, s in parts)

@@ -3,11 +3,15 @@ r"""Linear least squares: :math:`\min_x \lVert A x - b \rVert_2`, and ridge regr
 Five methods, one result type (:class:`LstsqResult`):
 
 ``normal``
-    Cholesky of the Gram matrix :math:`G = A^\top A` (BLAS ``syrk``), after
-    scaling the columns of ``A`` to unit length, followed by one step of
-    iterative refinement. Reads ``A`` a few times and does :math:`m n^2`
-    flops in the fastest BLAS-3 kernel there is — but squares the condition
-    number, so it is only accurate when :math:`\kappa(A)^2 \epsilon \ll 1`.
+    Cholesky of the Gram matrix :math:`G = A^\top A`, after scaling the
+    columns of ``A`` to unit length, followed by one step of iterative
+    refinement. With the compiled loops (``dotwise._dwloops``, up to 256
+    columns of ``A`` and ``b`` together) ``A`` is read twice on the worker
+    threads: one sweep for :math:`[A\ b]^\top [A\ b]` (the Gram matrix,
+    :math:`A^\top b` and :math:`\lVert b \rVert^2`), one for the refinement's
+    :math:`A^\top r` and :math:`\lVert r \rVert^2`, sums in float64; otherwise BLAS
+    ``syrk`` and ``gemm``. It squares the condition number, so it is only
+    accurate when :math:`\kappa(A)^2 \epsilon \ll 1`.
 ``qr``
     Householder QR (LAPACK ``geqrf``, ``ormqr`` and ``trtrs`` through
     :mod:`scipy.linalg.lapack` — the operation is written by hand in
@@ -39,6 +43,7 @@ import numpy as np
 import scipy.linalg
 from scipy.linalg import blas, lapack
 
+from .. import _loops
 from .._dask import is_dask_array
 from .._validation import (
     FloatRangeError,
@@ -143,17 +148,32 @@ def _product(A: np.ndarray, X: np.ndarray, *, trans: bool = False) -> np.ndarray
     return gemm(1.0, A.T, X, trans_a=int(not trans))   # A.T is Fortran-ordered
 
 
-def _normal(A: np.ndarray, b2: np.ndarray, max_cond: float,
-            shift: float = 0.0) -> tuple[np.ndarray, float, float]:
+def _normal(A: np.ndarray, b2: np.ndarray, max_cond: float, shift: float = 0.0,
+            gram: np.ndarray | None = None):
     """Cholesky of the column-scaled Gram matrix plus one refinement step.
 
     With ``shift = α > 0`` it solves the ridge normal equations
     ``(AᵀA + αI) x = Aᵀb`` instead (the Gram matrix of ``[A; √α I]``).
-    Returns ``(x, cond_estimate_of_A, cond_estimate_of_scaled_A)``; raises
-    :class:`_RankDeficient` when the factorization fails or the scaled
+    Returns ``(x, cond_estimate_of_A, cond_estimate_of_scaled_A, residual_norm)``;
+    raises :class:`_RankDeficient` when the factorization fails or the scaled
     condition estimate exceeds ``max_cond``.
+
+    With the compiled loops (:func:`dotwise._loops.gram_supported`) ``A`` is read
+    twice in all: one sweep gives ``[A b]ᵀ[A b]`` — the Gram matrix, ``Aᵀb`` and
+    ``‖b‖²`` (``gram``, when the caller already has it) — and one gives the
+    refinement's ``Aᵀr`` and ``‖r‖²``; the residual norm of the refined solution
+    follows from those sums. The sums are in float64. Otherwise BLAS does each
+    product (``residual_norm`` is then ``None``: the caller computes it).
     """
-    G = _gram(A)
+    n = A.shape[1]
+    fused = gram is not None or _loops.gram_supported(A, b2)
+    if fused:
+        if gram is None:
+            gram = _loops.gram_aug(A, b2)
+        G0, atb = gram[:n, :n], gram[:n, n:]
+        G = G0.copy()
+    else:
+        G = _gram(A)
     if shift:
         G[np.diag_indices_from(G)] += shift
     d = np.sqrt(np.diag(G))
@@ -175,10 +195,40 @@ def _normal(A: np.ndarray, b2: np.ndarray, max_cond: float,
         y, _ = potrs(R, rhs / d[:, None], lower=0)
         return y / d[:, None]
 
-    x = solve(_product(A, b2, trans=True))
-    r = b2 - _product(A, x)
-    x += solve(_product(A, r, trans=True) - shift * x)  # one step of iterative refinement
-    return x, max(cond_a, 1.0), max(cond_scaled, 1.0)
+    conds = max(cond_a, 1.0), max(cond_scaled, 1.0)
+    if not fused:
+        x = solve(_product(A, b2, trans=True))
+        r = b2 - _product(A, x)
+        x += solve(_product(A, r, trans=True) - shift * x)  # one step of iterative refinement
+        return x, *conds, None
+    x = solve(atb)
+    g, ss = _loops.refine(A, b2, x)                       # Aᵀr and ‖r‖², r = b − Ax
+    dx = solve(g - shift * x)                             # one step of iterative refinement
+    x += dx
+    # ‖b − A(x + dx)‖² = ‖r‖² − 2 dxᵀAᵀr + dxᵀ(AᵀA)dx: no third sweep over A
+    res2 = ss - 2.0 * np.einsum("ij,ij->j", dx, g) + np.einsum("ij,ij->j", dx, G0 @ dx)
+    return x, *conds, np.sqrt(np.maximum(res2, 0.0))
+
+
+def _fused_gram(A: np.ndarray, b2: np.ndarray) -> np.ndarray | None:
+    """``[A b]ᵀ[A b]`` from the compiled sweep, or ``None`` when it does not apply or the
+    entries' magnitudes need the power-of-two rescaling first.
+
+    The diagonal holds each column's sum of squares ``v``, and ``amax² ≤ max v ≤ m·amax²``:
+    when ``m·tiny^½ ≤ max v ≤ huge^½`` (or ``v = 0``), :func:`power_of_two_scale` would
+    return 1 for both ``A`` and ``b`` — so its own sweep over ``A`` is not needed.
+    """
+    if not _loops.gram_supported(A, b2):
+        return None
+    gram = _loops.gram_aug(A, b2)
+    info = np.finfo(A.dtype)
+    low, high = A.shape[0] * float(info.tiny) ** 0.5, float(info.max) ** 0.5
+    diag = np.diag(gram)
+    for part in (diag[: A.shape[1]], diag[A.shape[1]:]):
+        v = float(part.max())
+        if v != 0.0 and not low <= v <= high:      # also NaN / inf
+            return None
+    return gram
 
 
 # ---------------------------------------------------------------- Householder QR
@@ -378,12 +428,13 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
         return _result(x, res, 0, float("nan") if n == 0 else float("inf"), "empty",
                        rcond, None, one_d)
 
-    sa, sb = power_of_two_scale(A), power_of_two_scale(b2)
+    gram = _fused_gram(A, b2) if method in ("auto", "normal") and m >= n else None
+    sa, sb = (1.0, 1.0) if gram is not None else (power_of_two_scale(A), power_of_two_scale(b2))
     if sa != 1.0 or sb != 1.0:
         # x(A/sa, b/sb) = x(A, b) · sa/sb: solve at a safe magnitude (powers of two, exact)
         # so that AᵀA or ‖b‖² cannot overflow or underflow, then scale back.
         res = lstsq(A / sa, b / sb, method, rcond, check_finite=False)
-        x = _scale_back(res.x, sb / sa, "x")
+        x = _scale_back(res.x, sb, sa, "x")
         r = res.residual_norm * sb
         sv = None if res.singular_values is None else res.singular_values * sa
         return LstsqResult(x=x, residual_norm=r, rank=res.rank, cond=res.cond,
@@ -391,12 +442,13 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
 
     cond = float("nan")
     s = None
+    res = None
     used = method
     if method == "auto":
         used = "svd"
         if m >= n:
             try:
-                x, cond, _ = _normal(A, b2, _normal_max_cond(dtype))
+                x, cond, _, res = _normal(A, b2, _normal_max_cond(dtype), gram=gram)
                 used = "normal"
             except _RankDeficient:
                 x, cond, rank, s, used = _qr(A, b2, rcond, fallback_svd=True)
@@ -412,7 +464,8 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
         try:
             # AᵀA holds A's singular values squared: those below sqrt(rcond)·s_max fall under
             # the rank tolerance of the Gram matrix, which is then numerically singular.
-            x, cond, _ = _normal(A, b2, 1.0 / np.sqrt(rcond) if rcond > 0 else float("inf"))
+            x, cond, _, res = _normal(A, b2, 1.0 / np.sqrt(rcond) if rcond > 0 else float("inf"),
+                                      gram=gram)
         except _RankDeficient as exc:
             raise np.linalg.LinAlgError(_singular_advice(A, "normal", exc.cond)) from None
     elif method == "qr":
@@ -430,7 +483,10 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
     else:
         rank = min(m, n)
     x = np.asarray(x, dtype=dtype)
-    res = np.linalg.norm(b2 - _product(A, x), axis=0)
+    if res is None:
+        res = np.linalg.norm(b2 - _product(A, x), axis=0)
+    else:
+        res = res.astype(dtype, copy=False)
 
     if rank < min(m, n):
         warn_ill_conditioned(
@@ -445,9 +501,12 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
     return _result(x, res, rank, cond, used, rcond, s, one_d)
 
 
-def _scale_back(x: np.ndarray, factor: float, name: str) -> np.ndarray:
+def _scale_back(x: np.ndarray, up: float, down: float, name: str) -> np.ndarray:
+    """``x · up / down`` for powers of two ``up`` and ``down``, exactly: through the exponent
+    difference, so that ``up / down`` itself may lie beyond the dtype's range."""
+    shift = int(np.frexp(up)[1]) - int(np.frexp(down)[1])
     with np.errstate(over="ignore"):
-        out = x * factor
+        out = np.ldexp(x, shift).astype(x.dtype, copy=False)
     if not np.all(np.isfinite(out)):
         raise FloatRangeError(
             f"the solution {name} overflows {out.dtype}: its entries exceed "
@@ -548,6 +607,7 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
         # lstsq's "auto" applies to A): Cholesky of AᵀA + αI and one refinement step.
         try:
             x = _normal(A, b2, _normal_max_cond(dtype), shift=float(alpha_arr))[0]
+            x = x.astype(dtype, copy=False)
             return x[:, 0] if one_d else x
         except _RankDeficient:
             pass
