@@ -419,7 +419,7 @@ class Ridge(_LinearModel):
         X, y, Xc, yc, x_mean, y_mean, sw = self._prepare(X, y, sample_weight)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            x = np.asarray(ridge(Xc, yc, alpha), dtype=X.dtype)
+            x = np.asarray(ridge(Xc, yc, alpha, check_finite=False), dtype=X.dtype)
         _rewarn(caught, type(self).__name__)
         self._set_coef(x, x_mean, y_mean, y.ndim)
         if self.diagnostics:
@@ -462,7 +462,7 @@ def _gram_whitener(Xc, alpha):
 def _row_norms2(A, M):
     """Squared row norms of ``A @ M``, in row blocks so the temporary stays small."""
     out = np.empty(A.shape[0], dtype=A.dtype)
-    step = max(1, (1 << 22) // max(M.shape[1], 1))
+    step = max(1, (1 << 17) // max(M.shape[1], 1))   # W (1 MiB) stays in cache
     for start in range(0, A.shape[0], step):
         W = A[start:start + step] @ M
         out[start:start + step] = np.einsum("ij,ij->i", W, W)
