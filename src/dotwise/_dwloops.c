@@ -160,7 +160,9 @@ DW_AFFINE2D(d, double)
  * row-major, double) then holds A^T A, A^T B and B^T B, i.e. the Gram matrix, the
  * right-hand sides of the normal equations and the squared norms of B's columns. Only
  * tiles on or above the diagonal are accumulated (the lower triangle of G is left as it
- * was, except inside diagonal tiles). Sums are in double for float32 input too.
+ * was, except inside diagonal tiles). Sums are in double for float32 input too. With mu
+ * (n doubles) non-NULL, A's rows are centred first, a - mu, in double: the Gram matrix of
+ * the centred data (PCA's scatter matrix) without ever storing it.
  *
  * BLAS's syrk with n ~ 50 columns and ~1e5 rows spends most of its time packing; here R
  * rows at a time are copied once into a small zero-padded buffer (in L1), and every 4 x 8
@@ -177,8 +179,8 @@ typedef double dw_gv __attribute__((vector_size(32)));
 #define DW_GRAM_AUG(S, T)                                                                   \
 DW_CLONES_FMA                                                                               \
 int dw_gram_aug_##S(const T *restrict A, int64_t m, int64_t n, int64_t lda,                 \
-                    const T *restrict B, int64_t k, int64_t ldb, double *restrict G,        \
-                    int64_t p)                                                              \
+                    const T *restrict B, int64_t k, int64_t ldb, const double *restrict mu, \
+                    double *restrict G, int64_t p)                                          \
 {                                                                                           \
     if (p <= 0 || p % 8 || p < n + k || p > 256) return -1;                                 \
     const int64_t R = DW_GRAM_ZBUF / p < 64 ? DW_GRAM_ZBUF / p : 64;                        \
@@ -188,7 +190,10 @@ int dw_gram_aug_##S(const T *restrict A, int64_t m, int64_t n, int64_t lda,     
         for (int64_t t = 0; t < r; t++) {                                                   \
             double *z = Z + t * p;                                                          \
             const T *a = A + (i0 + t) * lda, *b = B + (i0 + t) * ldb;                       \
-            for (int64_t c = 0; c < n; c++) z[c] = (double)a[c];                            \
+            if (mu)                                                                         \
+                for (int64_t c = 0; c < n; c++) z[c] = (double)a[c] - mu[c];                \
+            else                                                                            \
+                for (int64_t c = 0; c < n; c++) z[c] = (double)a[c];                        \
             for (int64_t c = 0; c < k; c++) z[n + c] = (double)b[c];                        \
             for (int64_t c = n + k; c < p; c++) z[c] = 0.0;                                 \
         }                                                                                   \

@@ -39,7 +39,7 @@ def _load():
         fn.argtypes = [_P, _I, _P, _P]
         fn.restype = ctypes.c_int
         fn = getattr(lib, f"dw_gram_aug_{s}")
-        fn.argtypes = [_P, _I, _I, _I, _P, _I, _I, _P, _I]
+        fn.argtypes = [_P, _I, _I, _I, _P, _I, _I, _P, _P, _I]
         fn.restype = ctypes.c_int
         fn = getattr(lib, f"dw_refine_{s}")
         fn.argtypes = [_P, _I, _I, _I, _P, _I, _I, _P, _P, _P]
@@ -144,34 +144,41 @@ def _run_rows(job, m: int, cols: int) -> list:
     return [f.result() for f in [worker_pool().submit(job, lo, hi) for lo, hi in ranges]]
 
 
-def gram_supported(A: np.ndarray, B: np.ndarray) -> bool:
+def gram_supported(A: np.ndarray, B: np.ndarray | None = None) -> bool:
     """Whether :func:`gram_aug` and :func:`refine` take ``A`` and ``B``: the compiled loops
-    are there, both are float32/float64 of one dtype with unit column stride, and
+    are there, both are 2-D float32/float64 of one dtype with unit column stride, and
     ``[A B]`` has at most :data:`GRAM_MAX_COLUMNS` columns."""
-    def unit_columns(M: np.ndarray) -> bool:
-        return M.shape[1] == 1 or M.strides[1] == M.itemsize
+    def fits(M: np.ndarray) -> bool:
+        return M.ndim == 2 and M.dtype == A.dtype and (M.shape[1] == 1
+                                                       or M.strides[1] == M.itemsize)
 
-    return (supports(A.dtype) and B.dtype == A.dtype and A.ndim == 2 and B.ndim == 2
-            and A.shape[1] + B.shape[1] <= GRAM_MAX_COLUMNS
-            and unit_columns(A) and unit_columns(B))
+    cols = A.shape[1] + (0 if B is None else B.shape[1]) if A.ndim == 2 else 0
+    return (supports(A.dtype) and fits(A) and (B is None or fits(B))
+            and 0 < cols <= GRAM_MAX_COLUMNS)
 
 
-def gram_aug(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+def gram_aug(A: np.ndarray, B: np.ndarray | None = None,
+             mean: np.ndarray | None = None) -> np.ndarray:
     """``[A B]ᵀ[A B]`` in float64 (symmetric, ``(n + k) × (n + k)``) in one sweep of the rows.
 
-    Its blocks are ``AᵀA``, ``AᵀB`` and ``BᵀB``. Rows are split over the worker threads
-    when the work is large enough. Inputs as :func:`gram_supported` accepts.
+    Its blocks are ``AᵀA``, ``AᵀB`` and ``BᵀB``; with ``B = None`` it is ``AᵀA``. With
+    ``mean`` (n values), ``A``'s rows are centred first, in float64, and never stored:
+    ``(A − mean)ᵀ(A − mean)``. Rows are split over the worker threads when the work is
+    large enough. Inputs as :func:`gram_supported` accepts.
     """
     m, n = A.shape
-    k = B.shape[1]
+    k = 0 if B is None else B.shape[1]
     p = -(-(n + k) // 8) * 8
     fn = getattr(LIB, "dw_gram_aug_" + _SUFFIX[A.dtype])
-    lda, ldb = A.strides[0] // A.itemsize, B.strides[0] // B.itemsize
+    lda = A.strides[0] // A.itemsize
+    ldb = 0 if B is None else B.strides[0] // B.itemsize
+    mu = None if mean is None else np.ascontiguousarray(mean, dtype=np.float64)
 
     def job(lo: int, hi: int) -> np.ndarray:
         G = np.zeros((p, p))
         if hi > lo:
-            fn(A[lo:].ctypes.data, hi - lo, n, lda, B[lo:].ctypes.data, k, ldb,
+            fn(A[lo:].ctypes.data, hi - lo, n, lda, A[lo:].ctypes.data if B is None
+               else B[lo:].ctypes.data, k, ldb, None if mu is None else mu.ctypes.data,
                G.ctypes.data, p)
         return G
 

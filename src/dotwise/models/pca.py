@@ -18,6 +18,7 @@ from scipy.linalg.blas import get_blas_funcs
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import validate_data
 
+from .. import _loops
 from .._dask import is_dask_array
 from .._validation import check_choice, check_fitted, describe
 from .._xp import is_array_api
@@ -372,10 +373,14 @@ def _flip_signs(U, Vt):
 def _centred_gram(X, mean, block=4096):
     """Upper triangle of :math:`(X - \\bar x)^\\top (X - \\bar x)`, by row blocks.
 
-    Each block is centred into one reused buffer and added with BLAS ``syrk``, so
-    the centred data is never materialised and only half the products are
-    computed; the strict lower triangle of the result is not filled.
+    With the compiled loops (up to 256 columns) one sweep centres each row in
+    float64 as it is read and accumulates the products in registers
+    (:func:`dotwise._loops.gram_aug`). Otherwise each block is centred into one
+    reused buffer and added with BLAS ``syrk``; the strict lower triangle of that
+    result is not filled. Either way the centred data is never materialised.
     """
+    if _loops.gram_supported(X):      # one compiled sweep, centred and summed in float64
+        return _loops.gram_aug(X, mean=mean).astype(X.dtype, copy=False)
     n, p = X.shape
     syrk = get_blas_funcs("syrk", (X,))
     G = np.zeros((p, p), dtype=X.dtype, order="F")
