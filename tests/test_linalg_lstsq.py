@@ -351,3 +351,16 @@ def test_entries_of_extreme_magnitude_skip_the_sweep_result_and_rescale(scale):
     res = dw.lstsq(A * scale, b * scale)
     np.testing.assert_allclose(res.x, ref.x, rtol=1e-10)
     assert res.residual_norm == pytest.approx(ref.residual_norm * scale, rel=1e-10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gram_sweep_centres_rows_when_given_a_mean(dtype):
+    loops = _compiled_loops()
+    rng = np.random.default_rng(2)
+    X = (rng.standard_normal((3001, 37)) * 3 + 100).astype(dtype)   # far from the origin
+    mean = X.astype(np.float64).mean(axis=0)
+    Xc = X.astype(np.float64) - mean
+    ref = Xc.T @ Xc
+    assert loops.gram_supported(X)
+    np.testing.assert_allclose(loops.gram_aug(X, mean=mean), ref, rtol=1e-10,
+                               atol=1e-10 * np.abs(ref).max())
