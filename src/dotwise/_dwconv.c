@@ -201,7 +201,7 @@ ATTR static int mrows_##S##TAG(T *const *out, int64_t n, const T *const *rows,  
  */
 #define DW_BOX_VARIANT(T, S, TAG, VBYTES, NACC, ATTR)                                      \
 ATTR static void vbox_##S##TAG(T *const *out, int64_t m, int64_t n, const T *const *rows,  \
-                               int64_t off, int64_t kh, T w)                                            \
+                               int64_t off, int64_t kh, T w)                               \
 {                                                                                          \
     typedef dw_v_##S##TAG V;                                                               \
     typedef dw_vu_##S##TAG VU;                                                             \
@@ -211,15 +211,15 @@ ATTR static void vbox_##S##TAG(T *const *out, int64_t m, int64_t n, const T *con
     for (; x0 + B <= n; x0 += B) {                                                         \
         V a[NACC];                                                                         \
         _Pragma("GCC unroll 16")                                                           \
-        for (int v = 0; v < NACC; v++) a[v] = *(const VU *)(rows[0] + off + x0 + v * L);         \
+        for (int v = 0; v < NACC; v++) a[v] = *(const VU *)(rows[0] + off + x0 + v * L);   \
         for (int64_t i = 1; i < kh; i++) {                                                 \
             _Pragma("GCC unroll 16")                                                       \
-            for (int v = 0; v < NACC; v++) a[v] += *(const VU *)(rows[i] + off + x0 + v * L);    \
+            for (int v = 0; v < NACC; v++) a[v] += *(const VU *)(rows[i] + off + x0 + v * L); \
         }                                                                                  \
         _Pragma("GCC unroll 16")                                                           \
         for (int v = 0; v < NACC; v++) *(VU *)(out[0] + x0 + v * L) = a[v] * wv;           \
         for (int64_t o = 1; o < m; o++) {                                                  \
-            const T *add = rows[o + kh - 1] + off + x0, *drop = rows[o - 1] + off + x0;                \
+            const T *add = rows[o + kh - 1] + off + x0, *drop = rows[o - 1] + off + x0;    \
             _Pragma("GCC unroll 16")                                                       \
             for (int v = 0; v < NACC; v++) {                                               \
                 a[v] += *(const VU *)(add + v * L) - *(const VU *)(drop + v * L);          \
@@ -228,11 +228,11 @@ ATTR static void vbox_##S##TAG(T *const *out, int64_t m, int64_t n, const T *con
         }                                                                                  \
     }                                                                                      \
     for (; x0 < n; x0++) {                                                                 \
-        T a = rows[0][off + x0];                                                                 \
-        for (int64_t i = 1; i < kh; i++) a += rows[i][off + x0];                                 \
+        T a = rows[0][off + x0];                                                           \
+        for (int64_t i = 1; i < kh; i++) a += rows[i][off + x0];                           \
         out[0][x0] = a * w;                                                                \
         for (int64_t o = 1; o < m; o++) {                                                  \
-            a += rows[o + kh - 1][off + x0] - rows[o - 1][off + x0];                                   \
+            a += rows[o + kh - 1][off + x0] - rows[o - 1][off + x0];                       \
             out[o][x0] = a * w;                                                            \
         }                                                                                  \
     }                                                                                      \
@@ -338,12 +338,12 @@ DW_PLAIN_MROWS(float, f)
 DW_PLAIN_MROWS(double, d)
 #define DW_PLAIN_BOX(T, S)                                                                 \
 static void vbox_##S##_base(T *const *out, int64_t m, int64_t n, const T *const *rows,     \
-                            int64_t off, int64_t kh, T w)                                               \
+                            int64_t off, int64_t kh, T w)                                  \
 {                                                                                          \
     for (int64_t o = 0; o < m; o++)                                                        \
         for (int64_t x = 0; x < n; x++) {                                                  \
             T a = 0;                                                                       \
-            for (int64_t i = 0; i < kh; i++) a += rows[o + i][off + x];                          \
+            for (int64_t i = 0; i < kh; i++) a += rows[o + i][off + x];                    \
             out[o][x] = a * w;                                                             \
         }                                                                                  \
 }                                                                                          \
@@ -455,13 +455,13 @@ typedef int (*dw_hbox_d)(double *, int64_t, const double *, int64_t, int64_t, do
                          int);
 #define DW_BOX_DISPATCH(T, S)                                                              \
 static void vbox_##S(T *const *out, int64_t m, int64_t n, const T *const *rows,            \
-                     int64_t off, int64_t kh, T w)                                                      \
+                     int64_t off, int64_t kh, T w)                                         \
 {                                                                                          \
     static const dw_vbox_##S variants[3] = {                                               \
         vbox_##S##_base, DW_WIDE(vbox_##S##_avx2, vbox_##S##_base),                        \
         DW_WIDE(vbox_##S##_avx512, vbox_##S##_base),                                       \
     };                                                                                     \
-    variants[dw_isa()](out, m, n, rows, off, kh, w);                                            \
+    variants[dw_isa()](out, m, n, rows, off, kh, w);                                       \
 }                                                                                          \
 static int hbox_##S(T *out, int64_t n, const T *src, int64_t C, int64_t kw, T w,           \
                     int accumulate, int check)                                             \
@@ -558,22 +558,32 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
                   const T *k, int64_t kh, int64_t kw, const int64_t *rowmap,               \
                   const int64_t *colmap, double cval, int64_t y0, int64_t y1, int check)   \
 {                                                                                          \
-    const int64_t WC = W * C, q = kw / 2, SW = 3 * q * C;                                  \
+    const int64_t WC = W * C, q = kw / 2;                                                \
     (void)H;                                  /* rowmap already encodes the height */      \
     if (W <= 2 * q)                                                                        \
         return direct_padded_##S(img, out, W, C, k, kh, kw, rowmap, colmap, cval, y0, y1,  \
                                  check);                                                   \
     T *crow = (T *)malloc((size_t)WC * sizeof(T));                                         \
-    T *strips = (T *)malloc((size_t)(kh * SW + 1) * sizeof(T));                            \
+    int64_t *bsx = (int64_t *)malloc((size_t)(2 * q * kh * kw + 1) * sizeof(int64_t));     \
     const T **rows = (const T **)malloc((size_t)kh * sizeof(T *));                         \
     const T **src = (const T **)malloc((size_t)(kh * kw) * sizeof(T *));                   \
     T *w = (T *)malloc((size_t)(kh * kw) * sizeof(T));                                     \
-    int64_t *ti = (int64_t *)malloc((size_t)(kh * kw) * sizeof(int64_t));                  \
-    if (!crow || !strips || !rows || !src || !w || !ti) {                                  \
-        free(crow); free(strips); free(rows); free(src); free(w); free(ti); return -1;     \
+    int64_t *ti = (int64_t *)malloc((size_t)(2 * kh * kw) * sizeof(int64_t));              \
+    if (!crow || !bsx || !rows || !src || !w || !ti) {                                      \
+        free(crow); free(bsx); free(rows); free(src); free(w); free(ti);    return -1;     \
     }                                                                                      \
     for (int64_t e = 0; e < WC; e++) crow[e] = (T)cval;                                    \
     const int64_t nt = nonzero_taps_##S(k, kh * kw, ti, w);                                \
+    int64_t *tr = ti + kh * kw;                          /* each tap's kernel row */       \
+    for (int64_t t = 0; t < nt; t++) tr[t] = ti[t] / kw;                                   \
+    for (int64_t e = 0; e < 2 * q; e++) {    /* border column e (q left, q right) ... */   \
+        const int64_t x = e < q ? e : W - 2 * q + e;                                       \
+        for (int64_t t = 0; t < nt; t++) {   /* ... reads source column bsx[e·nt + t] */    \
+            const int64_t sx = colmap[x + ti[t] % kw];                                     \
+            bsx[e * nt + t] = sx < 0 ? -1 : sx * C;                                        \
+        }                                                                                  \
+    }                                                                                      \
+    const T fill = (T)cval;                                                                \
     int status = 0;                                                                        \
     for (int64_t y = y0; y < y1; y++) {                                                    \
         T *o = out + y * WC;                                                               \
@@ -584,24 +594,23 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
         for (int64_t t = 0; t < nt; t++)                                                   \
             src[t] = rows[ti[t] / kw] + (ti[t] % kw) * C;                                  \
         int bad = taps_##S(o + q * C, (W - 2 * q) * C, src, w, nt, 0, check == 2);         \
-        for (int side = 0; side < 2 && q > 0; side++) {                                    \
-            const int64_t x0 = side ? W - q : 0;  /* output columns [x0, x0 + q) */        \
-            for (int64_t i = 0; i < kh; i++) {    /* input columns [x0 - q, x0 + 2q) */    \
-                T *st = strips + i * SW;                                                   \
-                for (int64_t p = 0; p < 3 * q; p++) {                                      \
-                    const int64_t sx = colmap[x0 + p];                                     \
-                    for (int64_t c = 0; c < C; c++)                                        \
-                        st[p * C + c] = sx < 0 ? (T)cval : rows[i][sx * C + c];            \
-                }                                                                          \
+        T zs = 0;                      /* border columns: the taps one by one, by colmap */ \
+        for (int64_t e = 0; e < 2 * q; e++) {                                              \
+            const int64_t *bs = bsx + e * nt;                                              \
+            T *oe = o + (e < q ? e : W - 2 * q + e) * C;                                   \
+            for (int64_t c = 0; c < C; c++) {                                              \
+                T acc = 0;                                                                 \
+                for (int64_t t = 0; t < nt; t++)                                           \
+                    acc += w[t] * (bs[t] < 0 ? fill : rows[tr[t]][bs[t] + c]);             \
+                oe[c] = acc;                                                               \
+                zs += acc - acc;                                                           \
             }                                                                              \
-            for (int64_t t = 0; t < nt; t++)                                               \
-                src[t] = strips + (ti[t] / kw) * SW + (ti[t] % kw) * C;                    \
-            bad |= taps_##S(o + x0 * C, q * C, src, w, nt, 0, check == 2);                 \
         }                                                                                  \
+        if (check == 2 && zs != 0) bad = 1;                                                \
         if (bad) status = 2;                                                               \
         if (check == 1 && !finite_block_##S(img + y * WC, WC)) { status = 1; break; }      \
     }                                                                                      \
-    free(crow); free(strips); free(rows); free(src); free(w); free(ti);                    \
+    free(crow); free(bsx); free(rows); free(src); free(w); free(ti);                       \
     return status;                                                                         \
 }                                                                                          \
                                                                                            \
