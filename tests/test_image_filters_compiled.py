@@ -191,3 +191,39 @@ def test_a_pixel_no_tap_reads_is_not_scanned_by_output():
     img[9, 5] = np.nan
     with pytest.raises(ValueError, match=r"at index \(9, 5\)"):
         correlate(img, k, "constant")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [3, 5, 9])
+def test_box_sums_and_row_blocks_at_every_width(rng, mode, dtype, size):
+    """Box factors run as sums (a running sum down blocks of rows) and the vertical pass
+    computes several rows per sweep: heights that are not a whole number of blocks,
+    widths shorter than one vector block and between blocks (the last block overlaps)."""
+    k = box_blur(size).kernel
+    for shape in ((1, 7, 3), (6, 13, 3), (13, 29, 1), (10, 67, 3), (9, 150, 2)):
+        img = rng.random(shape).astype(dtype)
+        assert_both_engines_match_scipy(img, k, mode, cval=0.3)
+    rect = np.full((size, 2 * size + 1), 1.0 / (size * (2 * size + 1)))   # kh != kw
+    assert_both_engines_match_scipy(rng.random((11, 37, 3)).astype(dtype), rect, mode, 0.2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_box_factor_in_a_rank2_kernel_adds_to_the_first_pass(rng, mode):
+    """The second pass of a rank-2 plan adds to the output; here it is a 5 × 5 box (the
+    other term is orthogonal to it, so the SVD gives the box as one exact factor)."""
+    k = np.outer(np.ones(5), np.ones(5)) + np.outer([1.0, -1, 0, 1, -1], [2.0, 0, 0, 0, -2])
+    assert kernel_plan(k, np.float32)["rank"] == 2
+    for shape in ((23, 31, 3), (8, 70, 3)):
+        assert_both_engines_match_scipy(rng.random(shape).astype(np.float32), k, mode, 0.5,
+                                        method="lowrank")
+
+
+def test_blocks_of_rows_scan_for_non_finite_pixels_in_every_row(rng):
+    """The vertical pass sweeps 4 rows at once: a NaN in any row of a block is found."""
+    for k in (box_blur(5).kernel, gaussian_blur(1.0).kernel):
+        for y in range(9):
+            img = rng.random((9, 70, 3)).astype(np.float32)
+            img[y, 69, 2] = np.nan
+            with pytest.raises(ValueError, match=rf"at index \({y}, 69, 2\)"):
+                correlate(img, k)
