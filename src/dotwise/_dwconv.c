@@ -69,12 +69,7 @@ ATTR static int taps_##S##TAG(T *restrict out, int64_t n, const T *const *src,  
     enum { L = VBYTES / sizeof(T), B = NACC * (VBYTES / sizeof(T)) };                      \
     V z = (V){0};                          /* sum of (a - a): 0 unless a value is not finite */ \
     int64_t x0 = 0;                                                                        \
-    for (int last = 0; !last && x0 < n; x0 += B) {                                         \
-        if (x0 + B > n) {     /* the tail: one more block ending at n, overlapping */      \
-            if (accumulate || n < B) break;    /* (its values recomputed, not added) */    \
-            x0 = n - B;                                                                    \
-            last = 1;                                                                      \
-        }                                                                                  \
+    for (; x0 + B <= n; x0 += B) {                                                         \
         V a[NACC];                                                                         \
         _Pragma("GCC unroll 16")                                                           \
         for (int v = 0; v < NACC; v++) {                                                   \
@@ -132,12 +127,7 @@ ATTR static int mrows_##S##TAG(T *const *out, int64_t n, const T *const *rows,  
     enum { L = VBYTES / sizeof(T), B = NACC * (VBYTES / sizeof(T)), R = DW_ROWS };         \
     V z = (V){0};                                                                          \
     int64_t x0 = 0;                                                                        \
-    for (int last = 0; !last && x0 < n; x0 += B) {                                         \
-        if (x0 + B > n) {     /* the tail: one more block ending at n, overlapping */      \
-            if (accumulate || n < B) break;    /* (its values recomputed, not added) */    \
-            x0 = n - B;                                                                    \
-            last = 1;                                                                      \
-        }                                                                                  \
+    for (; x0 + B <= n; x0 += B) {                                                         \
         V a[R][NACC];                                                                      \
         _Pragma("GCC unroll 16")                                                           \
         for (int o = 0; o < R; o++) {                                                      \
@@ -262,12 +252,7 @@ ATTR static int hbox_##S##TAG(T *restrict out, int64_t n, const T *src, int64_t 
     const V wv = (V){0} + w;                                                               \
     V z = (V){0};                                                                          \
     int64_t x0 = 0;                                                                        \
-    for (int last = 0; !last && x0 < n; x0 += B) {                                         \
-        if (x0 + B > n) {     /* the tail: one more block ending at n, overlapping */      \
-            if (accumulate || n < B) break;    /* (its values recomputed, not added) */    \
-            x0 = n - B;                                                                    \
-            last = 1;                                                                      \
-        }                                                                                  \
+    for (; x0 + B <= n; x0 += B) {                                                         \
         V a[2 * NACC];                                                                     \
         _Pragma("GCC unroll 16")                                                           \
         for (int v = 0; v < 2 * NACC; v++) a[v] = *(const VU *)(src + x0 + v * L);         \
