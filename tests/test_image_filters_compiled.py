@@ -227,3 +227,32 @@ def test_blocks_of_rows_scan_for_non_finite_pixels_in_every_row(rng):
             img[y, 69, 2] = np.nan
             with pytest.raises(ValueError, match=rf"at index \({y}, 69, 2\)"):
                 correlate(img, k)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kshape", [(3, 3), (3, 5), (3, 1)])
+@pytest.mark.parametrize("height", [1, 4, 7, 13])
+def test_dense_three_row_kernels_in_blocks_of_four_rows(rng, mode, kshape, height):
+    """A kernel of 3 dense rows runs 4 output rows at once; the rows left over (height
+    not a multiple of 4) and kernels with a zero tap run one row at a time."""
+    k = rng.standard_normal(kshape) + 3.0                       # no zero tap
+    for dtype in (np.float32, np.float64):
+        img = rng.random((height, 37, 3)).astype(dtype)
+        assert_both_engines_match_scipy(img, k, mode, cval=0.6, method="direct")
+    k[1, 0] = 0.0                                               # one zero tap: the row loop
+    assert_both_engines_match_scipy(rng.random((height, 37, 3)).astype(np.float32), k, mode,
+                                    cval=0.6, method="direct")
+
+
+@pytest.mark.parametrize("kernel", ["dense 3×3", "box 5", "gaussian"])
+def test_stripes_that_start_and_end_anywhere(rng, monkeypatch, kernel):
+    """Stripes on threads start at any row, inside a block of 4 rows or not."""
+    k = {"dense 3×3": rng.standard_normal((3, 3)), "box 5": box_blur(5).kernel,
+         "gaussian": gaussian_blur(1.2).kernel}[kernel]
+    img = rng.random((43, 50, 3)).astype(np.float32)
+    want = numpy_engine(correlate, img, k, "mirror")
+    monkeypatch.setattr(_engine, "_PARALLEL_WORK_COMPILED", 0.0)
+    for threads in ("2", "3", "5"):
+        monkeypatch.setenv("DOTWISE_NUM_THREADS", threads)
+        np.testing.assert_allclose(correlate(img, k, "mirror"), want, atol=2e-5, rtol=0,
+                                   err_msg=f"{threads} threads")

@@ -282,6 +282,72 @@ ATTR static int hbox_##S##TAG(T *restrict out, int64_t n, const T *src, int64_t 
     return check && zs != 0;                                                               \
 }
 
+/*
+ * A kernel of 3 dense rows (3×3, 3×5, ...) on 4 output rows at once: each source row
+ * vector is loaded once per kernel column and feeds the (up to) 3 output rows that use
+ * it, with the column's 3 weights in registers: 1.5 loads per multiply-add, against 1 +
+ * a weight load in the one-row loop. For every output, the taps are summed column by
+ * column.
+ */
+#define DW_D3_VARIANT(T, S, TAG, VBYTES, NACC, ATTR)                                       \
+ATTR static int d3_##S##TAG(T *const *out, int64_t n, const T *const *rows, const T *k,    \
+                            int64_t kw, int64_t C, int check)                              \
+{                                                                                          \
+    typedef dw_v_##S##TAG V;                                                               \
+    typedef dw_vu_##S##TAG VU;                                                             \
+    enum { L = VBYTES / sizeof(T), B = NACC * (VBYTES / sizeof(T)) };                      \
+    const T *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3], *r4 = rows[4],     \
+            *r5 = rows[5];                                                                 \
+    V z = (V){0};                                                                          \
+    int64_t x0 = 0;                                                                        \
+    for (; x0 + B <= n; x0 += B) {                                                         \
+        V a0[NACC], a1[NACC], a2[NACC], a3[NACC];                                          \
+        _Pragma("GCC unroll 16")                                                           \
+        for (int v = 0; v < NACC; v++) a0[v] = a1[v] = a2[v] = a3[v] = (V){0};             \
+        for (int64_t j = 0; j < kw; j++) {                                                 \
+            const V w0 = (V){0} + k[j], w1 = (V){0} + k[kw + j], w2 = (V){0} + k[2 * kw + j]; \
+            const int64_t off = x0 + j * C;                                                \
+            _Pragma("GCC unroll 16")                                                       \
+            for (int v = 0; v < NACC; v++) {                                               \
+                const int64_t e = off + v * L;                                             \
+                V r = *(const VU *)(r0 + e);                                               \
+                a0[v] += w0 * r;                                                           \
+                r = *(const VU *)(r1 + e);                                                 \
+                a0[v] += w1 * r; a1[v] += w0 * r;                                          \
+                r = *(const VU *)(r2 + e);                                                 \
+                a0[v] += w2 * r; a1[v] += w1 * r; a2[v] += w0 * r;                         \
+                r = *(const VU *)(r3 + e);                                                 \
+                a1[v] += w2 * r; a2[v] += w1 * r; a3[v] += w0 * r;                         \
+                r = *(const VU *)(r4 + e);                                                 \
+                a2[v] += w2 * r; a3[v] += w1 * r;                                          \
+                r = *(const VU *)(r5 + e);                                                 \
+                a3[v] += w2 * r;                                                           \
+            }                                                                              \
+        }                                                                                  \
+        _Pragma("GCC unroll 16")                                                           \
+        for (int v = 0; v < NACC; v++) {                                                   \
+            *(VU *)(out[0] + x0 + v * L) = a0[v];                                          \
+            *(VU *)(out[1] + x0 + v * L) = a1[v];                                          \
+            *(VU *)(out[2] + x0 + v * L) = a2[v];                                          \
+            *(VU *)(out[3] + x0 + v * L) = a3[v];                                          \
+            if (check) z += (a0[v] - a0[v]) + (a1[v] - a1[v]) + (a2[v] - a2[v]) +          \
+                            (a3[v] - a3[v]);                                               \
+        }                                                                                  \
+    }                                                                                      \
+    T zs = 0;                                                                              \
+    for (; x0 < n; x0++) {                                                                 \
+        for (int o = 0; o < 4; o++) {                                                      \
+            T a = 0;                                                                       \
+            for (int64_t j = 0; j < kw; j++)                                               \
+                for (int64_t i = 0; i < 3; i++) a += k[i * kw + j] * rows[o + i][x0 + j * C]; \
+            out[o][x0] = a;                                                                \
+            zs += a - a;                                                                   \
+        }                                                                                  \
+    }                                                                                      \
+    for (int v = 0; v < L; v++) zs += z[v];                                                \
+    return check && zs != 0;                                                               \
+}
+
 typedef int (*dw_taps_f)(float *, int64_t, const float *const *, const float *, int64_t, int,
                          int);
 typedef int (*dw_taps_d)(double *, int64_t, const double *const *, const double *, int64_t,
@@ -294,6 +360,8 @@ DW_MROWS_VARIANT(float, f, _base, 16, 3, )
 DW_MROWS_VARIANT(double, d, _base, 16, 3, )
 DW_BOX_VARIANT(float, f, _base, 16, 4, )
 DW_BOX_VARIANT(double, d, _base, 16, 4, )
+DW_D3_VARIANT(float, f, _base, 16, 2, )
+DW_D3_VARIANT(double, d, _base, 16, 2, )
 #if DW_X86
 DW_TAPS_VARIANT(float, f, _avx2, 32, 8, __attribute__((target("avx2,fma"))))
 DW_TAPS_VARIANT(double, d, _avx2, 32, 8, __attribute__((target("avx2,fma"))))
@@ -307,6 +375,10 @@ DW_BOX_VARIANT(float, f, _avx2, 32, 4, __attribute__((target("avx2,fma"))))
 DW_BOX_VARIANT(double, d, _avx2, 32, 4, __attribute__((target("avx2,fma"))))
 DW_BOX_VARIANT(float, f, _avx512, 64, 4, __attribute__((target("avx512f"))))
 DW_BOX_VARIANT(double, d, _avx512, 64, 4, __attribute__((target("avx512f"))))
+DW_D3_VARIANT(float, f, _avx2, 32, 2, __attribute__((target("avx2,fma"))))
+DW_D3_VARIANT(double, d, _avx2, 32, 2, __attribute__((target("avx2,fma"))))
+DW_D3_VARIANT(float, f, _avx512, 64, 4, __attribute__((target("avx512f"))))
+DW_D3_VARIANT(double, d, _avx512, 64, 4, __attribute__((target("avx512f"))))
 #endif
 #else
 #define DW_PLAIN_TAPS(T, S)                                                                \
@@ -367,6 +439,23 @@ static int hbox_##S##_base(T *out, int64_t n, const T *src, int64_t C, int64_t k
 }
 DW_PLAIN_BOX(float, f)
 DW_PLAIN_BOX(double, d)
+#define DW_PLAIN_D3(T, S)                                                                  \
+static int d3_##S##_base(T *const *out, int64_t n, const T *const *rows, const T *k,       \
+                         int64_t kw, int64_t C, int check)                                 \
+{                                                                                          \
+    T zs = 0;                                                                              \
+    for (int o = 0; o < 4; o++)                                                            \
+        for (int64_t x = 0; x < n; x++) {                                                  \
+            T a = 0;                                                                       \
+            for (int64_t j = 0; j < kw; j++)                                               \
+                for (int64_t i = 0; i < 3; i++) a += k[i * kw + j] * rows[o + i][x + j * C]; \
+            out[o][x] = a;                                                                 \
+            zs += a - a;                                                                   \
+        }                                                                                  \
+    return check && zs != 0;                                                               \
+}
+DW_PLAIN_D3(float, f)
+DW_PLAIN_D3(double, d)
 #endif
 
 /* 2 = AVX-512, 1 = AVX2+FMA, 0 = baseline: the widest variant this CPU runs */
@@ -480,6 +569,24 @@ static int hbox_##S(T *out, int64_t n, const T *src, int64_t C, int64_t kw, T w,
 DW_BOX_DISPATCH(float, f)
 DW_BOX_DISPATCH(double, d)
 
+
+typedef int (*dw_d3_f)(float *const *, int64_t, const float *const *, const float *, int64_t,
+                       int64_t, int);
+typedef int (*dw_d3_d)(double *const *, int64_t, const double *const *, const double *,
+                       int64_t, int64_t, int);
+#define DW_D3_DISPATCH(T, S)                                                               \
+static int d3_##S(T *const *out, int64_t n, const T *const *rows, const T *k, int64_t kw,  \
+                  int64_t C, int check)                                                    \
+{                                                                                          \
+    static const dw_d3_##S variants[3] = {                                                 \
+        d3_##S##_base, DW_WIDE(d3_##S##_avx2, d3_##S##_base),                              \
+        DW_WIDE(d3_##S##_avx512, d3_##S##_base),                                           \
+    };                                                                                     \
+    return variants[dw_isa()](out, n, rows, k, kw, C, check);                              \
+}
+DW_D3_DISPATCH(float, f)
+DW_D3_DISPATCH(double, d)
+
 #ifndef DW_TILE_BYTES
 #define DW_TILE_BYTES (192 * 1024)   /* the separable plan's kh source rows of one column tile */
 #endif
@@ -570,7 +677,7 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
                                  check);                                                   \
     T *crow = (T *)malloc((size_t)WC * sizeof(T));                                         \
     int64_t *bsx = (int64_t *)malloc((size_t)(2 * q * kh * kw + 1) * sizeof(int64_t));     \
-    const T **rows = (const T **)malloc((size_t)kh * sizeof(T *));                         \
+    const T **rows = (const T **)malloc((size_t)(kh + 3) * sizeof(T *));                   \
     const T **src = (const T **)malloc((size_t)(kh * kw) * sizeof(T *));                   \
     T *w = (T *)malloc((size_t)(kh * kw) * sizeof(T));                                     \
     int64_t *ti = (int64_t *)malloc((size_t)(2 * kh * kw) * sizeof(int64_t));              \
@@ -589,6 +696,10 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
         }                                                                                  \
     }                                                                                      \
     const T fill = (T)cval;                                                                \
+    /* 3 dense kernel rows: the interior of 4 output rows at once (zero taps are skipped  \
+       in the other loops, so that 0·inf does not turn a pixel no tap reads into NaN) */   \
+    const int dense3 = kh == 3 && nt == kh * kw;                                           \
+    int64_t blocked = y0;                          /* rows before this one: interior done */ \
     int status = 0;                                                                        \
     for (int64_t y = y0; y < y1; y++) {                                                    \
         T *o = out + y * WC;                                                               \
@@ -596,9 +707,20 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
             const int64_t sy = rowmap[y + i];                                              \
             rows[i] = sy < 0 ? crow : img + sy * WC;                                       \
         }                                                                                  \
-        for (int64_t t = 0; t < nt; t++)                                                   \
-            src[t] = rows[ti[t] / kw] + (ti[t] % kw) * C;                                  \
-        int bad = taps_##S(o + q * C, (W - 2 * q) * C, src, w, nt, 0, check == 2);         \
+        int bad = 0;                                                                       \
+        if (dense3 && y >= blocked && y + 4 <= y1) {                                       \
+            for (int64_t i = 3; i < 6; i++) {                                              \
+                const int64_t sy = rowmap[y + i];                                          \
+                rows[i] = sy < 0 ? crow : img + sy * WC;                                   \
+            }                                                                              \
+            T *outs[4] = {o + q * C, o + WC + q * C, o + 2 * WC + q * C, o + 3 * WC + q * C}; \
+            bad = d3_##S(outs, (W - 2 * q) * C, rows, k, kw, C, check == 2);               \
+            blocked = y + 4;                                                               \
+        } else if (y >= blocked) {                                                         \
+            for (int64_t t = 0; t < nt; t++)                                               \
+                src[t] = rows[tr[t]] + (ti[t] % kw) * C;                                   \
+            bad = taps_##S(o + q * C, (W - 2 * q) * C, src, w, nt, 0, check == 2);         \
+        }                                                                                  \
         T zs = 0;                      /* border columns: the taps one by one, by colmap */ \
         for (int64_t e = 0; e < 2 * q; e++) {                                              \
             const int64_t *bs = bsx + e * nt;                                              \

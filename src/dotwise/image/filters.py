@@ -178,8 +178,8 @@ def _checked_kernel(kernel: Any, flip: bool) -> np.ndarray:
     k = _CHECKED.get(key)
     if k is None:
         k = check_kernel(kernel)
-        k = np.ascontiguousarray(k[::-1, ::-1] if flip else k)
-        k.flags.writeable = False      # shared by later calls: nobody may change it
+        k = np.array(k[::-1, ::-1] if flip else k, order="C")   # our own copy, shared by
+        k.flags.writeable = False      # later calls: nobody may change it
         if len(_CHECKED) > 256:
             _CHECKED.clear()
         _CHECKED[key] = k
