@@ -698,7 +698,11 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
     const T fill = (T)cval;                                                                \
     /* 3 dense kernel rows: the interior of 4 output rows at once (zero taps are skipped  \
        in the other loops, so that 0·inf does not turn a pixel no tap reads into NaN) */   \
-    const int dense3 = kh == 3 && nt == kh * kw;                                           \
+    /* ... unless the rows are a multiple of 4 KiB apart (give or take 256 bytes): then  \
+       the 6 source and 4 output rows of a sweep share L1 sets and alias (2048 floats     \
+       × 3 channels: measured slower than one row at a time) */                           \
+    const int64_t skew = (int64_t)(((size_t)WC * sizeof(T)) & 4095);                       \
+    const int dense3 = kh == 3 && nt == kh * kw && skew >= 256 && skew <= 4096 - 256;      \
     int64_t blocked = y0;                          /* rows before this one: interior done */ \
     int status = 0;                                                                        \
     for (int64_t y = y0; y < y1; y++) {                                                    \
