@@ -239,6 +239,9 @@ def test_dense_three_row_kernels_in_blocks_of_four_rows(rng, mode, kshape, heigh
     for dtype in (np.float32, np.float64):
         img = rng.random((height, 37, 3)).astype(dtype)
         assert_both_engines_match_scipy(img, k, mode, cval=0.6, method="direct")
+    # rows exactly 4 KiB apart (their sweep would share L1 sets): one row at a time
+    assert_both_engines_match_scipy(rng.random((height, 1024)).astype(np.float32), k, mode,
+                                    cval=0.6, method="direct")
     k[1, 0] = 0.0                                               # one zero tap: the row loop
     assert_both_engines_match_scipy(rng.random((height, 37, 3)).astype(np.float32), k, mode,
                                     cval=0.6, method="direct")
