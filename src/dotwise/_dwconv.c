@@ -80,25 +80,29 @@ ATTR static int taps_##S##TAG(T *restrict out, int64_t n, const T *const *src,  
     enum { L = VBYTES / sizeof(T), B = NACC * (VBYTES / sizeof(T)) };                      \
     V z = (V){0};                          /* sum of (a - a): 0 unless a value is not finite */ \
     int64_t x0 = 0;                                                                        \
-    for (; x0 + B <= n; x0 += B) {                                                         \
-        V a[NACC];                                                                         \
-        _Pragma("GCC unroll 16")                                                           \
-        for (int v = 0; v < NACC; v++) {                                                   \
-            a[v] = (V){0};                                                                 \
-            if (accumulate) a[v] = *(const VU *)(out + x0 + v * L);                        \
-        }                                                                                  \
-        for (int64_t t = 0; t < ntaps; t++) {                                              \
-            const T *s = src[t] + x0;                                                      \
-            const V wt = (V){0} + w[t];                                                    \
+    for (;;) {           /* the blocks; then the tail as one more block ending at n */     \
+        for (; x0 + B <= n; x0 += B) {                                                     \
+            V a[NACC];                                                                     \
             _Pragma("GCC unroll 16")                                                       \
-            for (int v = 0; v < NACC; v++) a[v] += wt * *(const VU *)(s + v * L);          \
-        }                                                                                  \
-        _Pragma("GCC unroll 16")                                                           \
-        for (int v = 0; v < NACC; v++) *(VU *)(out + x0 + v * L) = a[v];                   \
-        if (check) {                                                                       \
+            for (int v = 0; v < NACC; v++) {                                               \
+                a[v] = (V){0};                                                             \
+                if (accumulate) a[v] = *(const VU *)(out + x0 + v * L);                    \
+            }                                                                              \
+            for (int64_t t = 0; t < ntaps; t++) {                                          \
+                const T *s = src[t] + x0;                                                  \
+                const V wt = (V){0} + w[t];                                                \
+                _Pragma("GCC unroll 16")                                                   \
+                for (int v = 0; v < NACC; v++) a[v] += wt * *(const VU *)(s + v * L);      \
+            }                                                                              \
             _Pragma("GCC unroll 16")                                                       \
-            for (int v = 0; v < NACC; v++) z += a[v] - a[v];                               \
+            for (int v = 0; v < NACC; v++) *(VU *)(out + x0 + v * L) = a[v];               \
+            if (check) {                                                                   \
+                _Pragma("GCC unroll 16")                                                   \
+                for (int v = 0; v < NACC; v++) z += a[v] - a[v];                           \
+            }                                                                              \
         }                                                                                  \
+        if (accumulate || x0 >= n || n < B) break;  /* (overlap recomputed, not added) */  \
+        x0 = n - B;                                                                        \
     }                                                                                      \
     for (; x0 + L <= n; x0 += L) {                                                         \
         V a = (V){0};                                                                      \
@@ -138,39 +142,43 @@ ATTR static int mrows_##S##TAG(T *const *out, int64_t n, const T *const *rows,  
     enum { L = VBYTES / sizeof(T), B = NACC * (VBYTES / sizeof(T)), R = DW_ROWS };         \
     V z = (V){0};                                                                          \
     int64_t x0 = 0;                                                                        \
-    for (; x0 + B <= n; x0 += B) {                                                         \
-        V a[R][NACC];                                                                      \
-        _Pragma("GCC unroll 16")                                                           \
-        for (int o = 0; o < R; o++) {                                                      \
-            _Pragma("GCC unroll 16")                                                       \
-            for (int v = 0; v < NACC; v++) {                                               \
-                a[o][v] = (V){0};                                                          \
-                if (accumulate) a[o][v] = *(const VU *)(out[o] + x0 + v * L);              \
-            }                                                                              \
-        }                                                                                  \
-        for (int64_t t = 0; t < ntaps; t++) {                                              \
-            const V wt = (V){0} + w[t];                                                    \
-            const T *const *rr = rows + ti[t];                                             \
-            const int64_t off = toff[t] + x0;                                              \
-            _Pragma("GCC unroll 16")                                                       \
-            for (int o = 0; o < R; o++) {                                                  \
-                const T *s = rr[o] + off;                                                  \
-                _Pragma("GCC unroll 16")                                                   \
-                for (int v = 0; v < NACC; v++) a[o][v] += wt * *(const VU *)(s + v * L);   \
-            }                                                                              \
-        }                                                                                  \
-        _Pragma("GCC unroll 16")                                                           \
-        for (int o = 0; o < R; o++) {                                                      \
-            _Pragma("GCC unroll 16")                                                       \
-            for (int v = 0; v < NACC; v++) *(VU *)(out[o] + x0 + v * L) = a[o][v];         \
-        }                                                                                  \
-        if (check) {                                                                       \
+    for (;;) {           /* the blocks; then the tail as one more block ending at n */     \
+        for (; x0 + B <= n; x0 += B) {                                                     \
+            V a[R][NACC];                                                                  \
             _Pragma("GCC unroll 16")                                                       \
             for (int o = 0; o < R; o++) {                                                  \
                 _Pragma("GCC unroll 16")                                                   \
-                for (int v = 0; v < NACC; v++) z += a[o][v] - a[o][v];                     \
+                for (int v = 0; v < NACC; v++) {                                           \
+                    a[o][v] = (V){0};                                                      \
+                    if (accumulate) a[o][v] = *(const VU *)(out[o] + x0 + v * L);          \
+                }                                                                          \
+            }                                                                              \
+            for (int64_t t = 0; t < ntaps; t++) {                                          \
+                const V wt = (V){0} + w[t];                                                \
+                const T *const *rr = rows + ti[t];                                         \
+                const int64_t off = toff[t] + x0;                                          \
+                _Pragma("GCC unroll 16")                                                   \
+                for (int o = 0; o < R; o++) {                                              \
+                    const T *s = rr[o] + off;                                              \
+                    _Pragma("GCC unroll 16")                                               \
+                    for (int v = 0; v < NACC; v++) a[o][v] += wt * *(const VU *)(s + v * L); \
+                }                                                                          \
+            }                                                                              \
+            _Pragma("GCC unroll 16")                                                       \
+            for (int o = 0; o < R; o++) {                                                  \
+                _Pragma("GCC unroll 16")                                                   \
+                for (int v = 0; v < NACC; v++) *(VU *)(out[o] + x0 + v * L) = a[o][v];     \
+            }                                                                              \
+            if (check) {                                                                   \
+                _Pragma("GCC unroll 16")                                                   \
+                for (int o = 0; o < R; o++) {                                              \
+                    _Pragma("GCC unroll 16")                                               \
+                    for (int v = 0; v < NACC; v++) z += a[o][v] - a[o][v];                 \
+                }                                                                          \
             }                                                                              \
         }                                                                                  \
+        if (accumulate || x0 >= n || n < B) break;  /* (overlap recomputed, not added) */  \
+        x0 = n - B;                                                                        \
     }                                                                                      \
     for (; x0 + L <= n; x0 += L) {                                                         \
         V a[R];                                                                            \
@@ -263,22 +271,26 @@ ATTR static int hbox_##S##TAG(T *restrict out, int64_t n, const T *src, int64_t 
     const V wv = (V){0} + w;                                                               \
     V z = (V){0};                                                                          \
     int64_t x0 = 0;                                                                        \
-    for (; x0 + B <= n; x0 += B) {                                                         \
-        V a[2 * NACC];                                                                     \
-        _Pragma("GCC unroll 16")                                                           \
-        for (int v = 0; v < 2 * NACC; v++) a[v] = *(const VU *)(src + x0 + v * L);         \
-        for (int64_t j = 1; j < kw; j++) {                                                 \
-            const T *s = src + x0 + j * C;                                                 \
+    for (;;) {           /* the blocks; then the tail as one more block ending at n */     \
+        for (; x0 + B <= n; x0 += B) {                                                     \
+            V a[2 * NACC];                                                                 \
             _Pragma("GCC unroll 16")                                                       \
-            for (int v = 0; v < 2 * NACC; v++) a[v] += *(const VU *)(s + v * L);           \
+            for (int v = 0; v < 2 * NACC; v++) a[v] = *(const VU *)(src + x0 + v * L);     \
+            for (int64_t j = 1; j < kw; j++) {                                             \
+                const T *s = src + x0 + j * C;                                             \
+                _Pragma("GCC unroll 16")                                                   \
+                for (int v = 0; v < 2 * NACC; v++) a[v] += *(const VU *)(s + v * L);       \
+            }                                                                              \
+            _Pragma("GCC unroll 16")                                                       \
+            for (int v = 0; v < 2 * NACC; v++) {                                           \
+                V r = a[v] * wv;                                                           \
+                if (accumulate) r += *(const VU *)(out + x0 + v * L);                      \
+                *(VU *)(out + x0 + v * L) = r;                                             \
+                if (check) z += r - r;                                                     \
+            }                                                                              \
         }                                                                                  \
-        _Pragma("GCC unroll 16")                                                           \
-        for (int v = 0; v < 2 * NACC; v++) {                                               \
-            V r = a[v] * wv;                                                               \
-            if (accumulate) r += *(const VU *)(out + x0 + v * L);                          \
-            *(VU *)(out + x0 + v * L) = r;                                                 \
-            if (check) z += r - r;                                                         \
-        }                                                                                  \
+        if (accumulate || x0 >= n || n < B) break;  /* (overlap recomputed, not added) */  \
+        x0 = n - B;                                                                        \
     }                                                                                      \
     T zs = 0;                                                                              \
     for (; x0 < n; x0++) {                                                                 \
@@ -311,39 +323,43 @@ ATTR static int d3_##S##TAG(T *const *out, int64_t n, const T *const *rows, cons
             *r5 = rows[5];                                                                 \
     V z = (V){0};                                                                          \
     int64_t x0 = 0;                                                                        \
-    for (; x0 + B <= n; x0 += B) {                                                         \
-        V a0[NACC], a1[NACC], a2[NACC], a3[NACC];                                          \
-        _Pragma("GCC unroll 16")                                                           \
-        for (int v = 0; v < NACC; v++) a0[v] = a1[v] = a2[v] = a3[v] = (V){0};             \
-        for (int64_t j = 0; j < kw; j++) {                                                 \
-            const V w0 = (V){0} + k[j], w1 = (V){0} + k[kw + j], w2 = (V){0} + k[2 * kw + j]; \
-            const int64_t off = x0 + j * C;                                                \
+    for (;;) {           /* the blocks; then the tail as one more block ending at n */     \
+        for (; x0 + B <= n; x0 += B) {                                                     \
+            V a0[NACC], a1[NACC], a2[NACC], a3[NACC];                                      \
+            _Pragma("GCC unroll 16")                                                       \
+            for (int v = 0; v < NACC; v++) a0[v] = a1[v] = a2[v] = a3[v] = (V){0};         \
+            for (int64_t j = 0; j < kw; j++) {                                             \
+                const V w0 = (V){0} + k[j], w1 = (V){0} + k[kw + j], w2 = (V){0} + k[2 * kw + j];\
+                const int64_t off = x0 + j * C;                                            \
+                _Pragma("GCC unroll 16")                                                   \
+                for (int v = 0; v < NACC; v++) {                                           \
+                    const int64_t e = off + v * L;                                         \
+                    V r = *(const VU *)(r0 + e);                                           \
+                    a0[v] += w0 * r;                                                       \
+                    r = *(const VU *)(r1 + e);                                             \
+                    a0[v] += w1 * r; a1[v] += w0 * r;                                      \
+                    r = *(const VU *)(r2 + e);                                             \
+                    a0[v] += w2 * r; a1[v] += w1 * r; a2[v] += w0 * r;                     \
+                    r = *(const VU *)(r3 + e);                                             \
+                    a1[v] += w2 * r; a2[v] += w1 * r; a3[v] += w0 * r;                     \
+                    r = *(const VU *)(r4 + e);                                             \
+                    a2[v] += w2 * r; a3[v] += w1 * r;                                      \
+                    r = *(const VU *)(r5 + e);                                             \
+                    a3[v] += w2 * r;                                                       \
+                }                                                                          \
+            }                                                                              \
             _Pragma("GCC unroll 16")                                                       \
             for (int v = 0; v < NACC; v++) {                                               \
-                const int64_t e = off + v * L;                                             \
-                V r = *(const VU *)(r0 + e);                                               \
-                a0[v] += w0 * r;                                                           \
-                r = *(const VU *)(r1 + e);                                                 \
-                a0[v] += w1 * r; a1[v] += w0 * r;                                          \
-                r = *(const VU *)(r2 + e);                                                 \
-                a0[v] += w2 * r; a1[v] += w1 * r; a2[v] += w0 * r;                         \
-                r = *(const VU *)(r3 + e);                                                 \
-                a1[v] += w2 * r; a2[v] += w1 * r; a3[v] += w0 * r;                         \
-                r = *(const VU *)(r4 + e);                                                 \
-                a2[v] += w2 * r; a3[v] += w1 * r;                                          \
-                r = *(const VU *)(r5 + e);                                                 \
-                a3[v] += w2 * r;                                                           \
+                *(VU *)(out[0] + x0 + v * L) = a0[v];                                      \
+                *(VU *)(out[1] + x0 + v * L) = a1[v];                                      \
+                *(VU *)(out[2] + x0 + v * L) = a2[v];                                      \
+                *(VU *)(out[3] + x0 + v * L) = a3[v];                                      \
+                if (check) z += (a0[v] - a0[v]) + (a1[v] - a1[v]) + (a2[v] - a2[v]) +      \
+                                (a3[v] - a3[v]);                                           \
             }                                                                              \
         }                                                                                  \
-        _Pragma("GCC unroll 16")                                                           \
-        for (int v = 0; v < NACC; v++) {                                                   \
-            *(VU *)(out[0] + x0 + v * L) = a0[v];                                          \
-            *(VU *)(out[1] + x0 + v * L) = a1[v];                                          \
-            *(VU *)(out[2] + x0 + v * L) = a2[v];                                          \
-            *(VU *)(out[3] + x0 + v * L) = a3[v];                                          \
-            if (check) z += (a0[v] - a0[v]) + (a1[v] - a1[v]) + (a2[v] - a2[v]) +          \
-                            (a3[v] - a3[v]);                                               \
-        }                                                                                  \
+        if (x0 >= n || n < B) break;                /* (overlap recomputed, not added) */  \
+        x0 = n - B;                                                                        \
     }                                                                                      \
     T zs = 0;                                                                              \
     for (; x0 < n; x0++) {                                                                 \
@@ -622,7 +638,7 @@ static int64_t nonzero_taps_##S(const T *v, int64_t n, int64_t *idx, T *w)      
     return nt;                                                                             \
 }                                                                                          \
                                                                                            \
-/* 1 when every v[0:n] equals v[0] (a box factor: sums, then one multiply) */           \
+/* 1 when every v[0:n] equals v[0] (a box factor: sums, then one multiply) */              \
 static int equal_taps_##S(const T *v, int64_t n)                                           \
 {                                                                                          \
     for (int64_t m = 1; m < n; m++)                                                        \
@@ -681,7 +697,7 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
                   const T *k, int64_t kh, int64_t kw, const int64_t *rowmap,               \
                   const int64_t *colmap, double cval, int64_t y0, int64_t y1, int check)   \
 {                                                                                          \
-    const int64_t WC = W * C, q = kw / 2;                                                \
+    const int64_t WC = W * C, q = kw / 2;                                                  \
     (void)H;                                  /* rowmap already encodes the height */      \
     if (W <= 2 * q)                                                                        \
         return direct_padded_##S(img, out, W, C, k, kh, kw, rowmap, colmap, cval, y0, y1,  \
@@ -692,7 +708,7 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
     const T **src = (const T **)malloc((size_t)(kh * kw) * sizeof(T *));                   \
     T *w = (T *)malloc((size_t)(kh * kw) * sizeof(T));                                     \
     int64_t *ti = (int64_t *)malloc((size_t)(2 * kh * kw) * sizeof(int64_t));              \
-    if (!crow || !bsx || !rows || !src || !w || !ti) {                                      \
+    if (!crow || !bsx || !rows || !src || !w || !ti) {                                     \
         free(crow); free(bsx); free(rows); free(src); free(w); free(ti);    return -1;     \
     }                                                                                      \
     for (int64_t e = 0; e < WC; e++) crow[e] = (T)cval;                                    \
@@ -701,17 +717,17 @@ int dw_direct_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,        
     for (int64_t t = 0; t < nt; t++) tr[t] = ti[t] / kw;                                   \
     for (int64_t e = 0; e < 2 * q; e++) {    /* border column e (q left, q right) ... */   \
         const int64_t x = e < q ? e : W - 2 * q + e;                                       \
-        for (int64_t t = 0; t < nt; t++) {   /* ... reads source column bsx[e·nt + t] */    \
+        for (int64_t t = 0; t < nt; t++) {   /* ... reads source column bsx[e·nt + t] */   \
             const int64_t sx = colmap[x + ti[t] % kw];                                     \
             bsx[e * nt + t] = sx < 0 ? -1 : sx * C;                                        \
         }                                                                                  \
     }                                                                                      \
     const T fill = (T)cval;                                                                \
-    /* 3 dense kernel rows: the interior of 4 output rows at once (zero taps are skipped  \
+    /* 3 dense kernel rows: the interior of 4 output rows at once (zero taps are skipped   \
        in the other loops, so that 0·inf does not turn a pixel no tap reads into NaN) */   \
-    /* ... unless the rows are a multiple of 4 KiB apart (give or take 256 bytes): then  \
-       the 6 source and 4 output rows of a sweep share L1 sets and alias (2048 floats     \
-       × 3 channels: measured slower than one row at a time) */                           \
+    /* ... unless the rows are a multiple of 4 KiB apart (give or take 256 bytes): then    \
+       the 6 source and 4 output rows of a sweep share L1 sets and alias (2048 floats      \
+       × 3 channels: measured slower than one row at a time) */                            \
     const int64_t skew = (int64_t)(((size_t)WC * sizeof(T)) & 4095);                       \
     const int dense3 = kh == 3 && nt == kh * kw && skew >= 256 && skew <= 4096 - 256;      \
     int64_t blocked = y0;                          /* rows before this one: interior done */ \
