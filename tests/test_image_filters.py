@@ -396,3 +396,15 @@ def test_low_rank_plans_property_any_shape(h, w, c, kh, kw, rank, dtype, mode, s
     assert out.dtype == dtype
     np.testing.assert_allclose(out, _ref(img, k, mode, ndi.correlate, cval=-0.5),
                                atol=_tol(img, k) * 4, rtol=0)
+
+
+def test_the_callers_kernel_stays_writable_and_a_changed_kernel_is_used(rng):
+    """Checked kernels are remembered by value: the caller's array is neither frozen nor
+    kept, and changing it in place changes the next result."""
+    img = rng.random((12, 14, 3)).astype(np.float32)
+    k = rng.standard_normal((3, 3))
+    for fn in (correlate, convolve):
+        first = fn(img, k)
+        assert k.flags.writeable
+        k[1, 1] += 1.0
+        np.testing.assert_allclose(fn(img, k) - first, img, atol=1e-5)

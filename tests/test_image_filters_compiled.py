@@ -191,3 +191,71 @@ def test_a_pixel_no_tap_reads_is_not_scanned_by_output():
     img[9, 5] = np.nan
     with pytest.raises(ValueError, match=r"at index \(9, 5\)"):
         correlate(img, k, "constant")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [3, 5, 9])
+def test_box_sums_and_row_blocks_at_every_width(rng, mode, dtype, size):
+    """Box factors run as sums (a running sum down blocks of rows) and the vertical pass
+    computes several rows per sweep: heights that are not a whole number of blocks,
+    widths shorter than one vector block and between blocks (the last block overlaps)."""
+    k = box_blur(size).kernel
+    for shape in ((1, 7, 3), (6, 13, 3), (13, 29, 1), (10, 67, 3), (9, 150, 2)):
+        img = rng.random(shape).astype(dtype)
+        assert_both_engines_match_scipy(img, k, mode, cval=0.3)
+    rect = np.full((size, 2 * size + 1), 1.0 / (size * (2 * size + 1)))   # kh != kw
+    assert_both_engines_match_scipy(rng.random((11, 37, 3)).astype(dtype), rect, mode, 0.2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_box_factor_in_a_rank2_kernel_adds_to_the_first_pass(rng, mode):
+    """The second pass of a rank-2 plan adds to the output; here it is a 5 × 5 box (the
+    other term is orthogonal to it, so the SVD gives the box as one exact factor)."""
+    k = np.outer(np.ones(5), np.ones(5)) + np.outer([1.0, -1, 0, 1, -1], [2.0, 0, 0, 0, -2])
+    assert kernel_plan(k, np.float32)["rank"] == 2
+    for shape in ((23, 31, 3), (8, 70, 3)):
+        assert_both_engines_match_scipy(rng.random(shape).astype(np.float32), k, mode, 0.5,
+                                        method="lowrank")
+
+
+def test_blocks_of_rows_scan_for_non_finite_pixels_in_every_row(rng):
+    """The vertical pass sweeps 4 rows at once: a NaN in any row of a block is found."""
+    for k in (box_blur(5).kernel, gaussian_blur(1.0).kernel):
+        for y in range(9):
+            img = rng.random((9, 70, 3)).astype(np.float32)
+            img[y, 69, 2] = np.nan
+            with pytest.raises(ValueError, match=rf"at index \({y}, 69, 2\)"):
+                correlate(img, k)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kshape", [(3, 3), (3, 5), (3, 1)])
+@pytest.mark.parametrize("height", [1, 4, 7, 13])
+def test_dense_three_row_kernels_in_blocks_of_four_rows(rng, mode, kshape, height):
+    """A kernel of 3 dense rows runs 4 output rows at once; the rows left over (height
+    not a multiple of 4) and kernels with a zero tap run one row at a time."""
+    k = rng.standard_normal(kshape) + 3.0                       # no zero tap
+    for dtype in (np.float32, np.float64):
+        img = rng.random((height, 37, 3)).astype(dtype)
+        assert_both_engines_match_scipy(img, k, mode, cval=0.6, method="direct")
+    # rows exactly 4 KiB apart (their sweep would share L1 sets): one row at a time
+    assert_both_engines_match_scipy(rng.random((height, 1024)).astype(np.float32), k, mode,
+                                    cval=0.6, method="direct")
+    k[1, 0] = 0.0                                               # one zero tap: the row loop
+    assert_both_engines_match_scipy(rng.random((height, 37, 3)).astype(np.float32), k, mode,
+                                    cval=0.6, method="direct")
+
+
+@pytest.mark.parametrize("kernel", ["dense 3×3", "box 5", "gaussian"])
+def test_stripes_that_start_and_end_anywhere(rng, monkeypatch, kernel):
+    """Stripes on threads start at any row, inside a block of 4 rows or not."""
+    k = {"dense 3×3": rng.standard_normal((3, 3)), "box 5": box_blur(5).kernel,
+         "gaussian": gaussian_blur(1.2).kernel}[kernel]
+    img = rng.random((43, 50, 3)).astype(np.float32)
+    want = numpy_engine(correlate, img, k, "mirror")
+    monkeypatch.setattr(_engine, "_PARALLEL_WORK_COMPILED", 0.0)
+    for threads in ("2", "3", "5"):
+        monkeypatch.setenv("DOTWISE_NUM_THREADS", threads)
+        np.testing.assert_allclose(correlate(img, k, "mirror"), want, atol=2e-5, rtol=0,
+                                   err_msg=f"{threads} threads")

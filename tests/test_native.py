@@ -113,3 +113,13 @@ def test_every_variant_this_cpu_runs_matches_the_numpy_engine(dtype, shape):
     finally:
         _native.force_isa(None)
     assert _native.isa() == picked
+
+
+def test_fast_address_is_the_array_interface_address():
+    """The loops' pointer arguments: the same address by either route, for writable,
+    read-only, offset and empty arrays."""
+    base = np.arange(40, dtype=np.float32)
+    frozen = base.copy()
+    frozen.flags.writeable = False
+    for arr in (base, base[8:], frozen, np.empty((0, 3), dtype=np.float64)):
+        assert _native.fast_address(arr) == arr.__array_interface__["data"][0]

@@ -110,6 +110,21 @@ def address(arr: np.ndarray) -> int:
     return arr.__array_interface__["data"][0]
 
 
+_from_buffer, _addressof = ctypes.c_char.from_buffer, ctypes.addressof
+
+
+def fast_address(arr: np.ndarray) -> int:
+    """:func:`address` of a C-contiguous array, in about a third of the time when it is
+    writable (a buffer view instead of the array interface's dictionary); for the
+    per-call arguments of the loops, where a small image's filter takes ~0.1 ms."""
+    if arr.flags.writeable and arr.size:
+        try:
+            return _addressof(_from_buffer(arr))
+        except (TypeError, ValueError):        # pragma: no cover - an exotic buffer
+            pass
+    return arr.__array_interface__["data"][0]
+
+
 #: the ``check`` codes of the loops returned by :func:`loop`
 NO_CHECK, CHECK_INPUT, CHECK_OUTPUT = 0, 1, 2
 
@@ -125,4 +140,10 @@ def loop(kind: str, dtype: np.dtype):
     2 when one is not finite (an input check when the kernel's centre tap is not zero;
     the caller then scans the input to tell bad input from overflow).
     """
-    return getattr(LIB, f"dw_{kind}_{_SUFFIX[np.dtype(dtype)]}")
+    fn = _LOOPS.get((kind, dtype))
+    if fn is None:
+        fn = _LOOPS[kind, dtype] = getattr(LIB, f"dw_{kind}_{_SUFFIX[np.dtype(dtype)]}")
+    return fn
+
+
+_LOOPS: dict[tuple, object] = {}

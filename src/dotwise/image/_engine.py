@@ -559,14 +559,23 @@ def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
     rows_entry, cols_entry = _index_map(H, r, r, mode), _index_map(W, q, q, mode)
     rowmap, colmap = rows_entry[1], cols_entry[1]
     out = np.empty_like(img)
-    pin, pout, cval = _native.address(img), _native.address(out), float(cval)
+    pin, pout, cval = _native.fast_address(img), _native.fast_address(out), float(cval)
     check = _native.NO_CHECK
     if check_finite:
         check = _native.CHECK_OUTPUT if plan.center_nonzero else _native.CHECK_INPUT
     found: list[int] = []
+    work = img.size * max(plan.cost, 1.0)
+    # a small image runs on the calling thread (no pool hand-off); more stripes than
+    # threads once the work is large: a thread that is held up costs one small stripe
+    workers = 1 if work < _PARALLEL_WORK_COMPILED else min(H, n_threads())
+    stripes = workers if work < 3.2e7 else min(H, 4 * workers)
     if plan.method == "direct" or not plan.typed_factors:
         fn = _native.loop("direct", img.dtype)
         kaddr = plan.kernel_address
+        if stripes == 1:
+            status = fn(pin, pout, H, W, C, kaddr, kh, kw, rowmap, colmap, cval, 0, H, check)
+            if status:
+                found.append(status)
 
         def job(y0: int, y1: int) -> None:
             status = fn(pin, pout, H, W, C, kaddr, kh, kw, rowmap, colmap, cval, y0, y1, check)
@@ -590,14 +599,9 @@ def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
                     if status == _native.CHECK_INPUT:
                         return
 
-    work = img.size * max(plan.cost, 1.0)
-    workers = 1 if work < _PARALLEL_WORK_COMPILED else min(H, n_threads())
-    # more stripes than threads once the work is large: a thread that is held up costs
-    # one small stripe, the others take the rest
-    stripes = workers if work < 3.2e7 else min(H, 4 * workers)
-    if stripes == 1:
-        job(0, H)
-    else:
+        if stripes == 1:
+            job(0, H)
+    if stripes > 1:
         run_stripes(job, H, stripes, workers)
     del rows_entry, cols_entry
     if found and min(found) < 0:          # pragma: no cover - out of memory in C

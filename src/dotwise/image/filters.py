@@ -61,6 +61,7 @@ __all__ = [
 ]
 
 _METHODS = ("auto", "direct", "lowrank", "fft")
+_ENGINE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 MAX_KERNEL_SIZE = 4095
 """The largest kernel height or width the filters accept (a 4095 × 4095 float64 kernel
@@ -84,6 +85,9 @@ def _check_kernel_side(side: float, what: str, fix: str) -> None:
 # --------------------------------------------------------------------------- checks
 def _check_image(img: Any, name: str = "img", check_finite: bool = True) -> np.ndarray:
     """(H, W) or (H, W, C) floats; integers become float32; float64 stays float64."""
+    if (not check_finite and type(img) is np.ndarray and img.dtype in _ENGINE_DTYPES
+            and img.ndim in (2, 3) and img.size):
+        return img                     # the common case, without the general checks
     if isinstance(img, np.ndarray) and img.dtype.kind in "iub":
         img = img.astype(np.float32)
     arr = as_float_array(img, name, ndim=(2, 3), check_finite=check_finite)
@@ -95,8 +99,9 @@ def _check_image(img: Any, name: str = "img", check_finite: bool = True) -> np.n
 def check_kernel(kernel: Any, name: str = "kernel") -> np.ndarray:
     """A 2-D kernel with odd height and width (so it has a centre pixel)."""
     k = as_float_array(kernel, name, ndim=2, dtype=np.float64)
-    _check_kernel_side(max(k.shape), f"{name} of shape {k.shape}",
-                       "Downscale the image and use a smaller kernel.")
+    if max(k.shape) > MAX_KERNEL_SIZE:
+        _check_kernel_side(max(k.shape), f"{name} of shape {k.shape}",
+                           "Downscale the image and use a smaller kernel.")
     if k.shape[0] % 2 == 0 or k.shape[1] % 2 == 0:
         raise ShapeError(
             f"{name} must have odd height and width so that it has a centre pixel, got "
@@ -155,7 +160,30 @@ def correlate(img: Any, kernel: Any, mode: str = "reflect", cval: float = 0.0, *
            [ 5.,  6.,  7.,  7.],
            [ 9., 10., 11., 11.]], dtype=float32)
     """
-    return _correlate_kernel(img, check_kernel(kernel), mode, cval, method)
+    return _correlate_kernel(img, _checked_kernel(kernel, False), mode, cval, method)
+
+
+_CHECKED: dict[tuple, np.ndarray] = {}
+
+
+def _checked_kernel(kernel: Any, flip: bool) -> np.ndarray:
+    """:func:`check_kernel` (flipped for a convolution), remembered for small ndarray
+    kernels by their bytes: a photo filter is called with the same kernel again and
+    again, and on a small image the checks cost as much as a tenth of the filtering."""
+    if not (type(kernel) is np.ndarray and kernel.ndim == 2 and kernel.dtype.kind == "f"
+            and kernel.size <= 1024):
+        k = check_kernel(kernel)
+        return k[::-1, ::-1] if flip else k
+    key = (kernel.shape, kernel.dtype.str, kernel.tobytes(), flip)
+    k = _CHECKED.get(key)
+    if k is None:
+        k = check_kernel(kernel)
+        k = np.array(k[::-1, ::-1] if flip else k, order="C")   # our own copy, shared by
+        k.flags.writeable = False      # later calls: nobody may change it
+        if len(_CHECKED) > 256:
+            _CHECKED.clear()
+        _CHECKED[key] = k
+    return k
 
 
 def _correlate_kernel(img: Any, k: np.ndarray, mode: str, cval: float,
@@ -190,8 +218,7 @@ def convolve(img: Any, kernel: Any, mode: str = "reflect", cval: float = 0.0, *,
     >>> bool(np.array_equal(convolve(img, k)[1:4, 1:4], k))  # impulse response = kernel
     True
     """
-    k = check_kernel(kernel)
-    return _correlate_kernel(img, k[::-1, ::-1], mode, cval, method)
+    return _correlate_kernel(img, _checked_kernel(kernel, True), mode, cval, method)
 
 
 def kernel_plan(kernel: Any, dtype: Any = np.float32) -> dict[str, Any]:
