@@ -28,6 +28,9 @@
 
 #define DW_CHUNK 32   /* columns tested at once before any candidate is looked at */
 #define DW_RB 256     /* rows of a list scored together in dw_ivf_scan */
+#ifndef DW_AHEAD
+#define DW_AHEAD 16   /* rows ahead that a one-query scan prefetches */
+#endif
 
 #define DW_TOPK(S, T, V, VL)                                                                 \
 typedef T dw_v##S __attribute__((vector_size(32)));                                           \
@@ -153,9 +156,10 @@ int dw_topk_sort_##S(T *hs, int64_t *hi, int64_t *cnt, int64_t m, int64_t k, T n
                                                                                               \
 static inline __attribute__((always_inline)) T dw_hsum_##S(dw_v##S v)                                                        \
 {                                                                                             \
-    T t = 0;                                                                                  \
-    for (int l = 0; l < VL; l++) t += v[l];                                                   \
-    return t;                                                                                 \
+    /* pairwise: a chain of log2(VL) additions, not VL */                                    \
+    for (int s = VL / 2; s >= 1; s /= 2)                                                      \
+        for (int l = 0; l < s; l++) v[l] += v[l + s];                                         \
+    return v[0];                                                                              \
 }                                                                                             \
                                                                                               \
 /* out[b * ldo + r] = q_b . x_r for nb <= 4 queries and nr rows of X (row stride d) */        \
@@ -195,6 +199,9 @@ static inline __attribute__((always_inline)) void dw_dots_##S(const T *const *q,
     }                                                                                         \
     for (; r < nr; r++) {                                                                     \
         const T *x = X + r * d;                                                               \
+        if (nb == 1)              /* one query streams X: ask for the rows ahead early */      \
+            for (int64_t c = 0; c < d; c += 64 / (int64_t)sizeof(T))                          \
+                __builtin_prefetch(x + DW_AHEAD * d + c);                                      \
         for (int b = 0; b < nb; b++) {                                                        \
             const T *qb = q[b];                                                               \
             dw_v##S a0 = {0}, a1 = {0};                                                       \

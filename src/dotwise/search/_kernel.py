@@ -173,8 +173,11 @@ def _topk_native(X, Q, k, ids, col_scale, col_offset, allowed, start, stop, prog
     def job(lo: int, hi: int) -> Callable[[], _native.Heaps]:
         def scan() -> _native.Heaps:
             heaps = _native.Heaps(m, k, dtype)
-            for r0 in range(lo, hi, r_block):
-                r1 = min(r0 + r_block, hi)
+            # one call for the whole range unless someone follows the progress (the loop
+            # works in steps of 256 rows anyway; each call costs microseconds)
+            step = r_block if progress is not None else max(hi - lo, 1)
+            for r0 in range(lo, hi, step):
+                r1 = min(r0 + step, hi)
                 heaps.scan(Q, X, np.array([r0, r1], dtype=np.int64), first_list, one_group,
                            everyone, ids=ids, scale=col_scale, offset=col_offset,
                            allowed=allowed)
