@@ -11,7 +11,10 @@
  *                         merge the heaps of several threads);
  * dw_topk_sort_{f,d}   — turn heaps into best-first rows (missing slots: -inf and id -1);
  * dw_ivf_scan_{f,d}    — an inverted-file search: for each list, the dot products of the
- *                         queries that probe it with the list's rows, pushed into their heaps.
+ *                         queries that probe it with the list's rows, pushed into their heaps
+ *                         (also the exact search of up to 8 queries: one list, every row);
+ * dw_topk_gemm_f       — exact float32 search of many queries: a register-blocked product
+ *                         whose scores meet the thresholds in registers (AVX2+FMA; at the end).
  *
  * Callers pass trusted, C-contiguous arrays; ctypes releases the GIL during each call, so
  * threads working on disjoint heaps run in parallel.

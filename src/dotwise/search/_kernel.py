@@ -75,9 +75,10 @@ def topk_blocked(
     r"""Top-k rows of ``X`` for each query by the score ``(Q Xᵀ) * scale + offset``.
 
     The compiled engine (when built) splits the rows over dotwise's worker
-    threads: each thread runs its blocks' GEMMs with BLAS on one thread and
-    merges every tile into its own heaps right after the GEMM that made it;
-    the threads' heaps are merged at the end. Without it,
+    threads: each thread merges its rows' scores into its own heaps (from the
+    fused float32 product, the one-pass scan of a few queries, or GEMM tiles
+    with BLAS on one thread; see the module notes); the threads' heaps are
+    merged at the end. Without it,
     :func:`topk_blocked_numpy` (the reference) runs. Arguments and results
     are those of :func:`topk_blocked_numpy`; ``threads`` caps the worker
     threads (default: all of :func:`~dotwise._threads.worker_threads`).
