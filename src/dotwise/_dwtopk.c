@@ -401,7 +401,7 @@ int dw_topk_gemm_f(const float *Qp, int64_t m, int64_t d, const float *X, int64_
 #ifdef DW_GEMM
     if (!dw_topk_gemm_ok()) return -1;
     int64_t panels = (m + DW_GQ - 1) / DW_GQ, padded = panels * DW_GQ;
-    float *thr = aligned_alloc(32, (size_t)padded * sizeof(float));
+    float *thr = _mm_malloc((size_t)padded * sizeof(float), 32);
     if (!thr) return -2;
     for (int64_t q = 0; q < padded; q++)
         thr[q] = q >= m ? INFINITY : cnt[q] < k ? -INFINITY : hs[q * k];
@@ -412,7 +412,7 @@ int dw_topk_gemm_f(const float *Qp, int64_t m, int64_t d, const float *X, int64_
         dw_gemm_block(Qp, m, d, X, r0, r1, p0, p1, scale, offset, ids, allowed, hs, hi, cnt,
                       k, thr);
     }
-    free(thr);
+    _mm_free(thr);
     return 0;
 #else
     (void)Qp; (void)m; (void)d; (void)X; (void)r0; (void)r1; (void)scale; (void)offset;
