@@ -399,7 +399,7 @@ int dw_topk_gemm_f(const float *Qp, int64_t m, int64_t d, const float *X, int64_
                    const uint8_t *allowed, float *hs, int64_t *hi, int64_t *cnt, int64_t k)
 {
 #ifdef DW_GEMM
-    if (!dw_topk_gemm_ok()) return -1;
+    if (d < 1 || !dw_topk_gemm_ok()) return -1;
     int64_t panels = (m + DW_GQ - 1) / DW_GQ, padded = panels * DW_GQ;
     float *thr = _mm_malloc((size_t)padded * sizeof(float), 32);
     if (!thr) return -2;

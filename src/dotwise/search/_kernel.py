@@ -159,7 +159,7 @@ def _topk_native(X, Q, k, ids, col_scale, col_offset, allowed, start, stop, prog
     # the fused product (no tile either) where the CPU has it, else GEMM blocks
     fused = m <= FUSED_QUERIES and X.flags.c_contiguous and Q.flags.c_contiguous
     packed = None
-    if (not fused and dtype == np.float32 and X.flags.c_contiguous and d <= FUSED_GEMM_DIM
+    if (not fused and dtype == np.float32 and X.flags.c_contiguous and 0 < d <= FUSED_GEMM_DIM
             and _native.fused_gemm()):
         packed = _native.pack_queries(Q)
         # blocks of about 2 MiB of rows: each block is read once per group of query panels,
@@ -190,8 +190,10 @@ def _topk_native(X, Q, k, ids, col_scale, col_offset, allowed, start, stop, prog
             for r0 in range(lo, hi, r_block):
                 r1 = min(r0 + r_block, hi)
                 if allowed is None or allowed[r0:r1].any():
-                    heaps.gemm(packed, X, r0, r1, ids=ids, scale=col_scale, offset=col_offset,
-                               allowed=allowed)
+                    if not heaps.gemm(packed, X, r0, r1, ids=ids, scale=col_scale,
+                                      offset=col_offset, allowed=allowed):
+                        raise RuntimeError("the fused search product refused its input "
+                                           "(dotwise._dwtopk is stale: rebuild it)")
                 tell(r1 - r0)
             return heaps
 
