@@ -70,6 +70,64 @@ def test_compiled_topk_matches_the_numpy_reference(m, dtype):
                              rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
+needs_fused_gemm = pytest.mark.skipif(_native.LIB is None or not _native.fused_gemm(),
+                                      reason="the fused float32 product needs the compiled "
+                                             "top-k on an x86-64 CPU with AVX2+FMA")
+
+
+def test_query_panels_hold_the_queries_dimension_major():
+    rng = np.random.default_rng(3)
+    for m in (1, 23, 24, 25, 50):
+        Q = rng.standard_normal((m, 7)).astype(np.float32)
+        P = _native.pack_queries(Q)
+        w = _native.PANEL
+        assert P.shape == (-(-m // w), 7, w) and P.ctypes.data % 64 == 0
+        flat = P.transpose(0, 2, 1).reshape(-1, 7)      # row w * p + l is query w * p + l
+        assert np.array_equal(flat[:m], Q) and not flat[m:].any()
+
+
+@needs_fused_gemm
+@pytest.mark.parametrize("m", [9, 23, 24, 25, 61])
+@pytest.mark.parametrize("d", [1, 7, 64, 131])
+def test_fused_product_matches_the_numpy_reference(m, d):
+    # row counts that leave a tail shorter than the 4-row step, query counts around the
+    # 24-query panel, every per-row option, one thread and two
+    X, Q, rng = _data(4_099, d, m, seed=d)
+    X[50:60] = X[3]                       # exact ties, broken by the smaller id
+    ids = rng.permutation(X.shape[0]).astype(np.int64) * 7
+    offset = (-0.5 * np.einsum("ij,ij->i", X, X)).astype(np.float32)
+    scale = rng.uniform(0.5, 2.0, X.shape[0]).astype(np.float32)
+    allowed = rng.random(X.shape[0]) < 0.7
+    for kw in ({}, {"ids": ids}, {"col_offset": offset, "allowed": allowed},
+               {"col_scale": scale, "col_offset": offset, "ids": ids},
+               {"start": 5, "stop": 4_000}):
+        ref = topk_blocked_numpy(X, Q, 10, **kw)
+        for threads in (1, 2):
+            got = topk_blocked(X, Q, 10, threads=threads, **kw)
+            assert_same_topk(got[0], got[1], ref[0], ref[1], rtol=2e-5, atol=2e-5)
+    # straight through the heaps, in two calls: the second starts from the first's thresholds
+    heaps = _native.Heaps(m, 10, np.float32)
+    P = _native.pack_queries(Q)
+    assert heaps.gemm(P, X, 0, 1_001) and heaps.gemm(P, X, 1_001, X.shape[0])
+    assert_same_topk(*heaps.result(), *topk_blocked_numpy(X, Q, 10), rtol=2e-5, atol=2e-5)
+
+
+@needs_fused_gemm
+def test_fused_product_is_the_path_for_many_float32_queries(monkeypatch):
+    X, Q, _ = _data(3_000, 16, 40)
+    calls = []
+    real = _native.Heaps.gemm
+    monkeypatch.setattr(_native.Heaps, "gemm", lambda self, *a, **kw: calls.append(1) or
+                        real(self, *a, **kw))
+    topk_blocked(X, Q, 5)
+    assert calls
+    calls.clear()
+    topk_blocked(X.astype(np.float64), Q.astype(np.float64), 5)   # float64: GEMM blocks
+    topk_blocked(X, Q[:8], 5)                                      # few queries: the scan
+    topk_blocked(np.asfortranarray(X), Q, 5)                       # strided rows: GEMM blocks
+    assert not calls
+
+
 @needs_native
 def test_exact_ties_are_broken_by_smaller_id_in_every_path():
     # integer vectors: every score is exact, many are equal
@@ -196,7 +254,7 @@ def _unit(a):
     return (a / np.linalg.norm(a, axis=1, keepdims=True)).astype(np.float32)
 
 
-@pytest.mark.parametrize("m", [1, 5, 200])
+@pytest.mark.parametrize("m", [1, 5, 30, 200])
 def test_exact_search_matches_faiss_flat(m):
     faiss = pytest.importorskip("faiss")
     X, Q, _ = _data(30_000, 32, m)

@@ -11,12 +11,16 @@
  *                         merge the heaps of several threads);
  * dw_topk_sort_{f,d}   — turn heaps into best-first rows (missing slots: -inf and id -1);
  * dw_ivf_scan_{f,d}    — an inverted-file search: for each list, the dot products of the
- *                         queries that probe it with the list's rows, pushed into their heaps.
+ *                         queries that probe it with the list's rows, pushed into their heaps
+ *                         (also the exact search of up to 8 queries: one list, every row);
+ * dw_topk_gemm_f       — exact float32 search of many queries: a register-blocked product
+ *                         whose scores meet the thresholds in registers (AVX2+FMA; at the end).
  *
  * Callers pass trusted, C-contiguous arrays; ctypes releases the GIL during each call, so
  * threads working on disjoint heaps run in parallel.
  */
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
@@ -27,6 +31,9 @@
 
 #define DW_CHUNK 32   /* columns tested at once before any candidate is looked at */
 #define DW_RB 256     /* rows of a list scored together in dw_ivf_scan */
+#ifndef DW_AHEAD
+#define DW_AHEAD 16   /* rows ahead that a one-query scan prefetches */
+#endif
 
 #define DW_TOPK(S, T, V, VL)                                                                 \
 typedef T dw_v##S __attribute__((vector_size(32)));                                           \
@@ -152,9 +159,10 @@ int dw_topk_sort_##S(T *hs, int64_t *hi, int64_t *cnt, int64_t m, int64_t k, T n
                                                                                               \
 static inline __attribute__((always_inline)) T dw_hsum_##S(dw_v##S v)                                                        \
 {                                                                                             \
-    T t = 0;                                                                                  \
-    for (int l = 0; l < VL; l++) t += v[l];                                                   \
-    return t;                                                                                 \
+    /* pairwise: a chain of log2(VL) additions, not VL */                                    \
+    for (int s = VL / 2; s >= 1; s /= 2)                                                      \
+        for (int l = 0; l < s; l++) v[l] += v[l + s];                                         \
+    return v[0];                                                                              \
 }                                                                                             \
                                                                                               \
 /* out[b * ldo + r] = q_b . x_r for nb <= 4 queries and nr rows of X (row stride d) */        \
@@ -194,6 +202,9 @@ static inline __attribute__((always_inline)) void dw_dots_##S(const T *const *q,
     }                                                                                         \
     for (; r < nr; r++) {                                                                     \
         const T *x = X + r * d;                                                               \
+        if (nb == 1)              /* one query streams X: ask for the rows ahead early */      \
+            for (int64_t c = 0; c < d; c += 64 / (int64_t)sizeof(T))                          \
+                __builtin_prefetch(x + DW_AHEAD * d + c);                                      \
         for (int b = 0; b < nb; b++) {                                                        \
             const T *qb = q[b];                                                               \
             dw_v##S a0 = {0}, a1 = {0};                                                       \
@@ -250,3 +261,162 @@ int dw_ivf_scan_##S(const T *Q, int64_t d, const T *X, const T *xscale, const T 
 
 DW_TOPK(f, float, dw_vf, 8)
 DW_TOPK(d, double, dw_vd, 4)
+
+/* ---------------------------------------------------------------------------------------------
+ * dw_topk_gemm_f — exact float32 search of many queries with the scores never stored.
+ *
+ * A register-blocked matrix product fused with the top-k: each step of the inner kernel
+ * computes a 16 x 6 block of scores (16 queries against 6 rows of X) in twelve AVX2
+ * registers, over the whole dimension, then compares it with the 16 queries' thresholds
+ * (their k-th best score so far). Only a score at or above its threshold leaves the
+ * registers and is offered to that query's heap, so after the first rows almost every block
+ * is dropped by two compares. There is no score tile and no packing of X: the kernel
+ * broadcasts X's elements straight from its rows, and reads the queries from Qp, packed
+ * once per search as panels of 16 (panel p, dimension c: Qp[(p * d + c) * 16 + lane] is
+ * q[16p + lane][c], zero past the last query; 32-byte aligned).
+ *
+ * Rows r0..r1 of X (row stride d) are walked in bands that stay in the level-2 cache while
+ * every query panel (kept in level 1) passes over them. The score of row r is
+ * (q . x_r) * scale[r] + offset[r] (each optional, rounded separately as the NumPy
+ * reference does), its id ids[r] or r. Rows with allowed[r] == 0 are skipped. Each score
+ * is a plain sum over the dimension in order, with fused multiply-adds.
+ *
+ * Returns 0, or -1 (nothing done) when the CPU lacks AVX2+FMA or the build is not for x86-64
+ * with GCC or Clang: the caller then runs its GEMM blocks. dw_topk_gemm_ok() says which.
+ * ------------------------------------------------------------------------------------------- */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#include <stdlib.h>
+#define DW_GEMM 1
+#define DW_GQ 24          /* queries per panel (three registers) */
+#define DW_GR 4           /* rows of X per kernel step */
+#define DW_L2_BYTES (512 << 10)  /* query panels that meet each row before the next row */
+
+__attribute__((target("avx2,fma")))
+static void dw_gemm_offer(const float *sc, int64_t q0, int64_t m, int mask, int64_t id, float *hs, int64_t *hi, int64_t *cnt, int64_t k,
+                          float *thr)
+{
+    while (mask) {
+        int l = __builtin_ctz(mask);
+        mask &= mask - 1;
+        int64_t q = q0 + l;
+        float v = sc[l];
+        if (q >= m || !dw_finite_f(v)) continue;
+        float t = dw_offer_f(hs + q * k, hi + q * k, cnt + q, k, v, id, -INFINITY);
+        thr[q] = cnt[q] < k ? -INFINITY : t;
+    }
+}
+
+/* acc[3 * j + h] = the scores of rows x_j (j < NR, row stride d) against the panel's queries
+ * 8h..8h+7, each a sum over the dimension in order */
+#define DW_FMA3(j)                                                                            \
+    { __m256 b = _mm256_broadcast_ss(x##j + e);                                               \
+      c##j##0 = _mm256_fmadd_ps(a0, b, c##j##0);                                              \
+      c##j##1 = _mm256_fmadd_ps(a1, b, c##j##1);                                              \
+      c##j##2 = _mm256_fmadd_ps(a2, b, c##j##2); }
+
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+dw_gemm_kernel4(const float *qp, const float *x, int64_t d, __m256 *acc)
+{
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+    __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+    const float *x0 = x, *x1 = x + d, *x2 = x + 2 * d, *x3 = x + 3 * d;
+    for (int64_t e = 0; e < d; e++) {
+        const float *a = qp + e * DW_GQ;
+        __m256 a0 = _mm256_load_ps(a), a1 = _mm256_load_ps(a + 8), a2 = _mm256_load_ps(a + 16);
+        DW_FMA3(0) DW_FMA3(1) DW_FMA3(2) DW_FMA3(3)
+    }
+    acc[0] = c00; acc[1] = c01; acc[2] = c02; acc[3] = c10; acc[4] = c11; acc[5] = c12;
+    acc[6] = c20; acc[7] = c21; acc[8] = c22; acc[9] = c30; acc[10] = c31; acc[11] = c32;
+}
+
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+dw_gemm_kernel1(const float *qp, const float *x0, int64_t d, __m256 *acc)
+{
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00;
+    for (int64_t e = 0; e < d; e++) {
+        const float *a = qp + e * DW_GQ;
+        __m256 a0 = _mm256_load_ps(a), a1 = _mm256_load_ps(a + 8), a2 = _mm256_load_ps(a + 16);
+        DW_FMA3(0)
+    }
+    acc[0] = c00; acc[1] = c01; acc[2] = c02;
+}
+
+/* rows b0..b1 against panels p0..p1: a few rows of X (in level 1) meet each panel in turn
+ * (the panels p0..p1 stay in level 2) */
+__attribute__((target("avx2,fma")))
+static void dw_gemm_block(const float *Qp, int64_t m, int64_t d, const float *X, int64_t b0,
+                          int64_t b1, int64_t p0, int64_t p1, const float *scale,
+                          const float *offset, const int64_t *ids, const uint8_t *allowed,
+                          float *hs, int64_t *hi, int64_t *cnt, int64_t k, float *thr)
+{
+    float sc[DW_GQ] __attribute__((aligned(32)));
+    __m256 acc[3 * DW_GR];
+    for (int64_t r = b0; r < b1;) {
+        int nr = b1 - r >= DW_GR ? DW_GR : 1;
+        for (int64_t p = p0; p < p1; p++) {
+            const float *qp = Qp + p * d * DW_GQ;
+            const float *tp = thr + p * DW_GQ;
+            int64_t q0 = p * DW_GQ;
+            if (nr == DW_GR) dw_gemm_kernel4(qp, X + r * d, d, acc);
+            else dw_gemm_kernel1(qp, X + r * d, d, acc);
+            for (int j = 0; j < nr; j++) {
+                int64_t row = r + j;
+                __m256 s0 = acc[3 * j], s1 = acc[3 * j + 1], s2 = acc[3 * j + 2];
+                if (scale) {
+                    __m256 f = _mm256_broadcast_ss(scale + row);
+                    s0 = _mm256_mul_ps(s0, f); s1 = _mm256_mul_ps(s1, f); s2 = _mm256_mul_ps(s2, f);
+                }
+                if (offset) {
+                    __m256 f = _mm256_broadcast_ss(offset + row);
+                    s0 = _mm256_add_ps(s0, f); s1 = _mm256_add_ps(s1, f); s2 = _mm256_add_ps(s2, f);
+                }
+                int mask = _mm256_movemask_ps(_mm256_cmp_ps(s0, _mm256_load_ps(tp), _CMP_GE_OQ))
+                    | (_mm256_movemask_ps(_mm256_cmp_ps(s1, _mm256_load_ps(tp + 8), _CMP_GE_OQ)) << 8)
+                    | (_mm256_movemask_ps(_mm256_cmp_ps(s2, _mm256_load_ps(tp + 16), _CMP_GE_OQ)) << 16);
+                if (!mask || (allowed && !allowed[row])) continue;
+                _mm256_store_ps(sc, s0); _mm256_store_ps(sc + 8, s1); _mm256_store_ps(sc + 16, s2);
+                dw_gemm_offer(sc, q0, m, mask, ids ? ids[row] : row, hs, hi, cnt, k, thr);
+            }
+        }
+        r += nr;
+    }
+}
+#endif
+
+int dw_topk_gemm_ok(void)
+{
+#ifdef DW_GEMM
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+int dw_topk_gemm_f(const float *Qp, int64_t m, int64_t d, const float *X, int64_t r0,
+                   int64_t r1, const float *scale, const float *offset, const int64_t *ids,
+                   const uint8_t *allowed, float *hs, int64_t *hi, int64_t *cnt, int64_t k)
+{
+#ifdef DW_GEMM
+    if (d < 1 || !dw_topk_gemm_ok()) return -1;
+    int64_t panels = (m + DW_GQ - 1) / DW_GQ, padded = panels * DW_GQ;
+    float *thr = _mm_malloc((size_t)padded * sizeof(float), 32);
+    if (!thr) return -2;
+    for (int64_t q = 0; q < padded; q++)
+        thr[q] = q >= m ? INFINITY : cnt[q] < k ? -INFINITY : hs[q * k];
+    int64_t group = DW_L2_BYTES / (d * DW_GQ * (int64_t)sizeof(float));
+    group = group < 1 ? 1 : group;
+    for (int64_t p0 = 0; p0 < panels; p0 += group) {
+        int64_t p1 = p0 + group < panels ? p0 + group : panels;
+        dw_gemm_block(Qp, m, d, X, r0, r1, p0, p1, scale, offset, ids, allowed, hs, hi, cnt,
+                      k, thr);
+    }
+    _mm_free(thr);
+    return 0;
+#else
+    (void)Qp; (void)m; (void)d; (void)X; (void)r0; (void)r1; (void)scale; (void)offset;
+    (void)ids; (void)allowed; (void)hs; (void)hi; (void)cnt; (void)k;
+    return -1;
+#endif
+}

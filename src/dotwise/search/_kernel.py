@@ -14,11 +14,15 @@ so it can neither displace nor hide a finite one. Everything here trusts its inp
 the public classes validate first.
 
 Two engines give the same answers. The compiled one (``dotwise._dwtopk``, see
-:mod:`._native`) splits the rows over dotwise's worker threads; each thread runs
-its blocks' GEMMs with BLAS on one thread and merges each tile into its own
-per-query heaps right after the GEMM (for up to :data:`FUSED_QUERIES` queries the
-compiled loop computes the scores itself while streaming the rows); the threads'
-heaps are merged at the end. :func:`topk_blocked_numpy` is the NumPy engine, the
+:mod:`._native`) splits the rows over dotwise's worker threads; each thread merges
+its rows' scores into its own per-query heaps, and the threads' heaps are merged at
+the end. How a thread gets the scores depends on the search: for up to
+:data:`FUSED_QUERIES` queries the compiled loop computes them while streaming the
+rows (a matrix-vector product is memory-bound); for more float32 queries on an
+x86-64 CPU with AVX2+FMA, a register-blocked product computes 24 × 4 blocks of
+scores and compares them with the queries' thresholds without ever storing them
+(:func:`._native.fused_gemm`); otherwise each block is one BLAS GEMM (BLAS on one
+thread) into a score tile that the heaps read right after. :func:`topk_blocked_numpy` is the NumPy engine, the
 reference the tests compare with and the fallback without a compiler or with
 ``DOTWISE_PURE_NUMPY=1``.
 """
@@ -71,9 +75,10 @@ def topk_blocked(
     r"""Top-k rows of ``X`` for each query by the score ``(Q Xᵀ) * scale + offset``.
 
     The compiled engine (when built) splits the rows over dotwise's worker
-    threads: each thread runs its blocks' GEMMs with BLAS on one thread and
-    merges every tile into its own heaps right after the GEMM that made it;
-    the threads' heaps are merged at the end. Without it,
+    threads: each thread merges its rows' scores into its own heaps (from the
+    fused float32 product, the one-pass scan of a few queries, or GEMM tiles
+    with BLAS on one thread; see the module notes); the threads' heaps are
+    merged at the end. Without it,
     :func:`topk_blocked_numpy` (the reference) runs. Arguments and results
     are those of :func:`topk_blocked_numpy`; ``threads`` caps the worker
     threads (default: all of :func:`~dotwise._threads.worker_threads`).
@@ -92,6 +97,10 @@ def topk_blocked(
 
 #: Up to this many queries, a search scores rows in the compiled loop instead of a GEMM.
 FUSED_QUERIES = 8
+
+#: Largest dimension the fused float32 product handles (beyond it a query panel outgrows
+#: the level-2 cache and BLAS's own blocking wins).
+FUSED_GEMM_DIM = 1024
 
 #: Multiply-adds below which a search stays on the calling thread (a thread hop costs ~50 µs).
 MIN_THREAD_WORK = 1 << 22
@@ -146,8 +155,18 @@ def _topk_native(X, Q, k, ids, col_scale, col_offset, allowed, start, stop, prog
                 progress(width)
 
     # a few queries make a memory-bound matrix-vector product: the compiled loop scores them
-    # while it streams the rows (one pass, no score tile); many queries make GEMM blocks
+    # while it streams the rows (one pass, no score tile); many float32 queries go through
+    # the fused product (no tile either) where the CPU has it, else GEMM blocks
     fused = m <= FUSED_QUERIES and X.flags.c_contiguous and Q.flags.c_contiguous
+    packed = None
+    if (not fused and dtype == np.float32 and X.flags.c_contiguous and 0 < d <= FUSED_GEMM_DIM
+            and _native.fused_gemm()):
+        packed = _native.pack_queries(Q)
+        # blocks of about 2 MiB of rows: each block is read once per group of query panels,
+        # from the last-level cache
+        r_block = min(n, max(64, (2 << 20) // (d * dtype.itemsize)))
+        n_blocks = -(-n // r_block)
+        n_threads = min(search_threads(float(m) * n * d, threads), heap_cap, n_blocks)
     everyone = np.arange(m, dtype=np.int64)
     one_group = np.array([0, m], dtype=np.int64)
     first_list = np.zeros(1, dtype=np.int64)
@@ -155,11 +174,26 @@ def _topk_native(X, Q, k, ids, col_scale, col_offset, allowed, start, stop, prog
     def job(lo: int, hi: int) -> Callable[[], _native.Heaps]:
         def scan() -> _native.Heaps:
             heaps = _native.Heaps(m, k, dtype)
-            for r0 in range(lo, hi, r_block):
-                r1 = min(r0 + r_block, hi)
+            # one call for the whole range unless someone follows the progress (the loop
+            # works in steps of 256 rows anyway; each call costs microseconds)
+            step = r_block if progress is not None else max(hi - lo, 1)
+            for r0 in range(lo, hi, step):
+                r1 = min(r0 + step, hi)
                 heaps.scan(Q, X, np.array([r0, r1], dtype=np.int64), first_list, one_group,
                            everyone, ids=ids, scale=col_scale, offset=col_offset,
                            allowed=allowed)
+                tell(r1 - r0)
+            return heaps
+
+        def product() -> _native.Heaps:
+            heaps = _native.Heaps(m, k, dtype)
+            for r0 in range(lo, hi, r_block):
+                r1 = min(r0 + r_block, hi)
+                if allowed is None or allowed[r0:r1].any():
+                    if not heaps.gemm(packed, X, r0, r1, ids=ids, scale=col_scale,
+                                      offset=col_offset, allowed=allowed):
+                        raise RuntimeError("the fused search product refused its input "
+                                           "(dotwise._dwtopk is stale: rebuild it)")
                 tell(r1 - r0)
             return heaps
 
@@ -185,12 +219,12 @@ def _topk_native(X, Q, k, ids, col_scale, col_offset, allowed, start, stop, prog
                     tell(r1 - r0)
             return heaps
 
-        return scan if fused else run
+        return scan if fused else product if packed is not None else run
 
     # split on block boundaries, so that every thread's GEMMs are full-size blocks
     cuts = [start + min(n, (n_blocks * t // n_threads) * r_block) for t in range(n_threads + 1)]
     jobs = [job(cuts[t], cuts[t + 1]) for t in range(n_threads) if cuts[t + 1] > cuts[t]]
-    if fused or (not pin_blas and len(jobs) == 1):
+    if fused or packed is not None or (not pin_blas and len(jobs) == 1):
         heaps = run_split(jobs)
     else:
         # BLAS on one thread: two layers of threads on the same cores only wait on each

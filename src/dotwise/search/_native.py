@@ -37,6 +37,9 @@ def _load():
             fn = getattr(lib, f"dw_ivf_scan_{s}")
             fn.argtypes = [_P, _I, _P, _P, _P, _P, _P, _P, _P, _I, _P, _P, _P, _P, _P, _I, real]
             fn.restype = ctypes.c_int
+        lib.dw_topk_gemm_f.argtypes = [_P, _I, _I, _P, _I, _I, _P, _P, _P, _P, _P, _P, _P, _I]
+        lib.dw_topk_gemm_f.restype = ctypes.c_int
+        lib.dw_topk_gemm_ok.argtypes, lib.dw_topk_gemm_ok.restype = [], ctypes.c_int
     except AttributeError:  # pragma: no cover - a stale build
         return None
     return lib
@@ -48,6 +51,35 @@ LIB = _load()
 def supports(dtype) -> bool:
     """Whether the compiled heaps are loaded and handle ``dtype``."""
     return LIB is not None and np.dtype(dtype) in _SUFFIX
+
+
+#: Queries per panel of the fused float32 product (``dw_topk_gemm_f``).
+PANEL = 24
+
+
+def fused_gemm() -> bool:
+    """Whether the fused float32 product-and-top-k loop runs here (x86-64 with AVX2+FMA)."""
+    return LIB is not None and bool(LIB.dw_topk_gemm_ok())
+
+
+def pack_queries(Q: np.ndarray) -> np.ndarray:
+    """``Q`` (m, d) float32 as panels of :data:`PANEL` queries, dimension-major, aligned.
+
+    Element ``[p, c, l]`` is ``Q[PANEL * p + l, c]`` (zero past the last query); the buffer
+    starts on a 64-byte boundary, as the loop's aligned loads need.
+    """
+    m, d = Q.shape
+    panels = -(-m // PANEL)
+    size = panels * d * PANEL
+    raw = np.empty(size + 16, dtype=np.float32)
+    skip = (-raw.ctypes.data % 64) // 4
+    P = raw[skip: skip + size].reshape(panels, d, PANEL)
+    full = m // PANEL
+    P[:full] = Q[: full * PANEL].reshape(full, PANEL, d).transpose(0, 2, 1)
+    if full < panels:
+        P[full] = 0.0
+        P[full, :, : m - full * PANEL] = Q[full * PANEL:].T
+    return P
 
 
 def _ptr(a: np.ndarray | None):
@@ -83,6 +115,24 @@ class Heaps:
             S.ctypes.data, m, w, S.strides[0] // S.itemsize, _ptr(scale), _ptr(offset),
             _ptr(ids), ldi, base, _ptr(allowed), _ptr(rows), self.scores.ctypes.data,
             self.ids.ctypes.data, self.count.ctypes.data, self.k, real(-np.inf))
+
+    def gemm(self, P: np.ndarray, X: np.ndarray, r0: int, r1: int, *,
+             ids: np.ndarray | None = None, scale: np.ndarray | None = None,
+             offset: np.ndarray | None = None, allowed: np.ndarray | None = None) -> bool:
+        """Score rows ``r0:r1`` of ``X`` (C-contiguous float32) against packed queries ``P``.
+
+        ``P`` comes from :func:`pack_queries`; a row's score is ``(q·x) * scale[r] +
+        offset[r]``, its id ``ids[r]`` (or ``r``). Returns ``False`` (nothing done) where
+        the loop is not available (see :func:`fused_gemm`).
+        """
+        m = self.count.size
+        done = LIB.dw_topk_gemm_f(
+            P.ctypes.data, m, X.shape[1], X.ctypes.data, r0, r1, _ptr(scale), _ptr(offset),
+            _ptr(ids), _ptr(allowed), self.scores.ctypes.data, self.ids.ctypes.data,
+            self.count.ctypes.data, self.k)
+        if done == -2:
+            raise MemoryError("no memory for the search thresholds")
+        return done == 0
 
     def absorb(self, other: Heaps) -> None:
         """Merge another set of heaps over the same queries into this one."""
