@@ -81,8 +81,14 @@ typedef struct {
     int64_t S, E, Ev;
     int64_t ldq, ldk, ldv, ldo;     /* row strides in elements (unit column stride) */
     int64_t msi, msj;               /* mask strides in elements (0 = broadcast) */
+    int64_t kc0, kc1;               /* with check: the k/v rows this item scans */
+    int check;                      /* scan q rows, k/v rows kc0..kc1 and the output */
     double scale;
 } dw_item;
+
+/* the flags an item returns (OR-ed into ctl[1]): a NaN/inf in q, k or v; in the output */
+#define DW_BAD_INPUT 1
+#define DW_BAD_OUTPUT 2
 
 /* ---- the variants: the body at the end of this file, included once per target ---- */
 #define DW_ATTN_BODY 1
@@ -194,7 +200,7 @@ int dw_attn_force_isa(int isa)
     return 0;
 }
 
-typedef void (*dw_item_fn)(const dw_item *, void *);
+typedef int (*dw_item_fn)(const dw_item *, void *);
 
 /* Work buffer of one thread, in elements: q̃ (E × QB), Sᵀ (BK × QB), Oᵀ (Ev × QB), and
  * five per-query rows (m, ℓ, shift, α, the shift in use). */
@@ -205,18 +211,21 @@ static size_t dw_work_elems(int64_t E, int64_t Ev)
 
 /*
  * The exported entry point (S = f, d). Every calling thread takes work items from
- * *counter until none is left; an item t is slice t / ntiles and query tile t % ntiles
- * (the heavy tiles first when causal, so that the threads finish together).
+ * ctl[0] (the work counter) until none is left; an item t is slice t / ntiles and query
+ * tile t % ntiles (the heavy tiles first when causal, so that the threads finish
+ * together).
  *
  * offs holds, per slice, the element offsets of q, k, v, out and mask from the base
- * pointers; ld = {ldq, ldk, ldv, ldo, msi, msj}. Returns 0, or -1 when the work buffer
- * cannot be allocated.
+ * pointers; ld = {ldq, ldk, ldv, ldo, msi, msj}. With ctl[2] != 0 the items also scan
+ * what they read and write for NaN and infinity (each item its q rows, its share of the
+ * slice's k and v rows, its output rows, all while in cache) and OR DW_BAD_INPUT /
+ * DW_BAD_OUTPUT into ctl[1]. Returns 0, or -1 when the work buffer cannot be allocated.
  */
 #define DW_ENTRY(TT, SX)                                                                    \
 int dw_attn_##SX(const TT *q, const TT *k, const TT *v, TT *o, const void *mask,            \
                 const int64_t *offs, int64_t nslices, int64_t L, int64_t S_,              \
                 int64_t E, int64_t Ev, const int64_t *ld, int mkind, int causal,           \
-                double scale, int64_t *counter)                                            \
+                double scale, int64_t *ctl)                                                \
 {                                                                                          \
     static const dw_item_fn variants[3] = {                                                \
         DW_CAT(dw_item_, SX##_base),                                                        \
@@ -228,8 +237,10 @@ int dw_attn_##SX(const TT *q, const TT *k, const TT *v, TT *o, const void *mask,
     size_t bytes = dw_work_elems(E, Ev) * sizeof(TT);                                      \
     bytes = (bytes + 63) / 64 * 64;                                                        \
     const size_t mbytes = mkind == 1 ? 1 : sizeof(TT);                                     \
+    const int check = ctl[2] != 0;                                                         \
+    int flags = 0;                                                                         \
     for (;;) {                                                                             \
-        const int64_t t = __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);                \
+        const int64_t t = __atomic_fetch_add(ctl, 1, __ATOMIC_RELAXED);                    \
         if (t >= nitems) break;                                                            \
         if (work == NULL && (work = aligned_alloc(64, bytes)) == NULL) return -1;          \
         const int64_t s = t / ntiles, tile = causal ? ntiles - 1 - t % ntiles : t % ntiles; \
@@ -244,9 +255,12 @@ int dw_attn_##SX(const TT *q, const TT *k, const TT *v, TT *o, const void *mask,
         it.ldq = ld[0]; it.ldk = ld[1]; it.ldv = ld[2]; it.ldo = ld[3];                    \
         it.msi = ld[4]; it.msj = ld[5];                                                    \
         it.scale = scale;                                                                  \
-        fn(&it, work);                                                                     \
+        it.check = check;                                                                  \
+        it.kc0 = S_ * tile / ntiles; it.kc1 = S_ * (tile + 1) / ntiles;                    \
+        flags |= fn(&it, work);                                                            \
     }                                                                                      \
     free(work);                                                                            \
+    if (flags) __atomic_fetch_or(ctl + 1, (int64_t)flags, __ATOMIC_RELAXED);               \
     return 0;                                                                              \
 }
 
@@ -281,13 +295,13 @@ int dw_attn_openmp(void)
 int dw_attn_par_##SX(const TT *q, const TT *k, const TT *v, TT *o, const void *mask,        \
                     const int64_t *offs, int64_t nslices, int64_t L, int64_t S_,          \
                     int64_t E, int64_t Ev, const int64_t *ld, int mkind, int causal,       \
-                    double scale, int64_t *counter, int nthreads)                          \
+                    double scale, int64_t *ctl, int nthreads)                              \
 {                                                                                          \
     int failed = 0;                                                                        \
     (void)nthreads;                                                                        \
     _Pragma("omp parallel num_threads(nthreads) reduction(|:failed)")                      \
     failed |= dw_attn_##SX(q, k, v, o, mask, offs, nslices, L, S_, E, Ev, ld, mkind,       \
-                           causal, scale, counter) != 0;                                   \
+                           causal, scale, ctl) != 0;                                       \
     return failed ? -1 : 0;                                                                \
 }
 
@@ -302,11 +316,181 @@ void dw_attn_tiles(int64_t *out3)
     out3[2] = DW_MR;
 }
 
+/* ------------------------------------------------------ the Python entry point */
+
+#define DW_MAXDIM 32
+
+/* A buffer's element strides (unit last axis, aligned, every stride a multiple of the
+ * item size), or 0 when the layout needs a copy first. */
+static int dw_elem_strides(const Py_buffer *b, int64_t *st)
+{
+    const Py_ssize_t isz = b->itemsize;
+    if (((uintptr_t)b->buf) % (uintptr_t)isz) return 0;
+    for (int d = 0; d < b->ndim; d++) {
+        if (b->strides[d] % isz) return 0;
+        st[d] = b->strides[d] / isz;
+    }
+    return b->ndim >= 2 && (b->shape[b->ndim - 1] <= 1 || st[b->ndim - 1] == 1);
+}
+
+/*
+ * _dwattn.attend(q, k, v, mask, out, causal, scale, nthreads, ctl) -> int
+ *
+ * q, k, v, out (and mask unless None) are arrays of one ndim with the same leading
+ * (batch) shape (broadcast views are fine: stride 0); q, k, v, out float32 or float64
+ * alike, mask bool or of that dtype. ctl is a writable buffer of three int64: the work
+ * counter (0 at the start; calls given the same ctl share the items), the flags
+ * (DW_BAD_*, OR-ed in) and whether to check. The work runs with the GIL released, on
+ * nthreads OpenMP threads (1: the calling thread). Returns 0, or -2 when q, k, v or
+ * mask needs a compact copy first (a strided last axis, misaligned); raises ValueError
+ * for arguments that do not fit and MemoryError when a work buffer cannot be allocated.
+ * Shape checks against user input are the Python side's job; these guard the memory.
+ */
+static PyObject *dw_py_attend(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "attend takes 9 arguments");
+        return NULL;
+    }
+    const int causal = PyObject_IsTrue(args[5]);
+    const double scale = PyFloat_AsDouble(args[6]);
+    const long nthreads = PyLong_AsLong(args[7]);
+    if (causal < 0 || PyErr_Occurred()) return NULL;
+    Py_buffer b[6];
+    int got = 0, status = 0;
+    const int has_mask = args[3] != Py_None;
+    PyObject *objs[6] = {args[0], args[1], args[2], args[4], has_mask ? args[3] : NULL, args[8]};
+    const int flags_of[6] = {PyBUF_STRIDES | PyBUF_FORMAT, PyBUF_STRIDES | PyBUF_FORMAT,
+                             PyBUF_STRIDES | PyBUF_FORMAT,
+                             PyBUF_STRIDES | PyBUF_FORMAT | PyBUF_WRITABLE,
+                             PyBUF_STRIDES | PyBUF_FORMAT,
+                             PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE};
+    int64_t st[5][DW_MAXDIM];
+    for (; got < 6; got++) {
+        if (objs[got] == NULL) { memset(&b[got], 0, sizeof(Py_buffer)); continue; }
+        if (PyObject_GetBuffer(objs[got], &b[got], flags_of[got]) != 0) goto fail;
+    }
+    const Py_buffer *bq = &b[0], *bk = &b[1], *bv = &b[2], *bo = &b[3], *bm = &b[4];
+    const int nd = bo->ndim;
+    const Py_ssize_t isz = bo->itemsize;
+    const char fmt = bo->format ? bo->format[0] : 0;
+    if (b[5].len < 3 * (Py_ssize_t)sizeof(int64_t)) {
+        PyErr_SetString(PyExc_ValueError, "attend: ctl must hold 3 int64");
+        goto fail;
+    }
+    if (nd < 2 || nd > DW_MAXDIM || !((fmt == 'f' && isz == 4) || (fmt == 'd' && isz == 8))
+        || bq->ndim != nd || bk->ndim != nd || bv->ndim != nd || (has_mask && bm->ndim != nd)) {
+        PyErr_SetString(PyExc_ValueError, "attend: q, k, v, out (and mask) must share one "
+                        "ndim >= 2, out float32 or float64");
+        goto fail;
+    }
+    for (int i = 0; i < 3; i++)
+        if (b[i].itemsize != isz || !b[i].format || b[i].format[0] != fmt) {
+            PyErr_SetString(PyExc_ValueError, "attend: q, k, v and out must share one dtype");
+            goto fail;
+        }
+    const int64_t L = bq->shape[nd - 2], S = bk->shape[nd - 2], E = bq->shape[nd - 1],
+                  Ev = bv->shape[nd - 1];
+    int mkind = 0;
+    if (has_mask) {
+        const char mf = bm->format ? bm->format[0] : 0;
+        if (bm->itemsize == 1 && mf == '?') mkind = 1;
+        else if (bm->itemsize == isz && mf == fmt) mkind = 2;
+        else {
+            PyErr_SetString(PyExc_ValueError, "attend: mask must be bool or of q's dtype");
+            goto fail;
+        }
+        if (bm->shape[nd - 2] != L || bm->shape[nd - 1] != S) {
+            PyErr_SetString(PyExc_ValueError, "attend: mask must have shape (..., L, S)");
+            goto fail;
+        }
+    }
+    int bad_shape = bk->shape[nd - 1] != E || bv->shape[nd - 2] != S
+                    || bo->shape[nd - 2] != L || bo->shape[nd - 1] != Ev;
+    int64_t nslices = 1;
+    for (int d = 0; d < nd - 2; d++) {
+        for (int i = 0; i < 5; i++)
+            if (b[i].obj != NULL && b[i].shape[d] != bo->shape[d]) bad_shape = 1;
+        nslices *= bo->shape[d];
+    }
+    if (bad_shape) {
+        PyErr_SetString(PyExc_ValueError, "attend: q (..., L, E), k (..., S, E), v (..., S, Ev) "
+                        "and out (..., L, Ev) must agree, with one batch shape");
+        goto fail;
+    }
+    if (!dw_elem_strides(bo, st[3])) {
+        PyErr_SetString(PyExc_ValueError, "attend: out must have a contiguous, aligned last axis");
+        goto fail;
+    }
+    for (int i = 0; i < 5; i++) {
+        if (b[i].obj == NULL || i == 3) continue;
+        if (i == 4 && mkind == 1) {        /* bytes: any stride */
+            for (int d = 0; d < nd; d++) st[4][d] = bm->strides[d];
+            continue;
+        }
+        if (!dw_elem_strides(&b[i], st[i])) { status = -2; goto done; }
+    }
+    if (!has_mask) for (int d = 0; d < nd; d++) st[4][d] = 0;
+    if (L == 0 || S == 0 || nslices == 0) goto done;
+    {
+        int64_t *ctl = (int64_t *)b[5].buf, ld[6] = {st[0][nd - 2], st[1][nd - 2], st[2][nd - 2],
+                                                     st[3][nd - 2], st[4][nd - 2], st[4][nd - 1]};
+        int64_t *offs = (int64_t *)malloc((size_t)(5 * nslices) * sizeof(int64_t));
+        if (offs == NULL) { PyErr_NoMemory(); goto fail; }
+        for (int64_t s_ = 0; s_ < nslices; s_++) {    /* the slice's multi-index, last axis fastest */
+            int64_t rest = s_, of[5] = {0, 0, 0, 0, 0};
+            for (int d = nd - 3; d >= 0; d--) {
+                const int64_t n = bo->shape[d], i = rest % n;
+                rest /= n;
+                for (int a = 0; a < 5; a++) of[a] += i * st[a][d];
+            }
+            memcpy(offs + 5 * s_, of, sizeof of);
+        }
+        const void *mp = has_mask ? bm->buf : NULL;
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        if (isz == 4) {
+            rc = nthreads > 1 ? dw_attn_par_f(bq->buf, bk->buf, bv->buf, bo->buf, mp, offs,
+                                              nslices, L, S, E, Ev, ld, mkind, causal, scale,
+                                              ctl, (int)nthreads)
+                              : dw_attn_f(bq->buf, bk->buf, bv->buf, bo->buf, mp, offs, nslices,
+                                          L, S, E, Ev, ld, mkind, causal, scale, ctl);
+        } else {
+            rc = nthreads > 1 ? dw_attn_par_d(bq->buf, bk->buf, bv->buf, bo->buf, mp, offs,
+                                              nslices, L, S, E, Ev, ld, mkind, causal, scale,
+                                              ctl, (int)nthreads)
+                              : dw_attn_d(bq->buf, bk->buf, bv->buf, bo->buf, mp, offs, nslices,
+                                          L, S, E, Ev, ld, mkind, causal, scale, ctl);
+        }
+        Py_END_ALLOW_THREADS
+        free(offs);
+        if (rc != 0) {
+            PyErr_SetString(PyExc_MemoryError, "dotwise.attention: the compiled kernel could "
+                            "not allocate its work buffer");
+            goto fail;
+        }
+    }
+done:
+    for (int i = 0; i < got; i++) if (b[i].obj != NULL) PyBuffer_Release(&b[i]);
+    return PyLong_FromLong(status);
+fail:
+    for (int i = 0; i < got; i++) if (b[i].obj != NULL) PyBuffer_Release(&b[i]);
+    return NULL;
+}
+
+static PyMethodDef dw_methods[] = {
+    {"attend", (PyCFunction)(void (*)(void))dw_py_attend, METH_FASTCALL,
+     "attend(q, k, v, mask, out, causal, scale, nthreads, ctl) -> 0, or -2 (copy first)"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef dw_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "_dwattn",
-    .m_doc = "Fused attention kernel of dotwise (called through ctypes by dotwise._attn).",
+    .m_doc = "Fused attention kernel of dotwise (dotwise._attn calls it).",
     .m_size = -1,
+    .m_methods = dw_methods,
 };
 
 PyMODINIT_FUNC PyInit__dwattn(void) { return PyModule_Create(&dw_module); }
@@ -317,6 +501,61 @@ PyMODINIT_FUNC PyInit__dwattn(void) { return PyModule_Create(&dw_module); }
 #define QB DW_QB
 #define BK DW_BK
 #define MR DW_MR
+#ifdef ATTR
+#define N_ATTR ATTR
+#else
+#define N_ATTR
+#endif
+
+/* Whether rows [0, rows) × columns [0, cols) of x hold a NaN or an infinity: the largest
+ * |x| as an unsigned bit pattern reaches the all-ones exponent (vectorises without
+ * reassociating floating-point sums). */
+N_ATTR static int N_(nonfinite)(const T *x, int64_t ld, int64_t rows, int64_t cols)
+{
+    if (sizeof(T) == 4) {
+        uint32_t mx = 0;
+        for (int64_t r = 0; r < rows; r++) {
+            const char *row = (const char *)(x + r * ld);
+            for (int64_t c = 0; c < cols; c++) {
+                uint32_t b;
+                memcpy(&b, row + 4 * c, 4);
+                b &= 0x7fffffffu;
+                mx = b > mx ? b : mx;
+            }
+        }
+        return mx >= 0x7f800000u;
+    } else {
+        uint64_t mx = 0;
+        for (int64_t r = 0; r < rows; r++) {
+            const char *row = (const char *)(x + r * ld);
+            for (int64_t c = 0; c < cols; c++) {
+                uint64_t b;
+                memcpy(&b, row + 8 * c, 8);
+                b &= 0x7fffffffffffffffull;
+                mx = b > mx ? b : mx;
+            }
+        }
+        return mx >= 0x7ff0000000000000ull;
+    }
+}
+
+/* with it->check: DW_BAD_INPUT when the item's q rows or share of k/v rows are not finite */
+N_ATTR static int N_(check_inputs)(const dw_item *it)
+{
+    if (!it->check) return 0;
+    const int bad = N_(nonfinite)((const T *)it->q + it->r0 * it->ldq, it->ldq, it->nq, it->E)
+        || N_(nonfinite)((const T *)it->k + it->kc0 * it->ldk, it->ldk, it->kc1 - it->kc0, it->E)
+        || N_(nonfinite)((const T *)it->v + it->kc0 * it->ldv, it->ldv, it->kc1 - it->kc0, it->Ev);
+    return bad ? DW_BAD_INPUT : 0;
+}
+
+/* with it->check: DW_BAD_OUTPUT when the item's output rows are not finite */
+N_ATTR static int N_(check_output)(const dw_item *it)
+{
+    if (!it->check) return 0;
+    return N_(nonfinite)((const T *)it->o + it->r0 * it->ldo, it->ldo, it->nq, it->Ev)
+        ? DW_BAD_OUTPUT : 0;
+}
 
 #if DW_VEC
 
@@ -452,7 +691,7 @@ ATTR DW_INLINE void N_(pv_tile)(T *restrict ot, const T *restrict vv, int64_t ld
     default: CALL(1); break;                                                               \
     }
 
-ATTR static void N_(dw_item_)(const dw_item *it, void *work_)
+ATTR static int N_(dw_item_)(const dw_item *it, void *work_)
 {
     const T *q = (const T *)it->q, *k = (const T *)it->k, *v = (const T *)it->v;
     T *o = (T *)it->o;
@@ -589,6 +828,7 @@ ATTR static void N_(dw_item_)(const dw_item *it, void *work_)
             for (int64_t c = 0; c < Ev; c++) dst[c] = fill;
         }
     }
+    return N_(check_inputs)(it) | N_(check_output)(it);
 }
 
 #undef W
@@ -600,7 +840,7 @@ ATTR static void N_(dw_item_)(const dw_item *it, void *work_)
 
 #else  /* !DW_VEC: scalar reference of the same algorithm (row by row) */
 
-static void N_(dw_item_)(const dw_item *it, void *work_)
+static int N_(dw_item_)(const dw_item *it, void *work_)
 {
     const T *q = (const T *)it->q, *k = (const T *)it->k, *v = (const T *)it->v;
     T *o = (T *)it->o;
@@ -637,11 +877,13 @@ static void N_(dw_item_)(const dw_item *it, void *work_)
         for (int64_t c = 0; c < it->Ev; c++)
             o[i * it->ldo + c] = l > 0 ? acc[c] / l : (l == l ? (T)0 : l);
     }
+    return N_(check_inputs)(it) | N_(check_output)(it);
 }
 
 #endif /* DW_VEC */
 
 #undef N_
+#undef N_ATTR
 #undef QB
 #undef BK
 #undef MR
