@@ -138,7 +138,7 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
         Keys per block of the NumPy blocked path, and a request for it when the
         compiled kernel is not there (by default that path is chosen once
         ``L * S >= 128 * 128``, with 1024 keys per block). The compiled kernel
-        always works in its own tiles of 64 queries × 128 keys.
+        always works in its own tiles of 32 queries × 64 keys.
     check_finite : bool, default=True
         Scan the input for NaN and infinity first and name the first one found
         (one fast pass). ``False`` skips the scan: a non-finite value then
