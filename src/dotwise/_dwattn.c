@@ -10,16 +10,19 @@
  * BK at a time and the scores are kept *transposed*, one row per key and one column
  * per query:
  *
- *     Sᵀ[j, i] = Σ_e k[j, e] · q̃[e, i]           q̃ = (q_tile · scale)ᵀ, packed once
+ *     Sᵀ[j, i] = Σ_e k[j, e] · q̃[e, i]           q̃ = (q_tile · scale · log₂e)ᵀ, packed once
  *
  * so that everything the online softmax keeps per query (running max m, running sum
  * ℓ, the rescale factor α) is one vector register wide across queries, and both tile
  * products read k and v as they lie in memory (row-major, any row stride):
  *
- *     m' = max(m, max_j Sᵀ[j, ·]),   α = exp(m − m'),   Pᵀ = exp(Sᵀ − m'),
+ *     m' = max(m, max_j Sᵀ[j, ·]),   α = 2^(m − m'),    Pᵀ = 2^(Sᵀ − m'),
  *     ℓ' = α ℓ + Σ_j Pᵀ[j, ·],       Oᵀ[c, ·] = α Oᵀ[c, ·] + Σ_j v[j, c] Pᵀ[j, ·]
  *
- * and out[i, c] = Oᵀ[c, i] / ℓ[i] at the end (0 where ℓ = 0: every key masked). Both
+ * (scores in log₂ units, so that the exponentials are powers of 2; a float mask is
+ * scaled by log₂e too) and out[i, c] = Oᵀ[c, i] / ℓ[i] at the end (0 where ℓ = 0: every
+ * key masked). With a work flag the items also report NaN/inf in what they read and
+ * write (the Python side's finiteness check, done while the data is in cache). Both
  * products are register-blocked micro-kernels (MR = 6 rows × two vectors of columns,
  * 12 accumulators); exp is a polynomial in vector registers (2ⁿ · p(f) with the exponent
  * put together in integer bits). Masks: a boolean mask (True = takes part, uint8) or a
@@ -599,14 +602,14 @@ ATTR DW_INLINE V N_(vmax_)(V a, V b)
  * the normal range n gives 0. Callers pass x = s · log2(e) − shift · log2(e). */
 ATTR DW_INLINE V N_(exp2v)(V x)
 {
-#if ISDBL
-    const V lo = (V){0} + (T)-1023.0, magic = (V){0} + (T)6755399441055744.0;  /* 1.5·2⁵² */
-#else
-    const V lo = (V){0} + (T)-127.0, magic = (V){0} + (T)12582912.0;           /* 1.5·2²³ */
+#if ISDBL   /* magic = 1.5·2⁵² + 1023: t = x + magic holds n + 1023 in its low bits */
+    const V lo = (V){0} + (T)-1023.0, magic = (V){0} + (T)6755399441056767.0;
+#else       /* magic = 1.5·2²³ + 127: t = x + magic holds n + 127 in its low bits */
+    const V lo = (V){0} + (T)-127.0, magic = (V){0} + (T)12583039.0;
 #endif
     x = VMAX(lo, x);                                       /* -inf → lo → 2ⁿ = 0 */
-    const V t = x + magic;                                 /* n = round(x) in t's low bits */
-    const V f = x - (t - magic);
+    const V t = x + magic;                                 /* rounds x to an integer n */
+    const V f = x - (t - magic);                           /* t − magic = n exactly */
 #if ISDBL
     V p = (V){0} + (T)1.3691488853904124e-12;                          /* Σ (f ln2)^k / k!, k <= 13 */
     p = p * f + (T)2.5678435993488196e-11;
@@ -622,7 +625,7 @@ ATTR DW_INLINE V N_(exp2v)(V x)
     p = p * f + (T)0.2402265069591007;
     p = p * f + (T)0.6931471805599453;
     p = p * f + (T)1.0;
-    const VI e = ((VI)t + (IT)1023) << 52;
+    const VI e = (VI)t << 52;                              /* (n + 1023) in the exponent */
 #elif defined(DW_EXP_TAYLOR6)
     V p = (V){0} + (T)0.00015403530393381606;                           /* Σ (f ln2)^k / k!, k <= 6 */
     p = p * f + (T)0.0013333558146428441;
@@ -631,7 +634,7 @@ ATTR DW_INLINE V N_(exp2v)(V x)
     p = p * f + (T)0.2402265069591007;
     p = p * f + (T)0.6931471805599453;
     p = p * f + (T)1.0;
-    const VI e = ((VI)t + (IT)127) << 23;
+    const VI e = (VI)t << 23;
 #else
     /* 1 + f·q(f), q of degree 4 fitted for the least relative error on [-1/2, 1/2]
      * (about 9e-8 in exact arithmetic, 2e-7 evaluated in float; p(0) = 1 exactly) */
@@ -641,7 +644,7 @@ ATTR DW_INLINE V N_(exp2v)(V x)
     p = p * f + (T)0.24022242084168177;
     p = p * f + (T)0.6931469775983218;
     p = p * f + (T)1.0;
-    const VI e = ((VI)t + (IT)127) << 23;
+    const VI e = (VI)t << 23;                              /* (n + 127) in the exponent */
 #endif
     return p * (V)e;
 }
@@ -716,8 +719,10 @@ ATTR static int N_(dw_item_)(const dw_item *it, void *work_)
     T *st = qt + E * QB;                /* Sᵀ / Pᵀ: [BK][QB] */
     T *ot = st + BK * QB;               /* Oᵀ: [Ev][QB] */
     T *mrun = ot + Ev * QB, *lrun = mrun + QB, *shift = lrun + QB, *alpha = shift + QB;
-    T *used = alpha + QB;               /* the previous block's shift (log2 units), or -inf */
-    const T scale = (T)it->scale, ninf = (T)-INFINITY;
+    T *used = alpha + QB;               /* the previous block's shift, or -inf */
+    /* scores in log2 units: q̃ = q · scale · log2(e), so exp(s) = 2^(q̃·k) */
+    const T scale = (T)(it->scale * 1.4426950408889634), ninf = (T)-INFINITY;
+    const T log2e = (T)1.4426950408889634;
     const int NP = QB / NRW;
 
     for (int p = 0; p < NP; p++)
@@ -772,7 +777,7 @@ ATTR static int N_(dw_item_)(const dw_item *it, void *work_)
             const T *m = (const T *)it->mask;
             for (int64_t i = 0; i < nq; i++) {
                 const T *mr_ = m + (r0 + i) * it->msi + j0 * it->msj;
-                for (int64_t j = 0; j < nb; j++) st[j * QB + i] += mr_[j * it->msj];
+                for (int64_t j = 0; j < nb; j++) st[j * QB + i] += mr_[j * it->msj] * log2e;
             }
         }
 
@@ -784,11 +789,10 @@ ATTR static int N_(dw_item_)(const dw_item *it, void *work_)
             _Pragma("GCC unroll 16")
             for (int c = 0; c < NV; c++) mx[c] = VMAX(mx[c], *(const V *)(st + j * QB + c * W));
         }
-        const T log2e = (T)1.4426950408889634;            /* exp(x) = 2^(x log2 e) */
         _Pragma("GCC unroll 16")
         for (int c = 0; c < NV; c++) {
             const VI isninf = (VI)(mx[c] == (V){0} + ninf);
-            const V sh = (V)((VI)(mx[c] * log2e) & ~isninf);
+            const V sh = (V)((VI)mx[c] & ~isninf);
             /* α from the shifts actually used (their rounding cancels), 0 after only -inf */
             *(V *)(alpha + c * W) = N_(exp2v)(*(const V *)(used + c * W) - sh);
             *(V *)(used + c * W) = (V)(((VI)sh & ~isninf) | ((VI)((V){0} + ninf) & isninf));
@@ -800,8 +804,7 @@ ATTR static int N_(dw_item_)(const dw_item *it, void *work_)
             T *row = st + j * QB;
             _Pragma("GCC unroll 16")
             for (int c = 0; c < NV; c++) {
-                const V pv = N_(exp2v)(*(const V *)(row + c * W) * log2e
-                                       - *(const V *)(shift + c * W));
+                const V pv = N_(exp2v)(*(const V *)(row + c * W) - *(const V *)(shift + c * W));
                 *(V *)(row + c * W) = pv;
                 sm[c] += pv;
             }
