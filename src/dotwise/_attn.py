@@ -1,4 +1,4 @@
-"""ctypes bindings to the fused attention kernel in ``_dwattn.c`` (private).
+"""Bindings to the fused attention kernel in ``_dwattn.c`` (private).
 
 Built by ``pip install`` (or ``python setup.py build_ext --inplace``) as the optional
 extension ``dotwise._dwattn``. When it is missing, or ``DOTWISE_PURE_NUMPY=1`` is set,
@@ -6,14 +6,18 @@ extension ``dotwise._dwattn``. When it is missing, or ``DOTWISE_PURE_NUMPY=1`` i
 its NumPy blocked path (:mod:`dotwise.attention.blocked`), which is also the reference
 the tests compare this kernel with.
 
-:func:`attend` fills ``out`` for a batch of 2-D slices. The slices are described by
-element offsets from base pointers, so broadcast batch axes (stride 0) and strided views
-(the heads of a fused ``(B, L, 3E)`` projection, an output laid out as ``(B, L, H, D)``)
-cost no copy; only a last axis that is not contiguous is copied. The work items (one
-slice × one tile of :data:`TILES` ``["queries"]`` query rows) are shared by the calling
-thread and ``n_threads - 1`` jobs on :func:`dotwise._threads.worker_pool`, through one
-atomic counter in C: ctypes releases the GIL for each call, and a call returns when no
-item is left.
+:func:`attend` fills ``out`` for a batch of 2-D slices through the extension's own
+Python function (:data:`EXT` ``.attend``), which takes the arrays themselves: the buffer
+protocol gives C their pointers, shapes and strides, and C works out each slice's
+offsets, so broadcast batch axes (stride 0) and strided views (the heads of a fused
+``(B, L, 3E)`` projection, an output laid out as ``(B, L, H, D)``) cost no copy; only a
+last axis that is not contiguous is copied. The work items (one slice × one tile of
+:data:`TILES` ``["queries"]`` query rows) are shared through one atomic counter in C by
+the kernel's OpenMP threads, or, in a build without OpenMP, by the calling thread and
+``n_threads - 1`` jobs on :func:`dotwise._threads.worker_pool` (the GIL is released while
+the kernel runs). :func:`attend_checked` also has the kernel scan what it reads and
+writes for NaN and infinity. The small queries (ISA variant, tile sizes, OpenMP) go
+through ctypes (:data:`LIB`).
 """
 
 from __future__ import annotations

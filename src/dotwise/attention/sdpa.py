@@ -325,7 +325,7 @@ def _run_kernel(q, k, v, mask, causal: bool, scale: float, batch, L: int, Ev: in
     out = np.empty((*batch, L, Ev), dtype)
     bad = _attn.attend_checked(q, k, v, mask, causal, scale, out, n_threads, check_finite)
     if bad & _attn.BAD_INPUT:  # name the first non-finite value, as the scan would
-        for arr, name in zip(given or (q, k, v), ("q", "k", "v")):
+        for arr, name in zip(given or (q, k, v), ("q", "k", "v"), strict=True):
             _check_finite(arr, name)
     if bad & _attn.BAD_OUTPUT:
         _raise_overflow(dtype)
