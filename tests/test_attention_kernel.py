@@ -388,3 +388,24 @@ def test_the_extension_entry_refuses_operands_that_do_not_fit(rng):
                          False, 0.5, 1, ctl)
     assert _attn.EXT.attend(q, k, v, None, out, False, 0.5, 1, ctl) == 0
     np.testing.assert_allclose(out, numpy_blocked(q, k, v, scale=0.5), **TOL[np.float32])
+
+
+def _misaligned(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of ``a`` that starts one byte past an aligned address."""
+    raw = np.zeros(a.nbytes + 1, np.uint8)[1:]
+    out = raw.view(a.dtype).reshape(a.shape)
+    out[...] = a
+    assert a.itemsize == 1 or not out.flags.aligned
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_misaligned_operands_are_copied_not_misread(dtype, rng):
+    q, k, v = _qkv(rng, (2,), 40, 50, 16, 16, dtype)
+    fmask = rng.standard_normal((40, 50)).astype(dtype)
+    bmask = rng.random((40, 50)) > 0.3
+    for mask in (None, fmask, bmask):
+        expected = numpy_blocked(q, k, v, mask=mask)
+        got = scaled_dot_product_attention(_misaligned(q), _misaligned(k), _misaligned(v),
+                                           attn_mask=None if mask is None else _misaligned(mask))
+        np.testing.assert_allclose(got, expected, **TOL[dtype])

@@ -107,7 +107,7 @@ def _rows_contiguous(a: np.ndarray) -> np.ndarray:
     if a.strides[-1] == a.itemsize and a.flags.aligned and all(
             s % a.itemsize == 0 for s in a.strides):
         return a
-    return np.ascontiguousarray(a)
+    return np.array(a, order="C")    # a fresh, aligned copy (even of a contiguous array)
 
 
 #: Flags :func:`attend_checked` returns: a NaN or infinity in ``q``, ``k`` or ``v``; in the
@@ -146,7 +146,8 @@ def attend_checked(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray
         q, k, v = (_rows_contiguous(a) for a in (q, k, v))
         if mask is not None:
             mask = _rows_contiguous(mask)
-        EXT.attend(q, k, v, mask, out, causal, scale, n_jobs, ctl)
+        if EXT.attend(q, k, v, mask, out, causal, scale, n_jobs, ctl) == -2:
+            raise AssertionError("attend: compact copies still refused")  # pragma: no cover
     return int(ctl[1])
 
 

@@ -340,6 +340,19 @@ static int dw_elem_strides(const Py_buffer *b, int64_t *st)
     return b->ndim >= 2 && (b->shape[b->ndim - 1] <= 1 || st[b->ndim - 1] == 1);
 }
 
+/* A buffer's format as one type letter: 'f', 'd', '?' (native byte order, '@' or '='
+ * prefix as NumPy writes for an unaligned array; '<' on a little-endian machine), or 0. */
+static char dw_format(const Py_buffer *b)
+{
+    const char *f = b->format;
+    if (f == NULL) return 'B';
+    if (*f == '@' || *f == '=') f++;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    else if (*f == '<') f++;
+#endif
+    return (f[0] != 0 && f[1] == 0) ? f[0] : 0;
+}
+
 /*
  * _dwattn.attend(q, k, v, mask, out, causal, scale, nthreads, ctl) -> int
  *
@@ -381,7 +394,7 @@ static PyObject *dw_py_attend(PyObject *self, PyObject *const *args, Py_ssize_t 
     const Py_buffer *bq = &b[0], *bk = &b[1], *bv = &b[2], *bo = &b[3], *bm = &b[4];
     const int nd = bo->ndim;
     const Py_ssize_t isz = bo->itemsize;
-    const char fmt = bo->format ? bo->format[0] : 0;
+    const char fmt = dw_format(bo);
     if (b[5].len < 3 * (Py_ssize_t)sizeof(int64_t)) {
         PyErr_SetString(PyExc_ValueError, "attend: ctl must hold 3 int64");
         goto fail;
@@ -393,7 +406,7 @@ static PyObject *dw_py_attend(PyObject *self, PyObject *const *args, Py_ssize_t 
         goto fail;
     }
     for (int i = 0; i < 3; i++)
-        if (b[i].itemsize != isz || !b[i].format || b[i].format[0] != fmt) {
+        if (b[i].itemsize != isz || dw_format(&b[i]) != fmt) {
             PyErr_SetString(PyExc_ValueError, "attend: q, k, v and out must share one dtype");
             goto fail;
         }
@@ -401,7 +414,7 @@ static PyObject *dw_py_attend(PyObject *self, PyObject *const *args, Py_ssize_t 
                   Ev = bv->shape[nd - 1];
     int mkind = 0;
     if (has_mask) {
-        const char mf = bm->format ? bm->format[0] : 0;
+        const char mf = dw_format(bm);
         if (bm->itemsize == 1 && mf == '?') mkind = 1;
         else if (bm->itemsize == isz && mf == fmt) mkind = 2;
         else {
