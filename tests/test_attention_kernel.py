@@ -199,10 +199,12 @@ def test_every_variant_this_cpu_runs_gives_the_same_answer(rng):
     if wider:
         with pytest.raises(ValueError, match="cannot run"):
             _attn.force_isa(wider[0])
-    cases = [(_qkv(rng, (2,), 130, 250, 64, 64, dt), dt) for dt in (np.float32, np.float64)]
-    mask = rng.random((130, 250)) < 0.6
+    # (S = 1100, float64: k and v over 1 MiB, so items hold several query tiles)
+    cases = [(_qkv(rng, (2,), 130, S, 64, 64, dt), dt)
+             for dt, S in ((np.float32, 250), (np.float64, 250), (np.float64, 1100))]
     try:
         for (q, k, v), dt in cases:
+            mask = rng.random((130, k.shape[-2])) < 0.6
             expected = numpy_blocked(q, k, v, causal=True)
             expected_m = numpy_blocked(q, k, v, mask)
             for variant in _attn.ISA_NAMES[:top + 1]:
@@ -409,3 +411,27 @@ def test_misaligned_operands_are_copied_not_misread(dtype, rng):
         got = scaled_dot_product_attention(_misaligned(q), _misaligned(k), _misaligned(v),
                                            attn_mask=None if mask is None else _misaligned(mask))
         np.testing.assert_allclose(got, expected, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype, S", [(np.float32, 2100), (np.float64, 1100)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_long_keys_share_each_block_among_several_query_tiles(dtype, S, causal, rng):
+    # k and v over 1 MiB per slice: an item walks the key blocks with several query tiles
+    # at once (the last item holds fewer, the last tile is partial); the answer is the same
+    L = 300 if not causal else S
+    q, k, v = _qkv(rng, (2,), L, S, 64, 64, dtype)
+    expected = numpy_blocked(q, k, v, causal=causal)
+    np.testing.assert_allclose(kernel(q, k, v, causal=causal), expected, **TOL[dtype])
+    np.testing.assert_array_equal(kernel(q, k, v, causal=causal, n_threads=3),
+                                  kernel(q, k, v, causal=causal))
+    if not causal:
+        mask = rng.random((L, S)) > 0.2
+        mask[7] = False                                      # a fully masked query
+        got = kernel(q, k, v, mask=mask)
+        np.testing.assert_allclose(got, numpy_blocked(q, k, v, mask=mask), **TOL[dtype])
+        assert not got[:, 7].any()
+        bad = k.copy()
+        bad[1, S - 1, 63] = np.nan
+        with pytest.raises(ValueError, match=r"k must contain only finite numbers, found nan "
+                                             r"at index \(1, %d, 63\)" % (S - 1)):
+            scaled_dot_product_attention(q, bad, v)

@@ -6,9 +6,10 @@
  * dotwise/_attn.py; ctypes releases the GIL, so several threads call dw_attn_* at once
  * and share the work through an atomic counter of work items.
  *
- * Work item = one slice × one tile of QB = 32 query rows. For a tile, keys are taken
- * BK at a time and the scores are kept *transposed*, one row per key and one column
- * per query:
+ * Work item = one slice × one tile of QB = 32 query rows, or, when a slice's k and v
+ * outgrow L2, DW_GROUP such tiles that walk the key blocks together (each block read
+ * from memory once per item). For a tile, keys are taken BK at a time and the scores
+ * are kept *transposed*, one row per key and one column per query:
  *
  *     Sᵀ[j, i] = Σ_e k[j, e] · q̃[e, i]           q̃ = (q_tile · scale · log₂e)ᵀ, packed once
  *
@@ -28,7 +29,8 @@
  * put together in integer bits). Masks: a boolean mask (True = takes part, uint8) or a
  * float mask added to the scores, both with arbitrary strides (0 = broadcast);
  * is_causal masks j > i and skips the key blocks and micro-tiles that lie wholly above
- * the diagonal. Extra memory: one work buffer of QB·(E + BK + Ev) values per thread.
+ * the diagonal. Extra memory: one work buffer of QB·(BK + G·(E + Ev + 5)) values per
+ * thread (G = 1 or DW_GROUP tiles per item).
  *
  * Runtime ISA dispatch as in _dwconv.c: the body below is compiled three times, for
  * AVX-512 (64-byte vectors), AVX2+FMA (32 bytes) and a baseline (16 bytes), and
@@ -209,18 +211,32 @@ int dw_attn_force_isa(int isa)
 
 typedef int (*dw_item_fn)(const dw_item *, void *);
 
-/* Work buffer of one thread, in elements: q̃ (E × QB), Sᵀ (BK × QB), Oᵀ (Ev × QB), and
- * five per-query rows (m, ℓ, shift, α, the shift in use). */
-static size_t dw_work_elems(int64_t E, int64_t Ev)
+#ifndef DW_GROUP
+#define DW_GROUP 8            /* sub-tiles of QB queries per work item when k and v are long */
+#endif
+#ifndef DW_GROUP_BYTES
+#define DW_GROUP_BYTES (1 << 20)  /* "long": one slice's k and v exceed this (about L2) */
+#endif
+
+/* Sub-tiles per work item: one while a slice's k and v stay in L2 between query tiles,
+ * else DW_GROUP, so that each key block read from L3 serves DW_GROUP · QB queries. */
+static int64_t dw_group(int64_t S, int64_t E, int64_t Ev, size_t itemsize)
 {
-    return (size_t)(E + DW_BK + Ev + 5) * DW_QB;
+    return (double)S * (double)(E + Ev) * (double)itemsize > DW_GROUP_BYTES ? DW_GROUP : 1;
+}
+
+/* Work buffer of one thread, in elements: Sᵀ (BK × QB), then per sub-tile q̃ (E × QB),
+ * Oᵀ (Ev × QB) and five per-query rows (m, ℓ, shift, α, the shift in use). */
+static size_t dw_work_elems(int64_t E, int64_t Ev, int64_t G)
+{
+    return (size_t)(DW_BK + G * (E + Ev + 5)) * DW_QB;
 }
 
 /*
  * The exported entry point (S = f, d). Every calling thread takes work items from
  * ctl[0] (the work counter) until none is left; an item t is slice t / ntiles and query
- * tile t % ntiles (the heavy tiles first when causal, so that the threads finish
- * together).
+ * span t % ntiles of G · QB rows (the heavy spans first when causal, so that the threads
+ * finish together).
  *
  * offs holds, per slice, the element offsets of q, k, v, out and mask from the base
  * pointers; ld = {ldq, ldk, ldv, ldo, msi, msj}. With ctl[2] != 0 the items also scan
@@ -239,9 +255,10 @@ int dw_attn_##SX(const TT *q, const TT *k, const TT *v, TT *o, const void *mask,
         DW_VARIANTS_##SX                                                                    \
     };                                                                                     \
     const dw_item_fn fn = variants[dw_attn_isa()];                                         \
-    const int64_t ntiles = (L + DW_QB - 1) / DW_QB, nitems = ntiles * nslices;           \
+    const int64_t G = dw_group(S_, E, Ev, sizeof(TT)), span = G * DW_QB;                   \
+    const int64_t ntiles = (L + span - 1) / span, nitems = ntiles * nslices;               \
     void *work = NULL;                                                                     \
-    size_t bytes = dw_work_elems(E, Ev) * sizeof(TT);                                      \
+    size_t bytes = dw_work_elems(E, Ev, G) * sizeof(TT);                                   \
     bytes = (bytes + 63) / 64 * 64;                                                        \
     const size_t mbytes = mkind == 1 ? 1 : sizeof(TT);                                     \
     const int check = ctl[2] != 0;                                                         \
@@ -256,8 +273,8 @@ int dw_attn_##SX(const TT *q, const TT *k, const TT *v, TT *o, const void *mask,
         it.q = q + of[0]; it.k = k + of[1]; it.v = v + of[2]; it.o = o + of[3];            \
         it.mask = mkind ? (const void *)((const char *)mask + of[4] * (int64_t)mbytes) : NULL; \
         it.mkind = mkind; it.causal = causal;                                              \
-        it.r0 = tile * DW_QB;                                                              \
-        it.nq = L - it.r0 < DW_QB ? L - it.r0 : DW_QB;                                     \
+        it.r0 = tile * span;                                                               \
+        it.nq = L - it.r0 < span ? L - it.r0 : span;                                       \
         it.S = S_; it.E = E; it.Ev = Ev;                                                   \
         it.ldq = ld[0]; it.ldk = ld[1]; it.ldv = ld[2]; it.ldo = ld[3];                    \
         it.msi = ld[4]; it.msj = ld[5];                                                    \
@@ -721,23 +738,34 @@ ATTR DW_INLINE void N_(pv_tile)(T *restrict ot, const T *restrict vv, int64_t ld
     default: CALL(1); break;                                                               \
     }
 
-ATTR static int N_(dw_item_)(const dw_item *it, void *work_)
-{
-    const T *q = (const T *)it->q, *k = (const T *)it->k, *v = (const T *)it->v;
-    T *o = (T *)it->o;
-    const int64_t r0 = it->r0, nq = it->nq, S = it->S, E = it->E, Ev = it->Ev;
-    const int64_t ldq = it->ldq, ldk = it->ldk, ldv = it->ldv, ldo = it->ldo;
-    const int causal = it->causal;
-    T *qt = (T *)work_;                 /* q̃, panel-major: [panel][e][NRW] */
-    T *st = qt + E * QB;                /* Sᵀ / Pᵀ: [BK][QB] */
-    T *ot = st + BK * QB;               /* Oᵀ: [Ev][QB] */
-    T *mrun = ot + Ev * QB, *lrun = mrun + QB, *shift = lrun + QB, *alpha = shift + QB;
-    T *used = alpha + QB;               /* the previous block's shift, or -inf */
-    /* scores in log2 units: q̃ = q · scale · log2(e), so exp(s) = 2^(q̃·k) */
-    const T scale = (T)(it->scale * 1.4426950408889634), ninf = (T)-INFINITY;
-    const T log2e = (T)1.4426950408889634;
-    const int NP = QB / NRW;
+/* One sub-tile of QB query rows (r0 .. r0 + nq) keeps its state in tw: q̃ (E × QB), Oᵀ
+ * (Ev × QB) and five per-query rows (running max, sum, shift, α, the shift in use); st is
+ * the Sᵀ / Pᵀ scratch (BK × QB) that the sub-tiles of an item take turns with. */
+#define DW_TILE_VARS \
+    const T *q = (const T *)it->q, *k = (const T *)it->k, *v = (const T *)it->v; \
+    T *o = (T *)it->o; \
+    const int64_t S = it->S, E = it->E, Ev = it->Ev; \
+    const int64_t ldq = it->ldq, ldk = it->ldk, ldv = it->ldv, ldo = it->ldo; \
+    const int causal = it->causal; \
+    T *qt = tw;                         /* q̃, panel-major: [panel][e][NRW] */ \
+    T *ot = qt + E * QB;                /* Oᵀ: [Ev][QB] */ \
+    T *mrun = ot + Ev * QB, *lrun = mrun + QB, *shift = lrun + QB, *alpha = shift + QB; \
+    T *used = alpha + QB;               /* the previous block's shift, or -inf */ \
+    /* scores in log2 units: q̃ = q · scale · log2(e), so exp(s) = 2^(q̃·k) */ \
+    const T scale = (T)(it->scale * 1.4426950408889634), ninf = (T)-INFINITY; \
+    const T log2e = (T)1.4426950408889634; \
+    const int NP = QB / NRW; \
+    (void)q; (void)k; (void)v; (void)o; (void)S; (void)ldq; (void)ldk; (void)ldv; (void)ldo; \
+    (void)causal; (void)qt; (void)ot; (void)mrun; (void)lrun; (void)shift; (void)alpha; \
+    (void)used; (void)scale; (void)ninf; (void)log2e; (void)NP;
 
+static inline size_t N_(tile_elems)(int64_t E, int64_t Ev) { return (size_t)(E + Ev + 5) * QB; }
+
+/* the sub-tile's start: q̃ packed (scaled), Oᵀ = 0, m = -inf, ℓ = 0 */
+ATTR static void N_(tile_init)(const dw_item *it, const int64_t r0, const int64_t nq, T *tw, T *st)
+{
+    DW_TILE_VARS
+    (void)st;
     for (int p = 0; p < NP; p++)
         for (int c = 0; c < NRW; c++) {
             const int64_t i = p * NRW + c;
@@ -752,100 +780,109 @@ ATTR static int N_(dw_item_)(const dw_item *it, void *work_)
     memset(ot, 0, (size_t)(Ev * QB) * sizeof(T));
     for (int i = 0; i < QB; i++) { mrun[i] = ninf; used[i] = ninf; lrun[i] = 0; }
 
-    const int64_t kend = causal ? (S < r0 + nq ? S : r0 + nq) : S;
-    for (int64_t j0 = 0; j0 < kend; j0 += BK) {
-        const int64_t nb = kend - j0 < BK ? kend - j0 : BK;
-        const int diag = causal && j0 + nb - 1 > r0;   /* some key j > some query i */
+}
 
-        /* scores: Sᵀ = k[j0 : j0 + nb] q̃ (a micro-tile's 6 key rows stay in L1 for every panel) */
-        for (int64_t jr = 0; jr < nb; jr += MR) {
-            const int mr = nb - jr < MR ? (int)(nb - jr) : MR;
-            const T *kk = k + (j0 + jr) * ldk;
-            for (int p = 0; p < NP; p++) {
-                if (diag && j0 + jr > r0 + (int64_t)p * NRW + NRW - 1) continue;  /* masked */
-                T *dst = st + jr * QB + p * NRW;
-                const T *qp = qt + (int64_t)p * E * NRW;
-#define DW_ST(m) N_(st_tile)(dst, kk, ldk, qp, E, m)
-                DW_SWITCH_MR(mr, DW_ST)
-#undef DW_ST
-            }
-        }
-        if (diag) {                      /* key j > query i: -inf (covers skipped tiles) */
-            for (int64_t j = 0; j < nb; j++) {
-                int64_t cut = j0 + j - r0;
-                if (cut <= 0) continue;
-                if (cut > QB) cut = QB;
-                T *row = st + j * QB;
-                for (int64_t i = 0; i < cut; i++) row[i] = ninf;
-            }
-        }
-        if (it->mkind == 1) {
-            const uint8_t *m = (const uint8_t *)it->mask;
-            for (int64_t i = 0; i < nq; i++) {
-                const uint8_t *mr_ = m + (r0 + i) * it->msi + j0 * it->msj;
-                for (int64_t j = 0; j < nb; j++)
-                    if (!mr_[j * it->msj]) st[j * QB + i] = ninf;
-            }
-        } else if (it->mkind == 2) {
-            const T *m = (const T *)it->mask;
-            for (int64_t i = 0; i < nq; i++) {
-                const T *mr_ = m + (r0 + i) * it->msi + j0 * it->msj;
-                for (int64_t j = 0; j < nb; j++) st[j * QB + i] += mr_[j * it->msj] * log2e;
-            }
-        }
+/* keys j0 .. j0 + nb of the sub-tile: scores, masks, online softmax, Oᵀ update */
+ATTR static void N_(tile_block)(const dw_item *it, const int64_t r0, const int64_t nq, T *tw, T *st,
+                                const int64_t j0, const int64_t nb)
+{
+    DW_TILE_VARS
+    const int diag = causal && j0 + nb - 1 > r0;   /* some key j > some query i */
 
-        /* running max, shift (0 while a query has seen only -inf), rescale factor */
-        V mx[NV], sm[NV];
-        _Pragma("GCC unroll 16")
-        for (int c = 0; c < NV; c++) { mx[c] = *(const V *)(mrun + c * W); sm[c] = (V){0}; }
-        for (int64_t j = 0; j < nb; j++) {
-            _Pragma("GCC unroll 16")
-            for (int c = 0; c < NV; c++) mx[c] = VMAX(mx[c], *(const V *)(st + j * QB + c * W));
-        }
-        _Pragma("GCC unroll 16")
-        for (int c = 0; c < NV; c++) {
-            const VI isninf = (VI)(mx[c] == (V){0} + ninf);
-            const V sh = (V)((VI)mx[c] & ~isninf);
-            /* α from the shifts actually used (their rounding cancels), 0 after only -inf */
-            *(V *)(alpha + c * W) = N_(exp2v)(*(const V *)(used + c * W) - sh);
-            *(V *)(used + c * W) = (V)(((VI)sh & ~isninf) | ((VI)((V){0} + ninf) & isninf));
-            *(V *)(shift + c * W) = sh;
-            *(V *)(mrun + c * W) = mx[c];
-        }
-        /* Pᵀ = exp(Sᵀ − shift) in place, and its column sums */
-        for (int64_t j = 0; j < nb; j++) {
-            T *row = st + j * QB;
-            _Pragma("GCC unroll 16")
-            for (int c = 0; c < NV; c++) {
-                const V pv = N_(exp2v)(*(const V *)(row + c * W) - *(const V *)(shift + c * W));
-                *(V *)(row + c * W) = pv;
-                sm[c] += pv;
-            }
-        }
-        _Pragma("GCC unroll 16")
-        for (int c = 0; c < NV; c++)
-            *(V *)(lrun + c * W) = *(const V *)(alpha + c * W) * *(const V *)(lrun + c * W) + sm[c];
-
-        /* Oᵀ = α Oᵀ + v[j0 : j0 + nb]ᵀ Pᵀ (rows of Pᵀ past a panel's last query are 0) */
+    /* scores: Sᵀ = k[j0 : j0 + nb] q̃ (a micro-tile's 6 key rows stay in L1 for every panel) */
+    for (int64_t jr = 0; jr < nb; jr += MR) {
+        const int mr = nb - jr < MR ? (int)(nb - jr) : MR;
+        const T *kk = k + (j0 + jr) * ldk;
         for (int p = 0; p < NP; p++) {
-            int64_t nbp = nb;
-            if (diag) {
-                const int64_t lim = r0 + (int64_t)p * NRW + NRW - j0;
-                nbp = lim < 0 ? 0 : (lim < nb ? lim : nb);
-            }
-            const V al0 = *(const V *)(alpha + p * NRW), al1 = *(const V *)(alpha + p * NRW + W);
-            const T *pt = st + p * NRW;
-            for (int64_t c0 = 0; c0 < Ev; c0 += MR) {
-                const int mr = Ev - c0 < MR ? (int)(Ev - c0) : MR;
-                T *dst = ot + c0 * QB + p * NRW;
-                const T *vv = v + j0 * ldv + c0;
-#define DW_PV(m) N_(pv_tile)(dst, vv, ldv, pt, nbp, al0, al1, m)
-                DW_SWITCH_MR(mr, DW_PV)
-#undef DW_PV
-            }
+            if (diag && j0 + jr > r0 + (int64_t)p * NRW + NRW - 1) continue;  /* masked */
+            T *dst = st + jr * QB + p * NRW;
+            const T *qp = qt + (int64_t)p * E * NRW;
+#define DW_ST(m) N_(st_tile)(dst, kk, ldk, qp, E, m)
+            DW_SWITCH_MR(mr, DW_ST)
+#undef DW_ST
+        }
+    }
+    if (diag) {                      /* key j > query i: -inf (covers skipped tiles) */
+        for (int64_t j = 0; j < nb; j++) {
+            int64_t cut = j0 + j - r0;
+            if (cut <= 0) continue;
+            if (cut > QB) cut = QB;
+            T *row = st + j * QB;
+            for (int64_t i = 0; i < cut; i++) row[i] = ninf;
+        }
+    }
+    if (it->mkind == 1) {
+        const uint8_t *m = (const uint8_t *)it->mask;
+        for (int64_t i = 0; i < nq; i++) {
+            const uint8_t *mr_ = m + (r0 + i) * it->msi + j0 * it->msj;
+            for (int64_t j = 0; j < nb; j++)
+                if (!mr_[j * it->msj]) st[j * QB + i] = ninf;
+        }
+    } else if (it->mkind == 2) {
+        const T *m = (const T *)it->mask;
+        for (int64_t i = 0; i < nq; i++) {
+            const T *mr_ = m + (r0 + i) * it->msi + j0 * it->msj;
+            for (int64_t j = 0; j < nb; j++) st[j * QB + i] += mr_[j * it->msj] * log2e;
         }
     }
 
+    /* running max, shift (0 while a query has seen only -inf), rescale factor */
+    V mx[NV], sm[NV];
+    _Pragma("GCC unroll 16")
+    for (int c = 0; c < NV; c++) { mx[c] = *(const V *)(mrun + c * W); sm[c] = (V){0}; }
+    for (int64_t j = 0; j < nb; j++) {
+        _Pragma("GCC unroll 16")
+        for (int c = 0; c < NV; c++) mx[c] = VMAX(mx[c], *(const V *)(st + j * QB + c * W));
+    }
+    _Pragma("GCC unroll 16")
+    for (int c = 0; c < NV; c++) {
+        const VI isninf = (VI)(mx[c] == (V){0} + ninf);
+        const V sh = (V)((VI)mx[c] & ~isninf);
+        /* α from the shifts actually used (their rounding cancels), 0 after only -inf */
+        *(V *)(alpha + c * W) = N_(exp2v)(*(const V *)(used + c * W) - sh);
+        *(V *)(used + c * W) = (V)(((VI)sh & ~isninf) | ((VI)((V){0} + ninf) & isninf));
+        *(V *)(shift + c * W) = sh;
+        *(V *)(mrun + c * W) = mx[c];
+    }
+    /* Pᵀ = exp(Sᵀ − shift) in place, and its column sums */
+    for (int64_t j = 0; j < nb; j++) {
+        T *row = st + j * QB;
+        _Pragma("GCC unroll 16")
+        for (int c = 0; c < NV; c++) {
+            const V pv = N_(exp2v)(*(const V *)(row + c * W) - *(const V *)(shift + c * W));
+            *(V *)(row + c * W) = pv;
+            sm[c] += pv;
+        }
+    }
+    _Pragma("GCC unroll 16")
+    for (int c = 0; c < NV; c++)
+        *(V *)(lrun + c * W) = *(const V *)(alpha + c * W) * *(const V *)(lrun + c * W) + sm[c];
+
+    /* Oᵀ = α Oᵀ + v[j0 : j0 + nb]ᵀ Pᵀ (rows of Pᵀ past a panel's last query are 0) */
+    for (int p = 0; p < NP; p++) {
+        int64_t nbp = nb;
+        if (diag) {
+            const int64_t lim = r0 + (int64_t)p * NRW + NRW - j0;
+            nbp = lim < 0 ? 0 : (lim < nb ? lim : nb);
+        }
+        const V al0 = *(const V *)(alpha + p * NRW), al1 = *(const V *)(alpha + p * NRW + W);
+        const T *pt = st + p * NRW;
+        for (int64_t c0 = 0; c0 < Ev; c0 += MR) {
+            const int mr = Ev - c0 < MR ? (int)(Ev - c0) : MR;
+            T *dst = ot + c0 * QB + p * NRW;
+            const T *vv = v + j0 * ldv + c0;
+#define DW_PV(m) N_(pv_tile)(dst, vv, ldv, pt, nbp, al0, al1, m)
+            DW_SWITCH_MR(mr, DW_PV)
+#undef DW_PV
+        }
+    }
+}
+
+/* the sub-tile's end: its output rows */
+ATTR static void N_(tile_finish)(const dw_item *it, const int64_t r0, const int64_t nq, T *tw, T *st)
+{
+    DW_TILE_VARS
+    (void)st;
     /* out[i, c] = Oᵀ[c, i] / ℓ[i]; ℓ = 0 (every key masked) gives 0, a NaN stays NaN */
     for (int64_t i = 0; i < nq; i++) {
         const T l = lrun[i];
@@ -858,8 +895,41 @@ ATTR static int N_(dw_item_)(const dw_item *it, void *work_)
             for (int64_t c = 0; c < Ev; c++) dst[c] = fill;
         }
     }
+}
+
+/*
+ * One work item: it->nq <= it->group · QB query rows from it->r0, as sub-tiles of QB rows
+ * that walk the key blocks together, so that each block of k and v (BK rows) is read from
+ * memory once per item and then used by every sub-tile while it is in cache (with one
+ * sub-tile per item, a long k and v would be streamed from L3 for every 32 queries).
+ */
+ATTR static int N_(dw_item_)(const dw_item *it, void *work_)
+{
+    const int64_t G = (it->nq + QB - 1) / QB, E = it->E, Ev = it->Ev;
+    T *st = (T *)work_, *tw = st + BK * QB;
+    const size_t per = N_(tile_elems)(E, Ev);
+    int64_t kmax = 0;
+    for (int64_t g = 0; g < G; g++) {
+        const int64_t r0 = it->r0 + g * QB, nq = it->nq - g * QB < QB ? it->nq - g * QB : QB;
+        N_(tile_init)(it, r0, nq, tw + g * per, st);
+        const int64_t kend = it->causal ? (it->S < r0 + nq ? it->S : r0 + nq) : it->S;
+        kmax = kend > kmax ? kend : kmax;
+    }
+    for (int64_t j0 = 0; j0 < kmax; j0 += BK)
+        for (int64_t g = 0; g < G; g++) {
+            const int64_t r0 = it->r0 + g * QB, nq = it->nq - g * QB < QB ? it->nq - g * QB : QB;
+            const int64_t kend = it->causal ? (it->S < r0 + nq ? it->S : r0 + nq) : it->S;
+            if (j0 >= kend) continue;
+            N_(tile_block)(it, r0, nq, tw + g * per, st, j0, kend - j0 < BK ? kend - j0 : BK);
+        }
+    for (int64_t g = 0; g < G; g++) {
+        const int64_t r0 = it->r0 + g * QB, nq = it->nq - g * QB < QB ? it->nq - g * QB : QB;
+        N_(tile_finish)(it, r0, nq, tw + g * per, st);
+    }
     return N_(check_inputs)(it) | N_(check_output)(it);
 }
+
+#undef DW_TILE_VARS
 
 #undef W
 #undef NRW
