@@ -549,6 +549,10 @@ PyMODINIT_FUNC PyInit__dwattn(void) { return PyModule_Create(&dw_module); }
  * reassociating floating-point sums). */
 N_ATTR static int N_(nonfinite)(const T *x, int64_t ld, int64_t rows, int64_t cols)
 {
+    if (ld == cols) {            /* contiguous rows: one run (one reduction at the end) */
+        cols *= rows;
+        rows = 1;
+    }
     if (sizeof(T) == 4) {
         uint32_t mx = 0;
         for (int64_t r = 0; r < rows; r++) {
