@@ -433,5 +433,5 @@ def test_long_keys_share_each_block_among_several_query_tiles(dtype, S, causal, 
         bad = k.copy()
         bad[1, S - 1, 63] = np.nan
         with pytest.raises(ValueError, match=r"k must contain only finite numbers, found nan "
-                                             r"at index \(1, %d, 63\)" % (S - 1)):
+                                             rf"at index \(1, {S - 1}, 63\)"):
             scaled_dot_product_attention(q, bad, v)
