@@ -140,11 +140,9 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
         ``L * S >= 128 * 128``, with 1024 keys per block). The compiled kernel
         always works in its own tiles of 32 queries × 64 keys.
     check_finite : bool, default=True
-        Scan the input for NaN and infinity and name the first one found (one
-        fast pass; in the compiled kernel each work item scans the rows it has
-        in cache, and the output too, to report overflowing scores). ``False``
-        skips the scan: a non-finite value then spreads into the result or
-        stops LAPACK with an error of its own.
+        Scan the input for NaN and infinity first and name the first one found
+        (one fast pass). ``False`` skips the scan: a non-finite value then
+        spreads into the result or stops LAPACK with an error of its own.
     n_threads : int, optional
         Threads that share the work (batch slices × tiles of queries); default
         ``DOTWISE_NUM_THREADS`` if set, else the number of CPUs (at most 8).
