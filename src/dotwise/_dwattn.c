@@ -683,9 +683,10 @@ ATTR DW_INLINE V N_(exp2v)(V x)
     return p * (V)e;
 }
 
-/* Sᵀ rows [0, mr) × one panel of NRW query columns: st[r, ·] = Σ_e kk[r, e] · qp[e, ·] */
+/* Sᵀ rows [0, mr) × one panel of NRW query columns: st[r, ·] = Σ_e kk[r, e] · qp[e, ·];
+ * with mxp (the panel's two running-max vectors), also their maxima while in registers */
 ATTR DW_INLINE void N_(st_tile)(T *restrict st, const T *restrict kk, int64_t ldk,
-                                const T *restrict qp, int64_t E, const int mr)
+                                const T *restrict qp, int64_t E, const int mr, V *mxp)
 {
     V a0[MR], a1[MR];
     _Pragma("GCC unroll 6")
@@ -703,6 +704,13 @@ ATTR DW_INLINE void N_(st_tile)(T *restrict st, const T *restrict kk, int64_t ld
     for (int r = 0; r < mr; r++) {
         *(V *)(st + r * QB) = a0[r];
         *(V *)(st + r * QB + W) = a1[r];
+    }
+    if (mxp != NULL) {
+        V m0 = mxp[0], m1 = mxp[1];
+        _Pragma("GCC unroll 6")
+        for (int r = 0; r < mr; r++) { m0 = VMAX(m0, a0[r]); m1 = VMAX(m1, a1[r]); }
+        mxp[0] = m0;
+        mxp[1] = m1;
     }
 }
 
@@ -792,6 +800,11 @@ ATTR static void N_(tile_block)(const dw_item *it, const int64_t r0, const int64
 {
     DW_TILE_VARS
     const int diag = causal && j0 + nb - 1 > r0;   /* some key j > some query i */
+    /* a block with nothing to mask takes its maxima from the score micro-kernel */
+    const int fused = !diag && it->mkind == 0;
+    V bmx[NV];
+    _Pragma("GCC unroll 16")
+    for (int c = 0; c < NV; c++) bmx[c] = (V){0} + ninf;
 
     /* scores: Sᵀ = k[j0 : j0 + nb] q̃ (a micro-tile's 6 key rows stay in L1 for every panel) */
     for (int64_t jr = 0; jr < nb; jr += MR) {
@@ -801,7 +814,8 @@ ATTR static void N_(tile_block)(const dw_item *it, const int64_t r0, const int64
             if (diag && j0 + jr > r0 + (int64_t)p * NRW + NRW - 1) continue;  /* masked */
             T *dst = st + jr * QB + p * NRW;
             const T *qp = qt + (int64_t)p * E * NRW;
-#define DW_ST(m) N_(st_tile)(dst, kk, ldk, qp, E, m)
+            V *mxp = fused ? bmx + 2 * p : NULL;
+#define DW_ST(m) N_(st_tile)(dst, kk, ldk, qp, E, m, mxp)
             DW_SWITCH_MR(mr, DW_ST)
 #undef DW_ST
         }
@@ -834,9 +848,14 @@ ATTR static void N_(tile_block)(const dw_item *it, const int64_t r0, const int64
     V mx[NV], sm[NV];
     _Pragma("GCC unroll 16")
     for (int c = 0; c < NV; c++) { mx[c] = *(const V *)(mrun + c * W); sm[c] = (V){0}; }
-    for (int64_t j = 0; j < nb; j++) {
+    if (fused) {
         _Pragma("GCC unroll 16")
-        for (int c = 0; c < NV; c++) mx[c] = VMAX(mx[c], *(const V *)(st + j * QB + c * W));
+        for (int c = 0; c < NV; c++) mx[c] = VMAX(mx[c], bmx[c]);
+    } else {
+        for (int64_t j = 0; j < nb; j++) {
+            _Pragma("GCC unroll 16")
+            for (int c = 0; c < NV; c++) mx[c] = VMAX(mx[c], *(const V *)(st + j * QB + c * W));
+        }
     }
     _Pragma("GCC unroll 16")
     for (int c = 0; c < NV; c++) {
