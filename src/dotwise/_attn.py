@@ -58,6 +58,8 @@ LIB = _load()
 #: The same extension as a Python module: its ``attend`` takes the arrays themselves (the
 #: buffer protocol gives pointers, shapes and strides in C; the GIL is released meanwhile).
 EXT = None if LIB is None else importlib.import_module("dotwise._dwattn")
+if EXT is not None and not hasattr(EXT, "attend"):  # pragma: no cover - a stale build
+    LIB = EXT = None                                 # (rebuild it); the NumPy path runs
 
 #: Whether the kernel was built with OpenMP: then its own threads share the work (they
 #: spin a moment between calls, so small back-to-back calls do not wait for a wake-up);
