@@ -199,10 +199,12 @@ def test_every_variant_this_cpu_runs_gives_the_same_answer(rng):
     if wider:
         with pytest.raises(ValueError, match="cannot run"):
             _attn.force_isa(wider[0])
-    cases = [(_qkv(rng, (2,), 130, 250, 64, 64, dt), dt) for dt in (np.float32, np.float64)]
-    mask = rng.random((130, 250)) < 0.6
+    # (S = 1100, float64: k and v over 1 MiB, so items hold several query tiles)
+    cases = [(_qkv(rng, (2,), 130, S, 64, 64, dt), dt)
+             for dt, S in ((np.float32, 250), (np.float64, 250), (np.float64, 1100))]
     try:
         for (q, k, v), dt in cases:
+            mask = rng.random((130, k.shape[-2])) < 0.6
             expected = numpy_blocked(q, k, v, causal=True)
             expected_m = numpy_blocked(q, k, v, mask)
             for variant in _attn.ISA_NAMES[:top + 1]:
@@ -322,3 +324,114 @@ def test_multihead_fused_path_matches_torch(rng):
                         key_padding_mask=torch.from_numpy(~padding_mask(lengths, 150)[:, 0]))[0]
     got = mha(x, attn_mask=padding_mask(lengths, 150))
     np.testing.assert_allclose(got, expected.numpy(), rtol=1e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_the_kernels_scan_finds_every_non_finite_input(dtype, n_threads, causal, bad, rng):
+    # the kernel scans its input itself (each item its query rows and a share of the key and
+    # value rows); every element must be covered, also keys no causal query reads (j >= L)
+    L, S = 70, 300
+    q, k, v = _qkv(rng, (2,), L, S, 64, 48, dtype)
+    spots = {"q": [(0, 0, 0), (1, L - 1, 63), (1, 33, 5)],
+             "k": [(0, 0, 0), (1, S - 1, 63), (0, 200, 17)],      # k[..., 200:] unused if causal
+             "v": [(0, 0, 0), (1, S - 1, 47), (1, 150, 3)]}
+    for name, where in ((n, w) for n, ws in spots.items() for w in ws):
+        arrays = {"q": q.copy(), "k": k.copy(), "v": v.copy()}
+        arrays[name][where] = bad
+        word = "nan" if np.isnan(bad) else ("-inf" if bad < 0 else "inf")
+        with pytest.raises(ValueError, match=rf"{name} must contain only finite numbers, "
+                                             rf"found {word} at index \({', '.join(map(str, where))}\)"):
+            scaled_dot_product_attention(arrays["q"], arrays["k"], arrays["v"],
+                                         is_causal=causal, n_threads=n_threads)
+        out = scaled_dot_product_attention(arrays["q"], arrays["k"], arrays["v"],
+                                           is_causal=causal, check_finite=False)
+        assert out.shape == (2, L, 48)             # no scan: no error (the value spreads)
+
+
+def test_the_scan_names_the_index_in_the_array_given_not_the_broadcast_view(rng):
+    q, k, v = _qkv(rng, (), 40, 90, 32, 32, np.float32)
+    q3 = np.repeat(q[None], 3, axis=0)
+    k[77, 4] = np.nan                              # k (90, 32) broadcast against q (3, 40, 32)
+    with pytest.raises(ValueError, match=r"k must contain only finite numbers, found nan at "
+                                         r"index \(77, 4\)"):
+        scaled_dot_product_attention(q3, k, v)
+
+
+def test_the_fast_path_gives_the_general_paths_answer(rng):
+    # plain same-dtype arrays without a mask skip the general validation; the answer must be
+    # the one the general path (taken when n_threads is given, or for lists) gives
+    q, k, v = _qkv(rng, (2, 3), 150, 170, 64, 64, np.float32)
+    for causal in (False, True):
+        fast = scaled_dot_product_attention(q, k, v, is_causal=causal)
+        general = scaled_dot_product_attention(q, k, v, is_causal=causal, n_threads=1)
+        np.testing.assert_array_equal(fast, general)
+        np.testing.assert_allclose(fast, numpy_blocked(q, k, v, causal=causal),
+                                   **TOL[np.float32])
+    small = _qkv(rng, (), 3, 4, 2, 2, np.float64)
+    np.testing.assert_array_equal(scaled_dot_product_attention(*small),
+                                  scaled_dot_product_attention(*(a.tolist() for a in small)))
+    with pytest.raises(TypeError, match="is_causal must be True or False"):
+        scaled_dot_product_attention(q, k, v, is_causal=1)
+
+
+def test_the_extension_entry_refuses_operands_that_do_not_fit(rng):
+    q, k, v = _qkv(rng, (2,), 10, 12, 8, 8, np.float32)
+    ctl = np.zeros(3, np.int64)
+    out = np.empty((2, 10, 8), np.float32)
+    with pytest.raises(ValueError, match="must agree"):
+        _attn.EXT.attend(q, k[:, :11], v, None, out, False, 0.5, 1, ctl)
+    with pytest.raises(ValueError, match="one dtype"):
+        _attn.EXT.attend(q, k.astype(np.float64), v, None, out, False, 0.5, 1, ctl)
+    with pytest.raises(ValueError, match="contiguous, aligned last axis"):
+        _attn.EXT.attend(q, k, v, None, np.empty((2, 8, 10), np.float32).transpose(0, 2, 1),
+                         False, 0.5, 1, ctl)
+    assert _attn.EXT.attend(q, k, v, None, out, False, 0.5, 1, ctl) == 0
+    np.testing.assert_allclose(out, numpy_blocked(q, k, v, scale=0.5), **TOL[np.float32])
+
+
+def _misaligned(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of ``a`` that starts one byte past an aligned address."""
+    raw = np.zeros(a.nbytes + 1, np.uint8)[1:]
+    out = raw.view(a.dtype).reshape(a.shape)
+    out[...] = a
+    assert a.itemsize == 1 or not out.flags.aligned
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_misaligned_operands_are_copied_not_misread(dtype, rng):
+    q, k, v = _qkv(rng, (2,), 40, 50, 16, 16, dtype)
+    fmask = rng.standard_normal((40, 50)).astype(dtype)
+    bmask = rng.random((40, 50)) > 0.3
+    for mask in (None, fmask, bmask):
+        expected = numpy_blocked(q, k, v, mask=mask)
+        got = scaled_dot_product_attention(_misaligned(q), _misaligned(k), _misaligned(v),
+                                           attn_mask=None if mask is None else _misaligned(mask))
+        np.testing.assert_allclose(got, expected, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype, S", [(np.float32, 2100), (np.float64, 1100)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_long_keys_share_each_block_among_several_query_tiles(dtype, S, causal, rng):
+    # k and v over 1 MiB per slice: an item walks the key blocks with several query tiles
+    # at once (the last item holds fewer, the last tile is partial); the answer is the same
+    L = 300 if not causal else S
+    q, k, v = _qkv(rng, (2,), L, S, 64, 64, dtype)
+    expected = numpy_blocked(q, k, v, causal=causal)
+    np.testing.assert_allclose(kernel(q, k, v, causal=causal), expected, **TOL[dtype])
+    np.testing.assert_array_equal(kernel(q, k, v, causal=causal, n_threads=3),
+                                  kernel(q, k, v, causal=causal))
+    if not causal:
+        mask = rng.random((L, S)) > 0.2
+        mask[7] = False                                      # a fully masked query
+        got = kernel(q, k, v, mask=mask)
+        np.testing.assert_allclose(got, numpy_blocked(q, k, v, mask=mask), **TOL[dtype])
+        assert not got[:, 7].any()
+        bad = k.copy()
+        bad[1, S - 1, 63] = np.nan
+        with pytest.raises(ValueError, match=r"k must contain only finite numbers, found nan "
+                                             rf"at index \(1, {S - 1}, 63\)"):
+            scaled_dot_product_attention(q, bad, v)

@@ -1,4 +1,4 @@
-"""ctypes bindings to the fused attention kernel in ``_dwattn.c`` (private).
+"""Bindings to the fused attention kernel in ``_dwattn.c`` (private).
 
 Built by ``pip install`` (or ``python setup.py build_ext --inplace``) as the optional
 extension ``dotwise._dwattn``. When it is missing, or ``DOTWISE_PURE_NUMPY=1`` is set,
@@ -6,19 +6,24 @@ extension ``dotwise._dwattn``. When it is missing, or ``DOTWISE_PURE_NUMPY=1`` i
 its NumPy blocked path (:mod:`dotwise.attention.blocked`), which is also the reference
 the tests compare this kernel with.
 
-:func:`attend` fills ``out`` for a batch of 2-D slices. The slices are described by
-element offsets from base pointers, so broadcast batch axes (stride 0) and strided views
-(the heads of a fused ``(B, L, 3E)`` projection, an output laid out as ``(B, L, H, D)``)
-cost no copy; only a last axis that is not contiguous is copied. The work items (one
-slice × one tile of :data:`TILES` ``["queries"]`` query rows) are shared by the calling
-thread and ``n_threads - 1`` jobs on :func:`dotwise._threads.worker_pool`, through one
-atomic counter in C: ctypes releases the GIL for each call, and a call returns when no
-item is left.
+:func:`attend` fills ``out`` for a batch of 2-D slices through the extension's own
+Python function (:data:`EXT` ``.attend``), which takes the arrays themselves: the buffer
+protocol gives C their pointers, shapes and strides, and C works out each slice's
+offsets, so broadcast batch axes (stride 0) and strided views (the heads of a fused
+``(B, L, 3E)`` projection, an output laid out as ``(B, L, H, D)``) cost no copy; only a
+last axis that is not contiguous is copied. The work items (one slice × one tile of
+:data:`TILES` ``["queries"]`` query rows) are shared through one atomic counter in C by
+the kernel's OpenMP threads, or, in a build without OpenMP, by the calling thread and
+``n_threads - 1`` jobs on :func:`dotwise._threads.worker_pool` (the GIL is released while
+the kernel runs). :func:`attend_checked` also has the kernel scan what it reads and
+writes for NaN and infinity. The small queries (ISA variant, tile sizes, OpenMP) go
+through ctypes (:data:`LIB`).
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib
 from concurrent.futures import CancelledError
 
 import numpy as np
@@ -26,7 +31,7 @@ import numpy as np
 from ._native import load_extension
 from ._threads import worker_pool
 
-_P, _I, _D, _C = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
+_P, _C = ctypes.c_void_p, ctypes.c_int
 _SUFFIX = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}
 
 #: The kernel's variants, by the code ``dw_attn_isa`` gives.
@@ -41,13 +46,6 @@ def _load():
     lib = load_extension("dotwise._dwattn")
     if lib is None:
         return None
-    for s in _SUFFIX.values():
-        fn = getattr(lib, f"dw_attn_{s}")
-        fn.argtypes = [_P, _P, _P, _P, _P, _P, _I, _I, _I, _I, _I, _P, _C, _C, _D, _P]
-        fn.restype = _C
-        fn = getattr(lib, f"dw_attn_par_{s}")
-        fn.argtypes = [_P, _P, _P, _P, _P, _P, _I, _I, _I, _I, _I, _P, _C, _C, _D, _P, _C]
-        fn.restype = _C
     lib.dw_attn_openmp.argtypes, lib.dw_attn_openmp.restype = [], _C
     lib.dw_attn_isa.argtypes, lib.dw_attn_isa.restype = [], _C
     lib.dw_attn_force_isa.argtypes, lib.dw_attn_force_isa.restype = [_C], _C
@@ -56,6 +54,12 @@ def _load():
 
 
 LIB = _load()
+
+#: The same extension as a Python module: its ``attend`` takes the arrays themselves (the
+#: buffer protocol gives pointers, shapes and strides in C; the GIL is released meanwhile).
+EXT = None if LIB is None else importlib.import_module("dotwise._dwattn")
+if EXT is not None and not hasattr(EXT, "attend"):  # pragma: no cover - a stale build
+    LIB = EXT = None                                 # (rebuild it); the NumPy path runs
 
 #: Whether the kernel was built with OpenMP: then its own threads share the work (they
 #: spin a moment between calls, so small back-to-back calls do not wait for a wake-up);
@@ -105,12 +109,67 @@ def _rows_contiguous(a: np.ndarray) -> np.ndarray:
     if a.strides[-1] == a.itemsize and a.flags.aligned and all(
             s % a.itemsize == 0 for s in a.strides):
         return a
-    return np.ascontiguousarray(a)
+    return np.array(a, order="C")    # a fresh, aligned copy (even of a contiguous array)
 
 
-def _address(a: np.ndarray) -> int:
-    """Address of ``a``'s first element (cheaper than ``a.ctypes.data``)."""
-    return a.__array_interface__["data"][0]
+#: Flags :func:`attend_checked` returns: a NaN or infinity in ``q``, ``k`` or ``v``; in the
+#: output (finite input gives that only when the scores overflow).
+BAD_INPUT, BAD_OUTPUT = 1, 2
+
+
+def _jobs(n_threads: int, nslices: int, L: int, S: int) -> int:
+    """Threads worth using: at most one per work item, one for a small problem."""
+    if nslices * L * S < MIN_SCORES_FOR_THREADS:
+        return 1
+    return max(1, min(n_threads, nslices * -(-L // TILES["queries"])))
+
+
+def attend_checked(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None,
+                   causal: bool, scale: float, out: np.ndarray, n_threads: int,
+                   check: bool) -> int:
+    """Fill ``out`` like :func:`attend`; with ``check``, also scan for NaN and infinity.
+
+    The scan runs inside the kernel on data already in cache (each work item its query
+    rows, its share of the key and value rows, its output rows). Returns the flags seen,
+    :data:`BAD_INPUT` | :data:`BAD_OUTPUT` (0 without ``check``).
+    """
+    L, S = q.shape[-2], k.shape[-2]
+    nslices = 1
+    for n in out.shape[:-2]:
+        nslices *= n
+    n_jobs = _jobs(n_threads, nslices, L, S)
+    ctl = np.zeros(3, np.int64)   # the work counter, the flags, whether to check
+    ctl[2] = check
+    if n_jobs > 1 and not OPENMP:
+        _pool_attend((q, k, v, mask, out, causal, scale), ctl, n_jobs)
+        return int(ctl[1])
+    if EXT.attend(q, k, v, mask, out, causal, scale, n_jobs, ctl) == -2:
+        # a strided last axis, or misaligned: compact copies, then the kernel again
+        q, k, v = (_rows_contiguous(a) for a in (q, k, v))
+        if mask is not None:
+            mask = _rows_contiguous(mask)
+        if EXT.attend(q, k, v, mask, out, causal, scale, n_jobs, ctl) == -2:
+            raise AssertionError("attend: compact copies still refused")  # pragma: no cover
+    return int(ctl[1])
+
+
+def _pool_attend(args: tuple, ctl: np.ndarray, n_jobs: int) -> None:
+    """The build without OpenMP: the caller and ``n_jobs - 1`` pool jobs share the items."""
+    q, k, v, mask, out, causal, scale = args
+    q, k, v = (_rows_contiguous(a) for a in (q, k, v))
+    if mask is not None:
+        mask = _rows_contiguous(mask)
+    call = (EXT.attend, q, k, v, mask, out, causal, scale, 1, ctl)
+    futures = [worker_pool().submit(*call) for _ in range(n_jobs - 1)]
+    try:
+        EXT.attend(*call[1:])        # the caller works too, and drains what is left
+    finally:
+        for f in futures:            # jobs that never started have nothing left to do
+            if not f.cancel():
+                try:
+                    f.result()
+                except CancelledError:  # pragma: no cover - cancelled between the calls
+                    pass
 
 
 def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None,
@@ -122,61 +181,5 @@ def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None,
     ``mask`` ``None``, boolean or of that dtype, broadcast to ``batch + (L, S)``; ``out``
     a writable array of that dtype whose last axis is contiguous (any other strides).
     """
-    dt = q.dtype
-    fn = getattr(LIB, "dw_attn_" + _SUFFIX[dt])
-    batch = out.shape[:-2]
-    L, S, E, Ev = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
-    q, k, v = (_rows_contiguous(a) for a in (q, k, v))
-    if out.strides[-1] != out.itemsize or not out.flags.aligned:
-        raise ValueError("attend: out must have a contiguous, aligned last axis")
-    mkind, msi, msj = 0, 0, 0
-    if mask is not None:
-        if mask.dtype == bool:
-            mask = mask.view(np.uint8)
-            mkind = 1
-        else:
-            mkind = 2
-            if not mask.flags.aligned:
-                mask = np.ascontiguousarray(mask)
-        msi, msj = (s // mask.itemsize for s in mask.strides[-2:])
-    nslices = 1
-    for n in batch:
-        nslices *= n
-    # one int64 buffer: the row strides {ldq, ldk, ldv, ldo, msi, msj}, the work counter,
-    # then per slice the element offsets of q, k, v, out and mask from their first element
-    buf = np.zeros(7 + 5 * max(nslices, 1), np.int64)
-    buf[:6] = (q.strides[-2] // q.itemsize, k.strides[-2] // k.itemsize,
-               v.strides[-2] // v.itemsize, out.strides[-2] // out.itemsize, msi, msj)
-    if batch and nslices > 1:
-        strides = np.array([[0] * len(batch) if a is None else
-                            [st // a.itemsize for st in a.strides[:-2]]
-                            for a in (q, k, v, out, mask)], np.int64)
-        grid = np.indices(batch, dtype=np.int64).reshape(len(batch), -1)
-        buf[7:] = (strides @ grid).T.reshape(-1)
-    base = _address(buf)
-    args = (_address(q), _address(k), _address(v), _address(out),
-            None if mask is None else _address(mask), base + 56, nslices, L, S, E, Ev,
-            base, mkind, int(bool(causal)), float(scale), base + 48)
-    items = nslices * -(-L // TILES["queries"])
-    n_jobs = min(n_threads, items)
-    if nslices * L * S < MIN_SCORES_FOR_THREADS:
-        n_jobs = 1
-    status = []
-    if n_jobs > 1 and OPENMP:
-        par = getattr(LIB, "dw_attn_par_" + _SUFFIX[dt])
-        status.append(par(*args, n_jobs))
-    elif n_jobs > 1:
-        futures = [worker_pool().submit(fn, *args) for _ in range(n_jobs - 1)]
-        status.append(fn(*args))     # the caller works too, and drains what is left
-        for f in futures:            # jobs that never started have nothing left to do
-            if not f.cancel():
-                try:
-                    status.append(f.result())
-                except CancelledError:  # pragma: no cover - cancelled between the calls
-                    pass
-    else:
-        status.append(fn(*args))
-    if any(s != 0 for s in status):
-        raise MemoryError("dotwise.attention: the compiled kernel could not allocate its "
-                          "work buffer")
+    attend_checked(q, k, v, mask, causal, scale, out, n_threads, False)
     return out

@@ -23,6 +23,7 @@ The specification, in a few lines of NumPy (this is what the tests compare with)
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -137,7 +138,7 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
         Keys per block of the NumPy blocked path, and a request for it when the
         compiled kernel is not there (by default that path is chosen once
         ``L * S >= 128 * 128``, with 1024 keys per block). The compiled kernel
-        always works in its own tiles of 64 queries × 128 keys.
+        always works in its own tiles of 32 queries × 64 keys.
     check_finite : bool, default=True
         Scan the input for NaN and infinity first and name the first one found
         (one fast pass). ``False`` skips the scan: a non-finite value then
@@ -215,6 +216,15 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
     >>> scaled_dot_product_attention(x, x, x, is_causal=True).shape
     (2, 4, 5, 8)
     """
+    if (attn_mask is None and not return_weights and block_size is None and n_threads is None
+            and _fast_operands(q, k, v) and (is_causal is True or is_causal is False)
+            and (scale is None or type(scale) is float and math.isfinite(scale))):
+        # the common call (NumPy arrays of one dtype and batch shape, no mask): straight to
+        # the compiled kernel, the checks below that such a call passes left out
+        batch, L, Ev = q.shape[:-2], q.shape[-2], v.shape[-1]
+        return _run_kernel(q, k, v, None, is_causal,
+                           1.0 / math.sqrt(q.shape[-1]) if scale is None else scale,
+                           batch, L, Ev, q.dtype, worker_threads(), check_finite)
     if any(is_array_api(a) for a in (q, k, v, attn_mask)):  # CuPy, torch...: on their device
         return _xp_sdpa(q, k, v, attn_mask, is_causal, scale, return_weights, block_size,
                         check_finite=check_finite, n_threads=n_threads)
@@ -240,10 +250,12 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
             f"the leading (batch/head) axes of q, k and v must broadcast: q has shape "
             f"{q.shape}, k {k.shape}, v {v.shape}"
         ) from None
-    if check_finite:
+    dtype = np.result_type(q, k, v)
+    # the compiled kernel scans its input for NaN and infinity itself, in cache
+    kernel = bool(not return_weights and _attn.supports(dtype) and q.size and k.size and v.size)
+    if check_finite and not kernel:
         for arr, name in ((q, "q"), (k, "k"), (v, "v")):
             _check_finite(arr, name)
-    dtype = np.result_type(q, k, v)
     q, k, v = (a.astype(dtype, copy=False) for a in (q, k, v))
     L, S, E, Ev = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
 
@@ -272,11 +284,10 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
     if L == 0 or S == 0:  # nothing to attend to: every row is "fully masked"
         out = np.zeros((*batch, L, Ev), dtype)
         return (out, np.zeros((*batch, L, S), dtype)) if return_weights else out
-    if not return_weights and _attn.supports(dtype):  # the compiled fused kernel
-        out = np.empty((*batch, L, Ev), dtype)
+    if kernel:  # the compiled fused kernel
         qb, kb, vb, mb = _broadcast(q, k, v, mask, batch)
-        _attn.attend(qb, kb, vb, mb, bool(is_causal), float(scale), out, n_threads)
-        return _checked(out, check_finite)
+        return _run_kernel(qb, kb, vb, mb, bool(is_causal), float(scale), batch, L, Ev, dtype,
+                           n_threads, check_finite, (q, k, v))
     use_blocked = block_size is not None or (not return_weights and L * S >= AUTO_BLOCKED_MIN_SCORES)
     if use_blocked:  # NumPy, block by block: no compiler at install, or DOTWISE_PURE_NUMPY=1
         out = np.empty((*batch, L, Ev), dtype)
@@ -291,6 +302,34 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
         out = np.matmul(weights, v)
     out = _checked(out, check_finite)
     return (out, weights) if return_weights else out
+
+
+def _fast_operands(q, k, v) -> bool:
+    """Whether q, k, v are non-empty NumPy arrays of one kernel dtype and batch shape that
+    agree in E and S (then none of the general path's conversions or errors applies)."""
+    if not (type(q) is np.ndarray and type(k) is np.ndarray and type(v) is np.ndarray):
+        return False
+    qs, ks, vs = q.shape, k.shape, v.shape
+    return (q.dtype is k.dtype is v.dtype and len(qs) >= 2 and len(ks) == len(qs) == len(vs)
+            and qs[:-2] == ks[:-2] == vs[:-2] and qs[-1] == ks[-1] and ks[-2] == vs[-2]
+            and q.size > 0 and k.size > 0 and v.size > 0 and _attn.supports(q.dtype))
+
+
+def _run_kernel(q, k, v, mask, causal: bool, scale: float, batch, L: int, Ev: int, dtype,
+                n_threads: int, check_finite: bool, given=None) -> np.ndarray:
+    """The compiled kernel on views broadcast to ``batch``; the kernel scans for NaN/inf.
+
+    ``given``: the operands as the caller passed them (before broadcasting), for the
+    message that names the first non-finite value; default ``(q, k, v)``.
+    """
+    out = np.empty((*batch, L, Ev), dtype)
+    bad = _attn.attend_checked(q, k, v, mask, causal, scale, out, n_threads, check_finite)
+    if bad & _attn.BAD_INPUT:  # name the first non-finite value, as the scan would
+        for arr, name in zip(given or (q, k, v), ("q", "k", "v"), strict=True):
+            _check_finite(arr, name)
+    if bad & _attn.BAD_OUTPUT:
+        _raise_overflow(dtype)
+    return out
 
 
 def fused_attention_into(q: np.ndarray, k: np.ndarray, v: np.ndarray, attn_mask, is_causal: bool,
@@ -339,12 +378,16 @@ def _broadcast(q, k, v, mask, batch):
 def _checked(out: np.ndarray, inputs_finite: bool) -> np.ndarray:
     """Refuse a NaN that finite inputs can only produce by overflow of the scores."""
     if inputs_finite and not all_finite(out):
-        raise FloatRangeError(
-            f"attention scores overflow {out.dtype}: scale · q·k exceeds "
-            f"{np.finfo(out.dtype).max:.3g} for some query/key pair, so the softmax is "
-            f"undefined; scale q or k down (or pass a smaller scale=)"
-        )
+        _raise_overflow(out.dtype)
     return out
+
+
+def _raise_overflow(dtype: np.dtype):
+    raise FloatRangeError(
+        f"attention scores overflow {dtype}: scale · q·k exceeds "
+        f"{np.finfo(dtype).max:.3g} for some query/key pair, so the softmax is "
+        f"undefined; scale q or k down (or pass a smaller scale=)"
+    )
 
 
 def _dense_weights(q, k, mask, causal, scale, batch):
