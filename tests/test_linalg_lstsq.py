@@ -364,3 +364,56 @@ def test_gram_sweep_centres_rows_when_given_a_mean(dtype):
     assert loops.gram_supported(X)
     np.testing.assert_allclose(loops.gram_aug(X, mean=mean), ref, rtol=1e-10,
                                atol=1e-10 * np.abs(ref).max())
+
+
+# ---------------------------------------------------------------- the tall-skinny QR
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k", [1, 3])
+def test_blocked_qr_of_a_tall_matrix_matches_lapack_on_the_whole(dtype, k):
+    import importlib
+
+    lstsq_mod = importlib.import_module("dotwise.linalg.lstsq")
+    rng = np.random.default_rng(4)
+    m, n = 4 * lstsq_mod._TSQR_ROWS + 123, 17                  # blocks and a ragged last one
+    A = dw.linalg.random_with_condition(m, n, 1e3, random_state=rng, dtype=dtype)
+    b2 = rng.standard_normal((m, k)).astype(dtype)
+    R, qtb = lstsq_mod._tsqr(A, b2)
+    R_ref, qtb_ref = lstsq_mod._householder(np.asfortranarray(A), b2)   # one geqrf
+    signs = np.sign(np.diag(R)) * np.sign(np.diag(R_ref))             # rows may flip sign
+    tol = 1e-3 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(R * signs[:, None], R_ref, rtol=tol, atol=tol * np.abs(R_ref).max())
+    np.testing.assert_allclose(qtb * signs[:, None], qtb_ref, rtol=tol,
+                               atol=tol * np.abs(qtb_ref).max())
+    np.testing.assert_allclose(R.T @ R, (A.T @ A).astype(np.float64), rtol=10 * tol,
+                               atol=10 * tol * float(np.abs(A.T @ A).max()))
+
+
+def test_tall_ill_conditioned_and_rank_deficient_problems_take_the_blocked_qr():
+    rng = np.random.default_rng(8)
+    m, n = 70_000, 12
+    A = dw.linalg.random_with_condition(m, n, 1e10, random_state=rng)
+    b = rng.standard_normal(m)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IllConditionedWarning)
+        res = dw.lstsq(A, b)
+        A_dep = np.column_stack([A[:, :6], A[:, :6] @ rng.standard_normal((6, 2))])
+        dep = dw.lstsq(np.ascontiguousarray(A_dep), b)
+    assert res.method in ("qr", "svd")
+    ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
+    assert np.linalg.norm(res.x - ref) <= 1e-5 * np.linalg.norm(ref)
+    assert dep.method == "svd" and dep.rank == 6
+    ref_dep = scipy.linalg.lstsq(A_dep, b, lapack_driver="gelsd")[0]       # minimum norm
+    np.testing.assert_allclose(dep.x, ref_dep, rtol=1e-6, atol=1e-8)
+    x = dw.ridge(A, b, alpha=1e-12)                      # tall: QR first, then the SVD of R
+    aug = np.vstack([A, np.sqrt(1e-12) * np.eye(n)])
+    ref_r = scipy.linalg.lstsq(aug, np.r_[b, np.zeros(n)], lapack_driver="gelsd")[0]
+    assert np.linalg.norm(x - ref_r) <= 1e-6 * np.linalg.norm(ref_r)
+
+
+def test_a_tiny_right_hand_side_is_rescaled_not_lost():
+    rng = np.random.default_rng(0)
+    A, b = rng.standard_normal((30, 3)), rng.standard_normal(30)
+    ref = dw.lstsq(A, b)
+    res = dw.lstsq(A, b * 1e-163)                        # ‖b‖² underflows to 0
+    np.testing.assert_allclose(res.x * 1e163, ref.x, rtol=1e-10)
+    assert res.residual_norm * 1e163 == pytest.approx(ref.residual_norm, rel=1e-10)

@@ -45,6 +45,7 @@ from scipy.linalg import blas, lapack
 
 from .. import _loops
 from .._dask import is_dask_array
+from .._threads import one_blas_thread
 from .._validation import (
     FloatRangeError,
     ShapeError,
@@ -215,7 +216,7 @@ def _fused_gram(A: np.ndarray, b2: np.ndarray) -> np.ndarray | None:
     entries' magnitudes need the power-of-two rescaling first.
 
     The diagonal holds each column's sum of squares ``v``, and ``amax² ≤ max v ≤ m·amax²``:
-    when ``m·tiny^½ ≤ max v ≤ huge^½`` (or ``v = 0``), :func:`power_of_two_scale` would
+    when ``m·tiny^½ ≤ max v ≤ huge^½``, :func:`power_of_two_scale` would
     return 1 for both ``A`` and ``b`` — so its own sweep over ``A`` is not needed.
     """
     if not _loops.gram_supported(A, b2):
@@ -226,7 +227,7 @@ def _fused_gram(A: np.ndarray, b2: np.ndarray) -> np.ndarray | None:
     diag = np.diag(gram)
     for part in (diag[: A.shape[1]], diag[A.shape[1]:]):
         v = float(part.max())
-        if v != 0.0 and not low <= v <= high:      # also NaN / inf
+        if not low <= v <= high:   # also NaN / inf, and 0 (all zero, or squares underflowed)
             return None
     return gram
 
@@ -250,12 +251,11 @@ def _qr(A: np.ndarray, b2: np.ndarray, rcond: float, *, fallback_svd: bool = Fal
             raise _RankDeficient(cond)
         y = scipy.linalg.solve_triangular(R, b2, trans="T", check_finite=False)
         return Q @ y, cond, m, None, "qr"
-    R, reduce_b = _householder(A)
+    R, qtb = _householder(A, b2)
     cond = _tri_cond(R)
     deficient = not cond * rcond < 1
     if deficient and not fallback_svd:
         raise _RankDeficient(cond)
-    qtb = reduce_b(b2)
     if not deficient:
         x, info = _get("trtrs", R)(R, qtb, lower=0)
         if info == 0:
@@ -264,15 +264,23 @@ def _qr(A: np.ndarray, b2: np.ndarray, rcond: float, *, fallback_svd: bool = Fal
     return x, svd_cond(s), rank, s, "svd"
 
 
-def _householder(A: np.ndarray):
-    """Householder QR of a tall ``A`` (m ≥ n) through LAPACK ``geqrf``.
+#: Rows per block of the tall-skinny QR (:func:`_tsqr`).
+_TSQR_ROWS = 4096
 
-    Returns ``(R, reduce_b)``: the ``n × n`` upper-triangular factor and a function
-    mapping ``b`` of shape (m, k) to ``(Qᵀb)[:n]`` (LAPACK ``ormqr``; Q is never
-    formed). Since ‖Ax − b‖² = ‖Rx − (Qᵀb)[:n]‖² + const, any least-squares or
-    ridge problem in ``A`` becomes the same problem in the small factor ``R``.
+
+def _householder(A: np.ndarray, b2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Householder QR of a tall ``A`` (m ≥ n) and ``Qᵀb``: ``(R, (Qᵀb)[:n])``.
+
+    ``R`` is the ``n × n`` upper-triangular factor; Q is never formed. Since
+    ‖Ax − b‖² = ‖Rx − (Qᵀb)[:n]‖² + const, any least-squares or ridge problem in
+    ``A`` becomes the same problem in the small factor ``R``. A tall C-ordered ``A``
+    goes by blocks of rows (:func:`_tsqr`); otherwise LAPACK ``geqrf`` factors an
+    F-ordered copy and ``ormqr`` applies ``Qᵀ`` to ``b``.
     """
-    n = A.shape[1]
+    m, n = A.shape
+    p = n + b2.shape[1]
+    if A.flags.c_contiguous and m >= 4 * _TSQR_ROWS and 8 * p <= _TSQR_ROWS:
+        return _tsqr(A, b2)
     F = np.array(A, order="F", copy=True)
     geqrf, ormqr = _get("geqrf", F), _get("ormqr", F)
     # a workspace of n·64 lets LAPACK use its blocked (BLAS-3) algorithm; the
@@ -280,14 +288,41 @@ def _householder(A: np.ndarray):
     qr, tau, _, info = geqrf(F, lwork=max(1, 64 * n), overwrite_a=1)
     if info != 0:  # pragma: no cover - LAPACK argument error
         raise np.linalg.LinAlgError(f"LAPACK geqrf failed (info={info})")
+    c = np.array(b2, order="F", copy=True)
+    qtb, _, _ = ormqr("L", "T", qr, tau, c, max(1, c.shape[1] * 64, n), overwrite_c=1)
+    return np.triu(qr[:n, :n]), qtb[:n]
 
-    def reduce_b(b2: np.ndarray) -> np.ndarray:
-        c = np.array(b2, order="F", copy=True)
-        lwork = max(1, c.shape[1] * 64, n)
-        qtb, _, _ = ormqr("L", "T", qr, tau, c, lwork, overwrite_c=1)
-        return qtb[:n]
 
-    return np.triu(qr[:n, :n]), reduce_b
+def _tsqr(A: np.ndarray, b2: np.ndarray, rows: int = _TSQR_ROWS):
+    """:func:`_householder` for a tall C-ordered ``A``, one block of rows at a time.
+
+    The QR of ``[A b]`` holds both answers: its triangular factor is
+    ``[[R, (Qᵀb)[:n]], [0, ·]]``. Each block of rows is stacked under the factor so
+    far, in a reused Fortran-ordered buffer that stays in cache, and refactored by
+    ``geqrf``; the products of Householder reflections are orthogonal, so this is as
+    stable as one QR of the whole matrix. It never copies ``A`` whole (a QR of the
+    C-ordered ``A`` needs a transposed copy) and runs BLAS on one thread: the panels
+    are too thin for a second thread to pay, and OpenBLAS's threads spinning between
+    the many small calls made two threads slower than one.
+    """
+    m, n = A.shape
+    p = n + b2.shape[1]
+    geqrf = _get("geqrf", A)
+    R = np.zeros((p, p), dtype=A.dtype)
+    buf = np.empty((rows + p, p), dtype=A.dtype, order="F")
+    with one_blas_thread():
+        for start in range(0, m, rows):
+            stop = min(start + rows, m)
+            M = buf if stop - start == rows else np.empty((stop - start + p, p),
+                                                          dtype=A.dtype, order="F")
+            M[:p] = R
+            M[p:, :n] = A[start:stop]
+            M[p:, n:] = b2[start:stop]
+            qr, _, _, info = geqrf(M, lwork=64 * p, overwrite_a=1)
+            if info != 0:  # pragma: no cover - LAPACK argument error
+                raise np.linalg.LinAlgError(f"LAPACK geqrf failed (info={info})")
+            R = np.triu(qr[:p])
+    return R[:n, :n], R[:n, n:]
 
 
 def _tri_cond(R: np.ndarray) -> float:
@@ -614,9 +649,9 @@ def ridge(A, b, alpha=1.0, *, check_finite: bool = True) -> np.ndarray:
     if m >= 2 * n:
         # Tall: reduce to the n × n factor R first (Householder QR, 2mn² flops), then
         # take the SVD of R — same singular values, far cheaper than the SVD of A.
-        R, reduce_b = _householder(A)
+        R, qtb = _householder(A, b2)
         U, s, Vt = np.linalg.svd(R)
-        utb = U.T @ reduce_b(b2)
+        utb = U.T @ qtb
     else:
         U, s, Vt = np.linalg.svd(A, full_matrices=False)
         utb = U.T @ b2
