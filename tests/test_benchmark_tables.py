@@ -46,3 +46,15 @@ def test_the_protocol_marks_rows_noisy_by_the_load_rule():
     assert harness.is_noisy(2.4, 2.6, threads=2) is True
     assert harness.is_noisy(2.4, 2.5, threads=2) is False
     assert harness.cpu_info()["isa"] in ("AVX-512", "AVX2+FMA", "baseline")
+
+
+def test_rotated_rounds_put_every_contender_after_each_of_the_others():
+    harness = _module("_harness")
+    calls: list[str] = []
+    contenders = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    harness.compare(contenders, repeat=3, warmup=1, rotate=True)
+    rounds = [calls[3 + 3 * i: 6 + 3 * i] for i in range(3)]      # after the warm-ups
+    assert rounds == [list("abc"), list("bca"), list("cab")]
+    calls.clear()
+    timings = harness.compare(contenders, repeat=2, warmup=1)       # the default: fixed order
+    assert calls[3:] == list("abcabc") and all(len(t.times) == 2 for t in timings.values())
