@@ -21,6 +21,7 @@ import importlib
 import json
 import os
 import platform
+import random
 import resource
 import statistics
 import subprocess
@@ -102,16 +103,15 @@ class Timing:
 
 def compare(contenders: dict[str, Callable[[], Any]], *, repeat: int = 5,
             check: Callable[[str, Any], tuple[bool, str]] | None = None,
-            warmup: int = 1, rotate: bool = False) -> dict[str, Timing]:
+            warmup: int = 1, shuffle: bool = False) -> dict[str, Timing]:
     """Time ``contenders`` interleaved (A B C A B C …) after ``warmup`` runs each.
 
     ``check(name, result) -> (ok, note)`` is called on each contender's
-    warm-up result; a failed check marks the contender invalid. With ``rotate``
-    each round starts one contender later (A B C, B C A, C A B, …), so that every
-    contender runs as often right after each of the others: for calls of a
-    millisecond on data that fits in cache, the one that follows a slow,
-    memory-heavy contender starts with a cold cache and would otherwise always be
-    the same one.
+    warm-up result; a failed check marks the contender invalid. With ``shuffle``
+    each round runs the contenders in a new order (a seeded shuffle, the same on
+    every run), so that no contender always follows the same one: for calls of a
+    millisecond on data that fits in cache, whoever follows a slow, memory-heavy
+    contender starts with a cold cache.
     """
     timings = {name: Timing(name) for name in contenders}
     for name, fn in contenders.items():
@@ -123,9 +123,11 @@ def compare(contenders: dict[str, Callable[[], Any]], *, repeat: int = 5,
             timings[name].valid, timings[name].note = bool(ok), note
         del result
     order = list(contenders.items())
-    for round_ in range(repeat):
-        shift = round_ % len(order) if rotate else 0
-        for name, fn in order[shift:] + order[:shift]:
+    rng = random.Random(0)
+    for _ in range(repeat):
+        if shuffle:
+            rng.shuffle(order)
+        for name, fn in order:
             start = time.perf_counter()
             fn()
             timings[name].times.append(time.perf_counter() - start)
@@ -280,7 +282,7 @@ def is_noisy(load_before: float, load_after: float, threads: int) -> bool:
 
 def measure(contenders: dict[str, Callable[[], Any]], *, threads: int, repeat: int = 5,
             check: Callable[[str, Any], tuple[bool, str]] | None = None, warmup: int = 1,
-            retries: int = 2, rotate: bool = False) -> tuple[dict[str, Timing], dict[str, Any]]:
+            retries: int = 2, shuffle: bool = False) -> tuple[dict[str, Timing], dict[str, Any]]:
     """:func:`compare` under the protocol: re-run up to ``retries`` times while noisy.
 
     Returns the timings and a ``load`` record ``{"load_before", "load_after",
@@ -292,7 +294,7 @@ def measure(contenders: dict[str, Callable[[], Any]], *, threads: int, repeat: i
         attempts += 1
         before = load_average()
         timings = compare(contenders, repeat=repeat, check=check, warmup=warmup,
-                          rotate=rotate)
+                          shuffle=shuffle)
         after = load_average()
         noisy = is_noisy(before, after, threads)
         if not noisy or attempts > retries:

@@ -6,8 +6,8 @@ float32 image (seeded uniform noise) and on the 427 × 640 × 3 sample photo
 (``dotwise.image.sample_image("china")``, float32 in [0, 1]).
 
 Every peer runs in its fastest documented form, all timed interleaved in the same
-``measure`` (each round starting one contender later, so that no one always runs
-right after the slow, memory-heavy SciPy calls), and each row names the one that won:
+``measure`` (each round in a new, seeded order, so that no one always runs right after
+the same slow, memory-heavy call), and each row names the one that won:
 
 * OpenCV (``cv2.setNumThreads(n)``): the fastest of ``GaussianBlur`` / ``blur`` /
   ``sepFilter2D`` / ``filter2D`` that computes this kernel;
@@ -157,11 +157,11 @@ def run(args, threads: int) -> list[dict]:
                 errors[who] = err
                 return err <= TOLERANCE, f"max |diff| vs scipy float64 {err:.1e}"
 
-            # the photo's calls take about a millisecond on data that fits in cache: rotate
-            # the order, or whoever follows SciPy's and the NumPy engine's long, memory-heavy
-            # calls always starts cold (measured: dotwise 0.65 → 0.87 ms in that place)
-            t, load = h.measure(contenders, threads=threads, check=check, rotate=True,
-                                repeat=repeat if args.quick else max(repeat, len(contenders)),
+            # the photo's calls take about a millisecond on data that fits in cache, and the
+            # one that follows a memory-heavy call starts cold (measured: dotwise 0.54 ms
+            # after cv2.filter2D, 0.73 ms after ndi.convolve): shuffle the order each round
+            t, load = h.measure(contenders, threads=threads, check=check, shuffle=True,
+                                repeat=repeat if args.quick else max(repeat, 2 * len(contenders)),
                                 retries=0 if args.quick else 2)
             ours = t[h.DOTWISE]
             case = f"{label}, {name}"

@@ -48,13 +48,20 @@ def test_the_protocol_marks_rows_noisy_by_the_load_rule():
     assert harness.cpu_info()["isa"] in ("AVX-512", "AVX2+FMA", "baseline")
 
 
-def test_rotated_rounds_put_every_contender_after_each_of_the_others():
+def test_shuffled_rounds_change_who_runs_before_whom():
     harness = _module("_harness")
     calls: list[str] = []
-    contenders = {name: (lambda name=name: calls.append(name)) for name in "abc"}
-    harness.compare(contenders, repeat=3, warmup=1, rotate=True)
-    rounds = [calls[3 + 3 * i: 6 + 3 * i] for i in range(3)]      # after the warm-ups
-    assert rounds == [list("abc"), list("bca"), list("cab")]
+    names = "abcdef"
+    contenders = {name: (lambda name=name: calls.append(name)) for name in names}
+    timings = harness.compare(contenders, repeat=12, warmup=1, shuffle=True)
+    rounds = [calls[6 + 6 * i: 12 + 6 * i] for i in range(12)]      # after the warm-ups
+    assert all(sorted(r) == list(names) for r in rounds)             # each round runs all
+    assert all(len(t.times) == 12 for t in timings.values())
+    before_a = {r[r.index("a") - 1] for r in rounds if r.index("a") > 0}
+    assert len(before_a) >= 3                                        # not always the same one
     calls.clear()
-    timings = harness.compare(contenders, repeat=2, warmup=1)       # the default: fixed order
-    assert calls[3:] == list("abcabc") and all(len(t.times) == 2 for t in timings.values())
+    harness.compare(contenders, repeat=12, warmup=1, shuffle=True)
+    assert [calls[6 + 6 * i: 12 + 6 * i] for i in range(12)] == rounds   # seeded: repeatable
+    calls.clear()
+    harness.compare(contenders, repeat=2, warmup=1)                  # the default: fixed order
+    assert calls[6:] == list(names) * 2
