@@ -211,25 +211,18 @@ def _normal(A: np.ndarray, b2: np.ndarray, max_cond: float, shift: float = 0.0,
     return x, *conds, np.sqrt(np.maximum(res2, 0.0))
 
 
-def _fused_gram(A: np.ndarray, b2: np.ndarray) -> np.ndarray | None:
-    """``[A b]ᵀ[A b]`` from the compiled sweep, or ``None`` when it does not apply or the
-    entries' magnitudes need the power-of-two rescaling first.
+def _in_safe_range(gram: np.ndarray, m: int, n: int, dtype: np.dtype) -> bool:
+    """Whether :func:`power_of_two_scale` would return 1 for both ``A`` and ``b``, read from
+    the diagonal of ``[A b]ᵀ[A b]`` instead of another sweep over ``A``.
 
     The diagonal holds each column's sum of squares ``v``, and ``amax² ≤ max v ≤ m·amax²``:
-    when ``m·tiny^½ ≤ max v ≤ huge^½``, :func:`power_of_two_scale` would
-    return 1 for both ``A`` and ``b`` — so its own sweep over ``A`` is not needed.
+    ``m·tiny^½ ≤ max v ≤ huge^½`` is enough (not necessary: ``False`` only means "look").
     """
-    if not _loops.gram_supported(A, b2):
-        return None
-    gram = _loops.gram_aug(A, b2)
-    info = np.finfo(A.dtype)
-    low, high = A.shape[0] * float(info.tiny) ** 0.5, float(info.max) ** 0.5
+    info = np.finfo(dtype)
+    low, high = m * float(info.tiny) ** 0.5, float(info.max) ** 0.5
     diag = np.diag(gram)
-    for part in (diag[: A.shape[1]], diag[A.shape[1]:]):
-        v = float(part.max())
-        if not low <= v <= high:   # also NaN / inf, and 0 (all zero, or squares underflowed)
-            return None
-    return gram
+    # also False for NaN / inf, and for 0 (all zero, or squares that underflowed)
+    return all(low <= float(part.max()) <= high for part in (diag[:n], diag[n:]))
 
 
 # ---------------------------------------------------------------- Householder QR
@@ -463,8 +456,13 @@ def lstsq(A, b, method: str = "auto", rcond: float | None = None, *,
         return _result(x, res, 0, float("nan") if n == 0 else float("inf"), "empty",
                        rcond, None, one_d)
 
-    gram = _fused_gram(A, b2) if method in ("auto", "normal") and m >= n else None
-    sa, sb = (1.0, 1.0) if gram is not None else (power_of_two_scale(A), power_of_two_scale(b2))
+    gram = None       # [A b]ᵀ[A b] from the compiled sweep, for the normal equations
+    if method in ("auto", "normal") and m >= n and _loops.gram_supported(A, b2):
+        gram = _loops.gram_aug(A, b2)
+    if gram is not None and _in_safe_range(gram, m, n, dtype):
+        sa = sb = 1.0
+    else:
+        sa, sb = power_of_two_scale(A), power_of_two_scale(b2)
     if sa != 1.0 or sb != 1.0:
         # x(A/sa, b/sb) = x(A, b) · sa/sb: solve at a safe magnitude (powers of two, exact)
         # so that AᵀA or ‖b‖² cannot overflow or underflow, then scale back.
