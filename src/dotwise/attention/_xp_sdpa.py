@@ -38,6 +38,7 @@ import numpy as np
 
 from .._validation import FloatRangeError, ShapeError, check_int, describe
 from .._xp import array_namespace, describe_array, finite_or_raise, float_array, is_torch
+from .masks import check_causal
 
 __all__ = ["BLOCK_SCORES", "DENSE_MAX_SCORES", "scaled_dot_product_attention"]
 
@@ -81,11 +82,7 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal=False, scale
     dtype = xp.result_type(q, k, v)
     q, k, v = (a if a.dtype == dtype else xp.astype(a, dtype) for a in (q, k, v))
     L, S, E, Ev = qs[-2], ks[-2], qs[-1], vs[-1]
-    if not isinstance(is_causal, (bool, np.bool_)):
-        raise TypeError(f"is_causal must be True or False, got {describe(is_causal)}")
-    if is_causal and attn_mask is not None:
-        raise ValueError("is_causal=True and attn_mask cannot be used together (as in "
-                         "PyTorch); combine them yourself: attn_mask & causal_mask(L, S)")
+    check_causal(is_causal, attn_mask)
     if scale is None:
         scale = 1.0 / math.sqrt(E)
     elif (isinstance(scale, bool) or not isinstance(scale, numbers.Real)

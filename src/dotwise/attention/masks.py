@@ -88,3 +88,18 @@ def padding_mask(lengths, S: int) -> np.ndarray:
             f"lengths must lie in [0, S] = [0, {S}], got lengths[{i}] = {int(arr[i])}"
         )
     return (np.arange(S)[None, :] < arr[:, None])[:, None, :]
+
+
+def check_causal(is_causal, attn_mask) -> None:
+    """The rules for ``is_causal`` shared by every attention entry point (private).
+
+    ``is_causal`` must be a bool, and it cannot be combined with ``attn_mask`` (as in
+    PyTorch): the message says how to combine them by hand.
+    """
+    if not isinstance(is_causal, (bool, np.bool_)):
+        raise TypeError(f"is_causal must be True or False, got {describe(is_causal)}")
+    if is_causal and attn_mask is not None:
+        raise ValueError(
+            "is_causal=True and attn_mask cannot be used together (as in PyTorch); "
+            "combine them yourself: attn_mask & causal_mask(L, S)"
+        )

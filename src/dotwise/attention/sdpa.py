@@ -36,6 +36,7 @@ from .._validation import FloatRangeError, ShapeError, as_float_array, check_int
 from .._xp import is_array_api
 from ._xp_sdpa import scaled_dot_product_attention as _xp_sdpa
 from .blocked import DEFAULT_BLOCK, blocked_attention
+from .masks import check_causal
 
 __all__ = ["AUTO_BLOCKED_MIN_SCORES", "scaled_dot_product_attention"]
 
@@ -259,13 +260,7 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
     q, k, v = (a.astype(dtype, copy=False) for a in (q, k, v))
     L, S, E, Ev = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
 
-    if not isinstance(is_causal, (bool, np.bool_)):
-        raise TypeError(f"is_causal must be True or False, got {describe(is_causal)}")
-    if is_causal and attn_mask is not None:
-        raise ValueError(
-            "is_causal=True and attn_mask cannot be used together (as in PyTorch); "
-            "combine them yourself: attn_mask & causal_mask(L, S)"
-        )
+    check_causal(is_causal, attn_mask)
     if scale is None:
         scale = 1.0 / np.sqrt(E)
     elif isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not np.isfinite(scale):
@@ -350,13 +345,7 @@ def fused_attention_into(q: np.ndarray, k: np.ndarray, v: np.ndarray, attn_mask,
     if (not _attn.supports(dtype) or L == 0 or S == 0 or out.strides[-1] != out.itemsize
             or any(a.dtype != dtype for a in (q, k, v))):
         return False
-    if not isinstance(is_causal, (bool, np.bool_)):
-        raise TypeError(f"is_causal must be True or False, got {describe(is_causal)}")
-    if is_causal and attn_mask is not None:
-        raise ValueError(
-            "is_causal=True and attn_mask cannot be used together (as in PyTorch); "
-            "combine them yourself: attn_mask & causal_mask(L, S)"
-        )
+    check_causal(is_causal, attn_mask)
     mask = None if attn_mask is None else _as_mask(attn_mask, (*batch, L, S), dtype)
     qb, kb, vb, mb = _broadcast(q, k, v, mask, batch)
     _attn.attend(qb, kb, vb, mb, bool(is_causal), 1.0 / np.sqrt(q.shape[-1]), out,
