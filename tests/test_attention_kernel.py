@@ -25,8 +25,9 @@ pytestmark = pytest.mark.skipif(
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
 
 
-def numpy_blocked(q, k, v, mask=None, causal=False, scale=None, block=96):
-    """The NumPy blocked path on the same (broadcast) operands, in their dtype."""
+def _operands(q, k, v, mask, scale):
+    """Broadcast views of q, k, v and the mask (float masks in q's dtype), the batch
+    shape, the scale and an empty output: what both paths below take."""
     batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     L, S = q.shape[-2], k.shape[-2]
     scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
@@ -35,20 +36,19 @@ def numpy_blocked(q, k, v, mask=None, causal=False, scale=None, block=96):
     out = np.empty((*batch, L, v.shape[-1]), q.dtype)
     views = [np.broadcast_to(a, (*batch, *a.shape[-2:])) for a in (q, k, v)]
     mb = None if mask is None else np.broadcast_to(mask, (*batch, L, S))
-    return blocked_attention(*views, mb, causal, float(scale), min(block, S), batch, out, 1)
+    return views, mb, float(scale), batch, out
+
+
+def numpy_blocked(q, k, v, mask=None, causal=False, scale=None, block=96):
+    """The NumPy blocked path on the same (broadcast) operands, in their dtype."""
+    views, mb, scale, batch, out = _operands(q, k, v, mask, scale)
+    return blocked_attention(*views, mb, causal, scale, min(block, k.shape[-2]), batch, out, 1)
 
 
 def kernel(q, k, v, mask=None, causal=False, scale=None, n_threads=1):
     """The compiled kernel, called directly (no validation in between)."""
-    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    L, S = q.shape[-2], k.shape[-2]
-    scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
-    if mask is not None and mask.dtype != bool:
-        mask = mask.astype(q.dtype)
-    out = np.empty((*batch, L, v.shape[-1]), q.dtype)
-    views = [np.broadcast_to(a, (*batch, *a.shape[-2:])) for a in (q, k, v)]
-    mb = None if mask is None else np.broadcast_to(mask, (*batch, L, S))
-    return _attn.attend(*views, mb, causal, float(scale), out, n_threads)
+    views, mb, scale, _, out = _operands(q, k, v, mask, scale)
+    return _attn.attend(*views, mb, causal, scale, out, n_threads)
 
 
 def _qkv(rng, lead, L, S, E, Ev, dtype):
