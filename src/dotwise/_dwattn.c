@@ -37,8 +37,9 @@
  * dw_attn_* picks the widest variant the CPU supports at the first call (dw_attn_isa
  * says which; dw_attn_force_isa narrows it for tests and benchmarks).
  *
- * A small CPython module init is included only so that setuptools can build this file
- * as an extension module; it exposes no functions.
+ * The CPython module exposes one function, attend, which reads the NumPy arrays itself,
+ * works out each slice's offsets and runs the kernel with the GIL released; the dw_attn_*
+ * C functions are also reachable through ctypes.
  */
 #ifndef DW_ATTN_BODY
 
@@ -98,6 +99,28 @@ typedef struct {
 /* the flags an item returns (OR-ed into ctl[1]): a NaN/inf in q, k or v; in the output */
 #define DW_BAD_INPUT 1
 #define DW_BAD_OUTPUT 2
+
+/* The largest |x| over rows × cols values of x (leading dimension ld, in values) as the
+ * unsigned bit pattern of its magnitude: U is the float's width. Inlined into each
+ * variant's non-finite scan, where it vectorises for that target. */
+#define DW_ABSMAX_BITS(U, MAGNITUDE)                                                       \
+static inline __attribute__((always_inline))                                              \
+U dw_absmax_bits_##U(const void *x, int64_t ld, int64_t rows, int64_t cols)               \
+{                                                                                          \
+    U mx = 0;                                                                              \
+    for (int64_t r = 0; r < rows; r++) {                                                   \
+        const char *row = (const char *)x + r * ld * (int64_t)sizeof(U);                   \
+        for (int64_t c = 0; c < cols; c++) {                                               \
+            U b;                                                                           \
+            memcpy(&b, row + sizeof(U) * c, sizeof(U));                                    \
+            b &= MAGNITUDE;                                                                \
+            mx = b > mx ? b : mx;                                                          \
+        }                                                                                  \
+    }                                                                                      \
+    return mx;                                                                             \
+}
+DW_ABSMAX_BITS(uint32_t, 0x7fffffffu)
+DW_ABSMAX_BITS(uint64_t, 0x7fffffffffffffffull)
 
 /* ---- the variants: the body at the end of this file, included once per target ---- */
 #define DW_ATTN_BODY 1
@@ -553,31 +576,9 @@ N_ATTR static int N_(nonfinite)(const T *x, int64_t ld, int64_t rows, int64_t co
         cols *= rows;
         rows = 1;
     }
-    if (sizeof(T) == 4) {
-        uint32_t mx = 0;
-        for (int64_t r = 0; r < rows; r++) {
-            const char *row = (const char *)(x + r * ld);
-            for (int64_t c = 0; c < cols; c++) {
-                uint32_t b;
-                memcpy(&b, row + 4 * c, 4);
-                b &= 0x7fffffffu;
-                mx = b > mx ? b : mx;
-            }
-        }
-        return mx >= 0x7f800000u;
-    } else {
-        uint64_t mx = 0;
-        for (int64_t r = 0; r < rows; r++) {
-            const char *row = (const char *)(x + r * ld);
-            for (int64_t c = 0; c < cols; c++) {
-                uint64_t b;
-                memcpy(&b, row + 8 * c, 8);
-                b &= 0x7fffffffffffffffull;
-                mx = b > mx ? b : mx;
-            }
-        }
-        return mx >= 0x7ff0000000000000ull;
-    }
+    if (sizeof(T) == 4)
+        return dw_absmax_bits_uint32_t(x, ld, rows, cols) >= 0x7f800000u;
+    return dw_absmax_bits_uint64_t(x, ld, rows, cols) >= 0x7ff0000000000000ull;
 }
 
 /* with it->check: DW_BAD_INPUT when the item's q rows or share of k/v rows are not finite */
