@@ -36,6 +36,7 @@ setup(
         Extension(
             "dotwise._dwconv",
             sources=["src/dotwise/_dwconv.c"],
+            depends=["src/dotwise/_dwpool.h"],   # its C thread pool (also in the sdist)
             extra_compile_args=_FLAGS,
             optional=True,
         ),

@@ -247,15 +247,119 @@ def test_dense_three_row_kernels_in_blocks_of_four_rows(rng, mode, kshape, heigh
                                     cval=0.6, method="direct")
 
 
-@pytest.mark.parametrize("kernel", ["dense 3×3", "box 5", "gaussian"])
-def test_stripes_that_start_and_end_anywhere(rng, monkeypatch, kernel):
+def split_everything(monkeypatch, pool: str) -> None:
+    """Make every image big enough to split, on the C thread pool or the Python one."""
+    monkeypatch.setattr(_engine, "_PARALLEL_WORK_C_POOL", 0.0)
+    monkeypatch.setattr(_engine, "_PARALLEL_WORK_COMPILED", 0.0)
+    if pool == "Python":                    # what a build without POSIX threads runs
+        monkeypatch.setattr(_native, "threaded", lambda: False)
+
+
+POOLS = ["C", "Python"]
+
+
+@pytest.mark.parametrize("pool", POOLS)
+@pytest.mark.parametrize("kernel", ["dense 3×3", "box 5", "gaussian", "rank 2"])
+def test_stripes_that_start_and_end_anywhere(rng, monkeypatch, kernel, pool):
     """Stripes on threads start at any row, inside a block of 4 rows or not."""
     k = {"dense 3×3": rng.standard_normal((3, 3)), "box 5": box_blur(5).kernel,
-         "gaussian": gaussian_blur(1.2).kernel}[kernel]
+         "gaussian": gaussian_blur(1.2).kernel,
+         "rank 2": np.outer([1.0, 2, 1], [1.0, 0, -1]) + np.outer([1.0, 0, 1], [0.5, 1, 0.5])
+         }[kernel]
     img = rng.random((43, 50, 3)).astype(np.float32)
     want = numpy_engine(correlate, img, k, "mirror")
-    monkeypatch.setattr(_engine, "_PARALLEL_WORK_COMPILED", 0.0)
+    split_everything(monkeypatch, pool)
     for threads in ("2", "3", "5"):
         monkeypatch.setenv("DOTWISE_NUM_THREADS", threads)
         np.testing.assert_allclose(correlate(img, k, "mirror"), want, atol=2e-5, rtol=0,
                                    err_msg=f"{threads} threads")
+
+
+@pytest.mark.parametrize("pool", POOLS)
+@pytest.mark.parametrize("kernel", ["centre 0 (input scan)", "centre ≠ 0 (output scan)",
+                                    "rank 2"])
+@pytest.mark.parametrize("row", [0, 20, 21, 63])
+def test_every_stripe_reports_a_bad_pixel(rng, monkeypatch, kernel, row, pool):
+    """A NaN in any stripe (first, middle, last) stops the split call with the same error."""
+    k = {"centre 0 (input scan)": np.array([[0.0, 1, 0], [1, 0, 1], [0, 1, 0]]),
+         "centre ≠ 0 (output scan)": rng.standard_normal((3, 3)),
+         "rank 2": np.outer([1.0, 2, 1], [1.0, 0, -1]) + np.outer([1.0, 0, 1], [0.5, 1, 0.5])
+         }[kernel]
+    img = rng.random((64, 40, 3)).astype(np.float32)
+    img[row, 7, 2] = np.nan
+    split_everything(monkeypatch, pool)
+    monkeypatch.setenv("DOTWISE_NUM_THREADS", "3")
+    with pytest.raises(ValueError, match=rf"at index \({row}, 7, 2\)"):
+        correlate(img, k)
+
+
+def test_callers_on_many_threads_share_the_c_pool(rng, monkeypatch):
+    """Python threads filtering at once: whoever finds the pool busy runs alone, and
+    every answer is the one a single call gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    split_everything(monkeypatch, "C")
+    monkeypatch.setenv("DOTWISE_NUM_THREADS", "2")
+    images = [rng.random((60 + i, 45, 3)).astype(np.float32) for i in range(12)]
+    kernels = [box_blur(5).kernel, rng.standard_normal((3, 3)), gaussian_blur(1.5).kernel]
+    jobs = [(img, kernels[i % 3]) for i, img in enumerate(images)] * 4
+    want = [numpy_engine(correlate, img, k, "reflect") for img, k in jobs]
+    with ThreadPoolExecutor(6) as ex:
+        got = list(ex.map(lambda job: correlate(job[0], job[1], "reflect"), jobs))
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        np.testing.assert_allclose(g, w, atol=2e-5, rtol=0, err_msg=f"call {i}")
+
+
+def run_python(code: str, timeout: float = 120):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, DOTWISE_NUM_THREADS="2", OPENBLAS_NUM_THREADS="1",
+               OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.mark.skipif(not _native.threaded(), reason="the C pool runs serially in this build")
+def test_a_forked_child_gets_a_pool_of_its_own():
+    """After fork() the child has none of the parent's workers (nor their locks): its
+    split calls must still finish, with the parent's answers (a hang is a failure)."""
+    code = (
+        "import os, numpy as np\n"
+        "from dotwise.image import _engine, box_blur, correlate\n"
+        "_engine._PARALLEL_WORK_C_POOL = 0.0\n"
+        "img = np.random.default_rng(1).random((90, 70, 3)).astype(np.float32)\n"
+        "k = box_blur(5).kernel\n"
+        "want = correlate(img, k)          # the parent's pool is now running\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    ok = all(np.array_equal(correlate(img, k), want) for _ in range(20))\n"
+        "    os._exit(0 if ok else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "assert os.waitstatus_to_exitcode(status) == 0, status\n"
+        "assert np.array_equal(correlate(img, k), want)\n"
+        "print('ok')\n")
+    done = run_python(code, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+@pytest.mark.skipif(not _native.threaded(), reason="the C pool runs serially in this build")
+def test_an_idle_pool_holds_no_core():
+    """The workers spin ~50 µs after a call and then sleep: in the 300 ms after a burst of
+    split calls the process burns a few ms of CPU at most (OpenMP runtimes spin for
+    milliseconds after each region, and OpenBLAS's threads for longer)."""
+    code = (
+        "import time, numpy as np\n"
+        "from dotwise.image import _engine, box_blur, correlate\n"
+        "_engine._PARALLEL_WORK_C_POOL = 0.0\n"
+        "img = np.random.default_rng(1).random((400, 600, 3)).astype(np.float32)\n"
+        "for _ in range(30):\n"
+        "    correlate(img, box_blur(5).kernel)\n"
+        "c0, t0 = time.process_time(), time.perf_counter()\n"
+        "time.sleep(0.3)\n"
+        "print(time.process_time() - c0, time.perf_counter() - t0)\n")
+    done = run_python(code)
+    assert done.returncode == 0, done.stderr
+    cpu, wall = map(float, done.stdout.split())
+    assert wall >= 0.29 and cpu < 0.02, f"{cpu * 1e3:.1f} ms of CPU while idle for {wall:.2f} s"

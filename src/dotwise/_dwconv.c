@@ -1,9 +1,11 @@
 /*
  * dotwise._dwconv — compiled inner loops (the image convolution engine, a finiteness check).
  *
- * Two entry points per dtype (float32 "f", float64 "d"), both called through ctypes by
- * dotwise/image/_engine.py on a stripe of output rows [y0, y1) of a C-contiguous
- * channel-last image (H, W, C). ctypes releases the GIL, so stripes run in parallel.
+ * Two entry points per dtype (float32 "f", float64 "d"), each on a stripe of output rows
+ * [y0, y1) of a C-contiguous channel-last image (H, W, C), and their _mt forms, which
+ * run a whole image in stripes on the C thread pool of _dwpool.h; dotwise/image/_engine.py
+ * calls the _mt forms through ctypes (one call per image, the GIL released), or the
+ * one-stripe forms on its Python pool where the build has no POSIX threads.
  *
  *   dw_direct_*: out[y, x, c] = sum_{i,j} k[i, j] * img[rowmap[y + i], colmap[x + j], c].
  *                The interior columns [q, W - q) read the kh source rows in place (a tap
@@ -47,6 +49,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "_dwpool.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define DW_CLONES __attribute__((target_clones("avx512f", "fma", "default")))
@@ -889,6 +893,69 @@ DW_FINITE(float, f)
 DW_FINITE(double, d)
 DW_DEFINE(float, f)
 DW_DEFINE(double, d)
+
+/*
+ * The whole image on the pool of _dwpool.h: dw_direct_mt_* and dw_sep_mt_* run rows
+ * [0, H) in `stripes` stripes on up to `nthreads` threads (the caller one of them), with
+ * the statuses of the one-stripe entries above. dw_sep_mt_* applies `npasses` rank-1
+ * factors (factors[2t] the column, factors[2t + 1] the row of pass t, as addresses), every
+ * pass after the first adding to `out`, all passes of a stripe while its rows are in
+ * cache; `check` scans the input in the first pass (CHECK_INPUT) or the output in the
+ * last (CHECK_OUTPUT).
+ */
+#define DW_MT(T, S)                                                                        \
+typedef struct {                                                                           \
+    const T *img; T *out; int64_t H, W, C, kh, kw, npasses;                                \
+    const T *k; const int64_t *factors, *rowmap, *colmap; double cval; int check;          \
+} dw_mt_job_##S;                                                                           \
+                                                                                           \
+static int direct_stripe_##S(void *p, int64_t y0, int64_t y1)                              \
+{                                                                                          \
+    const dw_mt_job_##S *j = (const dw_mt_job_##S *)p;                                     \
+    return dw_direct_##S(j->img, j->out, j->H, j->W, j->C, j->k, j->kh, j->kw, j->rowmap,  \
+                         j->colmap, j->cval, y0, y1, j->check);                            \
+}                                                                                          \
+                                                                                           \
+static int sep_stripe_##S(void *p, int64_t y0, int64_t y1)                                 \
+{                                                                                          \
+    const dw_mt_job_##S *j = (const dw_mt_job_##S *)p;                                     \
+    int status = 0;                                                                        \
+    for (int64_t t = 0; t < j->npasses; t++) {                                             \
+        const int mode = (t == 0 && j->check == 1) ||                                      \
+                         (t == j->npasses - 1 && j->check == 2) ? j->check : 0;            \
+        const int st = dw_sep_##S(j->img, j->out, j->H, j->W, j->C,                        \
+                                  (const T *)(intptr_t)j->factors[2 * t], j->kh,           \
+                                  (const T *)(intptr_t)j->factors[2 * t + 1], j->kw,       \
+                                  j->rowmap, j->colmap, j->cval, y0, y1, t > 0, mode);     \
+        if (st == -1 || st == 1) return st;                                                \
+        if (st) status = st;                                                               \
+    }                                                                                      \
+    return status;                                                                         \
+}                                                                                          \
+                                                                                           \
+int dw_direct_mt_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C, const T *k,    \
+                     int64_t kh, int64_t kw, const int64_t *rowmap, const int64_t *colmap, \
+                     double cval, int check, int nthreads, int64_t stripes)                \
+{                                                                                          \
+    dw_mt_job_##S j = {img, out, H, W, C, kh, kw, 0, k, NULL, rowmap, colmap, cval, check}; \
+    return dw_pool_run(direct_stripe_##S, &j, H, stripes, nthreads);                       \
+}                                                                                          \
+                                                                                           \
+int dw_sep_mt_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,                   \
+                  const int64_t *factors, int64_t npasses, int64_t kh, int64_t kw,         \
+                  const int64_t *rowmap, const int64_t *colmap, double cval, int check,    \
+                  int nthreads, int64_t stripes)                                           \
+{                                                                                          \
+    dw_mt_job_##S j = {img, out, H, W, C, kh, kw, npasses, NULL, factors, rowmap, colmap,  \
+                       cval, check};                                                       \
+    return dw_pool_run(sep_stripe_##S, &j, H, stripes, nthreads);                          \
+}
+
+DW_MT(float, f)
+DW_MT(double, d)
+
+/* 1 when the _mt entries run on threads (POSIX), 0 when they run serially */
+int dw_threaded(void) { return dw_pool_threaded(); }
 
 static struct PyModuleDef dw_module = {
     PyModuleDef_HEAD_INIT,

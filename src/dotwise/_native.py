@@ -3,8 +3,9 @@
 The C file is built by ``pip install`` as the optional extension ``dotwise._dwconv``;
 when it is missing (no compiler at install time) or ``DOTWISE_PURE_NUMPY=1`` is set,
 :data:`LIB` is ``None`` and callers use NumPy instead: the image engine its NumPy/BLAS
-plans, :func:`all_finite` ``np.isfinite``. ctypes releases the GIL for each call, so
-stripes of rows run in parallel on the image engine's thread pool.
+plans, :func:`all_finite` ``np.isfinite``. ctypes releases the GIL for each call; the
+``*_mt`` loops split an image over C threads of their own (``_dwpool.h``), the one-stripe
+loops serve the Python pool where a build has no POSIX threads (:func:`threaded`).
 
 Callers pass trusted, C-contiguous float32/float64 arrays (the engine checks them) by address.
 """
@@ -20,6 +21,9 @@ import numpy as np
 _P, _I, _D = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
 _DIRECT_ARGS = [_P, _P, _I, _I, _I, _P, _I, _I, _P, _P, _D, _I, _I, ctypes.c_int]
 _SEP_ARGS = [_P, _P, _I, _I, _I, _P, _I, _P, _I, _P, _P, _D, _I, _I, ctypes.c_int, ctypes.c_int]
+# the whole image on the C thread pool (_dwpool.h): ..., check, nthreads, stripes
+_DIRECT_MT_ARGS = [_P, _P, _I, _I, _I, _P, _I, _I, _P, _P, _D, ctypes.c_int, ctypes.c_int, _I]
+_SEP_MT_ARGS = [_P, _P, _I, _I, _I, _P, _I, _I, _I, _P, _P, _D, ctypes.c_int, ctypes.c_int, _I]
 _SUFFIX = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}
 
 
@@ -49,13 +53,16 @@ def _load() -> ctypes.CDLL | None:
     if lib is None:
         return None
     for s in _SUFFIX.values():
-        for name, args in ((f"dw_direct_{s}", _DIRECT_ARGS), (f"dw_sep_{s}", _SEP_ARGS)):
+        for name, args in ((f"dw_direct_{s}", _DIRECT_ARGS), (f"dw_sep_{s}", _SEP_ARGS),
+                           (f"dw_direct_mt_{s}", _DIRECT_MT_ARGS),
+                           (f"dw_sep_mt_{s}", _SEP_MT_ARGS)):
             fn = getattr(lib, name)
             fn.argtypes, fn.restype = args, ctypes.c_int
         fn = getattr(lib, f"dw_all_finite_{s}")
         fn.argtypes, fn.restype = [_P, _I], ctypes.c_int
-    if not hasattr(lib, "dw_isa"):             # pragma: no cover - a stale build
-        return None
+    if not hasattr(lib, "dw_isa") or not hasattr(lib, "dw_threaded"):  # pragma: no cover
+        return None                                                    # - a stale build
+    lib.dw_threaded.argtypes, lib.dw_threaded.restype = [], ctypes.c_int
     lib.dw_isa.argtypes, lib.dw_isa.restype = [], ctypes.c_int
     lib.dw_force_isa.argtypes, lib.dw_force_isa.restype = [ctypes.c_int], ctypes.c_int
     return lib
@@ -129,8 +136,15 @@ def fast_address(arr: np.ndarray) -> int:
 NO_CHECK, CHECK_INPUT, CHECK_OUTPUT = 0, 1, 2
 
 
+def threaded() -> bool:
+    """Whether the loops' ``*_mt`` entries split an image over C threads of their own
+    (POSIX builds); elsewhere they run serially and the engine uses its Python pool."""
+    return LIB is not None and bool(LIB.dw_threaded())
+
+
 def loop(kind: str, dtype: np.dtype):
-    """The raw ctypes function ``dw_<kind>_<f|d>`` (``kind``: ``"direct"`` or ``"sep"``).
+    """The raw ctypes function ``dw_<kind>_<f|d>`` (``kind``: ``"direct"``, ``"sep"``, or
+    ``"direct_mt"`` / ``"sep_mt"``: all rows on the C thread pool, see ``_dwpool.h``).
 
     Its pointer arguments are plain addresses (:func:`address`); the engine calls it
     directly so that a small image pays no per-call wrapping. It returns 0 (done), -1

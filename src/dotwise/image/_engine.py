@@ -5,8 +5,9 @@ Every 2-D correlation ``out[y, x, c] = sum_ij k[i, j] * img[y + i - r, x + j - q
 (estimated multiply-adds per output value, see :func:`plan_kernel`). When the compiled
 loops of ``_dwconv.c`` are installed (the default for ``pip install``; see
 :mod:`dotwise._native`), ``direct`` and ``lowrank`` run there — every tap of a
-block of output values in registers, stripes of rows on a thread pool — and the
-NumPy/BLAS versions below are the fallback:
+block of output values in registers, stripes of rows on the C threads of ``_dwpool.h``
+(one ctypes call per image; dotwise's Python pool where a build has no POSIX threads) —
+and the NumPy/BLAS versions below are the fallback:
 
 * ``direct`` — one fused multiply-add (BLAS ``axpy``) per non-zero tap (small dense kernels);
 * ``lowrank`` — the SVD ``k = sum_t s_t u_t v_tᵀ`` truncated at the rounding level, so a
@@ -48,10 +49,13 @@ _SUB = 8                             # row block of the direct GEMM plan
 _GEMM_ROWS, _GEMM_BLOCK = 64, 64   # stripe height and column block of the GEMM plan
 _SMALL_IMAGE = 1 << 21  # bytes: smaller images run as a single stripe
 _PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they save
-# the same for the compiled loops: the 427×640×3 photo with a 5×5 box or a 3×3 kernel
-# (~1e7 multiply-adds, ~0.5 ms) measured slower on 2 threads than on 1 (pool hand-off
-# and a second core shared with other work); a Gaussian σ=3 on it (~4e7) gains
+# the same for the compiled loops on dotwise's Python pool: the 427×640×3 photo with a
+# 5×5 box or a 3×3 kernel (~1e7 multiply-adds, ~0.4 ms) measured slower on 2 threads than
+# on 1 there (hand-offs through the GIL, the caller asleep on a future); a Gaussian σ=3
+# on it (~4e7) gains. On the C pool of _dwpool.h (POSIX builds) the caller starts at
+# once and waits spinning, so a split pays off from much less work (measured):
 _PARALLEL_WORK_COMPILED = 2e7
+_PARALLEL_WORK_C_POOL = 2e6
 
 # the pool and its size are shared with the rest of dotwise (dotwise._threads)
 n_threads = worker_threads
@@ -116,6 +120,9 @@ class Plan:
     # their addresses for the compiled loops (the plan keeps the arrays alive)
     kernel_address: int = field(default=0, compare=False, repr=False)
     factor_addresses: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
+    # the same as one int64 array [col_0, row_0, col_1, row_1, ...] for the *_mt loops
+    factor_table: np.ndarray | None = field(default=None, compare=False, repr=False)
+    factor_table_address: int = field(default=0, compare=False, repr=False)
     # the centre tap is non-zero in every form the compiled loops apply (see correlate_compiled)
     center_nonzero: bool = False
 
@@ -197,10 +204,13 @@ def _plan_kernel(k: np.ndarray, dtype: np.dtype, method: str, engine: str) -> Pl
         center = bool(kernel[r, q] != 0)
     else:
         center = any(c[r] != 0 and rw[q] != 0 for c, rw in typed)
+    addresses = tuple((_native.address(c), _native.address(rw)) for c, rw in typed)
+    table = np.array([a for pair in addresses for a in pair] or [0], dtype=np.int64)
+    table.flags.writeable = False
     return Plan(method, rank, tuple(factors), candidates[method], use_gemm,
                 engine if method != "fft" else "numpy", kernel, typed,
-                _native.address(kernel),
-                tuple((_native.address(c), _native.address(rw)) for c, rw in typed), center)
+                _native.address(kernel), addresses, center_nonzero=center,
+                factor_table=table, factor_table_address=_native.address(table))
 
 
 _MAPS: dict[tuple[int, int, int, str], tuple[np.ndarray, int]] = {}
@@ -541,7 +551,8 @@ class NonFiniteInput(ValueError):
 
 def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
                        cval: float, check_finite: bool = False) -> np.ndarray:
-    """Run a ``direct`` or ``lowrank`` plan through the compiled loops, stripes in parallel.
+    """Run a ``direct`` or ``lowrank`` plan through the compiled loops, stripes in parallel
+    (all of them in one call to the loops' C thread pool where the build has one).
 
     With ``check_finite``, the C loops look for NaN and infinity while the data is in
     cache: in the output values as they leave the registers when the kernel's centre
@@ -563,46 +574,30 @@ def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
     check = _native.NO_CHECK
     if check_finite:
         check = _native.CHECK_OUTPUT if plan.center_nonzero else _native.CHECK_INPUT
-    found: list[int] = []
     work = img.size * max(plan.cost, 1.0)
-    # a small image runs on the calling thread (no pool hand-off); more stripes than
-    # threads once the work is large: a thread that is held up costs one small stripe
-    workers = 1 if work < _PARALLEL_WORK_COMPILED else min(H, n_threads())
-    stripes = workers if work < 3.2e7 else min(H, 4 * workers)
-    if plan.method == "direct" or not plan.typed_factors:
-        fn = _native.loop("direct", img.dtype)
-        kaddr = plan.kernel_address
-        if stripes == 1:
-            status = fn(pin, pout, H, W, C, kaddr, kh, kw, rowmap, colmap, cval, 0, H, check)
-            if status:
-                found.append(status)
-
-        def job(y0: int, y1: int) -> None:
-            status = fn(pin, pout, H, W, C, kaddr, kh, kw, rowmap, colmap, cval, y0, y1, check)
-            if status:
-                found.append(status)
+    # a small image runs on the calling thread; more stripes than threads once there is
+    # enough work: a thread that starts late (waking up, or its core busy) costs a stripe
+    c_pool = _native.threaded()
+    workers = 1 if work < (_PARALLEL_WORK_C_POOL if c_pool else _PARALLEL_WORK_COMPILED) \
+        else min(H, n_threads())
+    if c_pool:                         # stripes of 16 rows or more, up to 4 per thread
+        stripes = max(workers, min(4 * workers, H // 16))
     else:
-        fn = _native.loop("sep", img.dtype)
-        passes = []                       # the input is scanned in the first pass, the
-        last = len(plan.factor_addresses) - 1    # output in the last (when it is complete)
-        for t, (ca, ra) in enumerate(plan.factor_addresses):
-            mode_t = (check if (t == 0 and check == _native.CHECK_INPUT) or
-                      (t == last and check == _native.CHECK_OUTPUT) else 0)
-            passes.append((ca, ra, int(t > 0), mode_t))
-
-        def job(y0: int, y1: int) -> None:
-            for ca, ra, acc, mode_t in passes:
-                status = fn(pin, pout, H, W, C, ca, kh, ra, kw, rowmap, colmap, cval,
-                            y0, y1, acc, mode_t)
-                if status:
-                    found.append(status)
-                    if status == _native.CHECK_INPUT:
-                        return
-
-        if stripes == 1:
-            job(0, H)
-    if stripes > 1:
-        run_stripes(job, H, stripes, workers)
+        stripes = workers if work < 3.2e7 else min(H, 4 * workers)
+    direct = plan.method == "direct" or not plan.typed_factors
+    if c_pool or workers == 1:         # one call: the C pool splits it (or one stripe)
+        if direct:
+            status = _native.loop("direct_mt", img.dtype)(
+                pin, pout, H, W, C, plan.kernel_address, kh, kw, rowmap, colmap, cval,
+                check, workers, stripes)
+        else:
+            status = _native.loop("sep_mt", img.dtype)(
+                pin, pout, H, W, C, plan.factor_table_address, len(plan.typed_factors), kh,
+                kw, rowmap, colmap, cval, check, workers, stripes)
+        found = [status] if status else []
+    else:                              # no C threads here (Windows): the Python pool
+        found = _python_stripes(plan, direct, (pin, pout, H, W, C), (kh, kw),
+                                (rowmap, colmap, cval), check, img.dtype, stripes, workers)
     del rows_entry, cols_entry
     if found and min(found) < 0:          # pragma: no cover - out of memory in C
         raise MemoryError("dotwise.image: the compiled convolution could not allocate "
@@ -610,6 +605,37 @@ def correlate_compiled(img: np.ndarray, k: np.ndarray, plan: Plan, mode: str,
     if _native.CHECK_INPUT in found or (found and not _native.all_finite(img)):
         raise NonFiniteInput
     return out
+
+
+def _python_stripes(plan: Plan, direct: bool, image: tuple, size: tuple, maps: tuple,
+                    check: int, dtype: np.dtype, stripes: int, workers: int) -> list[int]:
+    """The compiled loops stripe by stripe on dotwise's Python pool (ctypes releases the
+    GIL); for builds whose C pool runs serially. Returns the non-zero stripe statuses."""
+    (kh, kw), found = size, []
+    if direct:
+        fn = _native.loop("direct", dtype)
+
+        def job(y0: int, y1: int) -> None:
+            status = fn(*image, plan.kernel_address, kh, kw, *maps, y0, y1, check)
+            if status:
+                found.append(status)
+    else:
+        fn = _native.loop("sep", dtype)
+        last = len(plan.factor_addresses) - 1   # the input is scanned in the first pass,
+        passes = [(ca, ra, int(t > 0),          # the output in the last (once complete)
+                   check if (t == 0 and check == _native.CHECK_INPUT) or
+                   (t == last and check == _native.CHECK_OUTPUT) else 0)
+                  for t, (ca, ra) in enumerate(plan.factor_addresses)]
+
+        def job(y0: int, y1: int) -> None:
+            for ca, ra, acc, mode_t in passes:
+                status = fn(*image, ca, kh, ra, kw, *maps, y0, y1, acc, mode_t)
+                if status:
+                    found.append(status)
+                    if status == _native.CHECK_INPUT:
+                        return
+    run_stripes(job, image[2], stripes, workers)
+    return found
 
 
 def correlate3(img: np.ndarray, k: np.ndarray, mode: str, cval: float,
