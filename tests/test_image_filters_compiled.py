@@ -363,3 +363,22 @@ def test_an_idle_pool_holds_no_core():
     assert done.returncode == 0, done.stderr
     cpu, wall = map(float, done.stdout.split())
     assert wall >= 0.29 and cpu < 0.02, f"{cpu * 1e3:.1f} ms of CPU while idle for {wall:.2f} s"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kernel", ["box 5", "gaussian", "dense 3×3"])
+def test_images_at_any_address(rng, dtype, kernel):
+    """The loops align their loads and stores after a first, overlapping block: an image
+    (and so its rows) starting at any element offset gives the same answer."""
+    k = {"box 5": box_blur(5).kernel, "gaussian": gaussian_blur(1.5).kernel,
+         "dense 3×3": rng.standard_normal((3, 3))}[kernel]
+    shape, n = (21, 83, 3), 21 * 83 * 3
+    pixels = rng.random(shape).astype(dtype)
+    want = numpy_engine(correlate, pixels, k, "nearest")
+    buffer = np.empty(n + 16, dtype)
+    for offset in range(16):
+        img = buffer[offset:offset + n].reshape(shape)
+        img[...] = pixels                                     # same pixels, new address
+        np.testing.assert_allclose(correlate(img, k, "nearest"), want,
+                                   atol=2 * tolerance(img, k), rtol=0,
+                                   err_msg=f"offset {offset}")

@@ -231,7 +231,10 @@ ATTR static void vbox_##S##TAG(T *const *out, int64_t m, int64_t n, const T *con
     enum { L = VBYTES / sizeof(T), B = NACC * (VBYTES / sizeof(T)) };                      \
     const V wv = (V){0} + w;                                                               \
     int64_t x0 = 0;                                                                        \
-    for (int last = 0; !last && x0 < n; x0 += B) {                                         \
+    /* after the first block, go on from where rows[0]'s loads (and, the row buffer \
+     * being laid out to match, the stores) are aligned: overlap recomputed, not added */\
+    int64_t adv = B - (int64_t)(((uintptr_t)(rows[0] + off + B) % VBYTES) / sizeof(T));   \
+    for (int last = 0; !last && x0 < n; x0 += adv, adv = B) {                              \
         if (x0 + B > n) {     /* the tail: one more block ending at n, overlapping */      \
             if (n < B) break;                  /* (its values recomputed, not added) */    \
             x0 = n - B;                                                                    \
@@ -275,8 +278,10 @@ ATTR static int hbox_##S##TAG(T *restrict out, int64_t n, const T *src, int64_t 
     const V wv = (V){0} + w;                                                               \
     V z = (V){0};                                                                          \
     int64_t x0 = 0;                                                                        \
+    /* stores aligned after the first block (its overlap recomputed: not when adding) */ \
+    int64_t adv = accumulate ? B : B - (int64_t)(((uintptr_t)(out + B) % VBYTES) / sizeof(T)); \
     for (;;) {           /* the blocks; then the tail as one more block ending at n */     \
-        for (; x0 + B <= n; x0 += B) {                                                     \
+        for (; x0 + B <= n; x0 += adv, adv = B) {                                          \
             V a[2 * NACC];                                                                 \
             _Pragma("GCC unroll 16")                                                       \
             for (int v = 0; v < 2 * NACC; v++) a[v] = *(const VU *)(src + x0 + v * L);     \
@@ -792,8 +797,12 @@ int dw_sep_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,           
     int64_t TW = (int64_t)(DW_TILE_BYTES / ((size_t)(kh * C) * sizeof(T))) - 2 * q;        \
     if (TW < 64) TW = 64;                                                                  \
     if (TW > W) TW = W;                                                                    \
-    const int64_t PT = (TW + 2 * q) * C, R = DW_ROWS;                                      \
-    T *tmp = (T *)malloc((size_t)(R * PT) * sizeof(T));  /* R rows of the vertical pass */ \
+    /* R rows of the vertical pass, each 64-byte aligned plus a shift (set per tile) that \
+     * aligns a row's columns like the image's, so vbox loads and stores align at once */ \
+    const int64_t PT = ((TW + 2 * q) * C + 31) / 16 * 16, R = DW_ROWS;                   \
+    void *tmp_mem = malloc((size_t)(R * PT) * sizeof(T) + 64);                             \
+    T *const tmp0 = tmp_mem ? (T *)(((uintptr_t)tmp_mem + 63) & ~(uintptr_t)63) : NULL;    \
+    T *tmp = tmp0;                                                                         \
     T *crow = (T *)malloc((size_t)WC * sizeof(T));                                         \
     const T **rows = (const T **)malloc((size_t)(kh + R) * sizeof(T *));                   \
     const T **src = (const T **)malloc((size_t)(kh + kw) * sizeof(T *));                   \
@@ -802,7 +811,7 @@ int dw_sep_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,           
     int64_t *rj = (int64_t *)malloc((size_t)(kw + 1) * sizeof(int64_t));                   \
     int64_t *ci = (int64_t *)malloc((size_t)(2 * kh + 2) * sizeof(int64_t));               \
     if (!tmp || !crow || !rows || !src || !cw || !rw || !rj || !ci) {                      \
-        free(tmp); free(crow); free(rows); free(src); free(cw); free(rw); free(rj);        \
+        free(tmp_mem); free(crow); free(rows); free(src); free(cw); free(rw); free(rj);        \
         free(ci); return -1;                                                               \
     }                                                                                      \
     int status = 0;                                                                        \
@@ -818,6 +827,11 @@ int dw_sep_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,           
         const int64_t tx1 = tx0 + TW < W ? tx0 + TW : W;                                   \
         const int64_t a = tx0 - q > 0 ? tx0 - q : 0, b = tx1 + q < W ? tx1 + q : W;        \
         for (int64_t n = 0; n < nc; n++) coff[n] = a * C;                                  \
+        {                          /* column a of the row buffer aligned like img's */ \
+            const int64_t want = (int64_t)(((uintptr_t)(img + a * C) % 64) / sizeof(T));  \
+            const int64_t have = (a - (tx0 - q)) * C;                                      \
+            tmp = tmp0 + ((want - have) % 16 + 16) % 16;                                   \
+        }                                                                                  \
         for (int64_t y = y0, m; y < y1; y += m) {                                          \
             m = y1 - y < R ? y1 - y : R;              /* output rows y .. y + m - 1 */     \
             for (int64_t i = 0; i < m + kh - 1; i++) {                                     \
@@ -864,7 +878,8 @@ int dw_sep_##S(const T *img, T *out, int64_t H, int64_t W, int64_t C,           
         }                                                                                  \
     }                                                                                      \
 done:                                                                                      \
-    free(tmp); free(crow); free(rows); free(src); free(cw); free(rw); free(rj); free(ci);  \
+    free(tmp_mem); free(crow); free(rows); free(src); free(cw); free(rw); free(rj);       \
+    free(ci);                                                                              \
     return status;                                                                         \
 }
 
