@@ -53,7 +53,8 @@ _PARALLEL_WORK = 8e6  # multiply-adds below which threads cost more than they sa
 # 5×5 box or a 3×3 kernel (~1e7 multiply-adds, ~0.4 ms) measured slower on 2 threads than
 # on 1 there (hand-offs through the GIL, the caller asleep on a future); a Gaussian σ=3
 # on it (~4e7) gains. On the C pool of _dwpool.h (POSIX builds) the caller starts at
-# once and waits spinning, so a split pays off from much less work (measured):
+# once and waits spinning, so a split pays off from much less work: break-even measured
+# near 2e6 (a 256×256×3 box 5, ~0.1 ms, on 2 threads whose worker had gone to sleep)
 _PARALLEL_WORK_COMPILED = 2e7
 _PARALLEL_WORK_C_POOL = 2e6
 
