@@ -136,10 +136,13 @@ def fast_address(arr: np.ndarray) -> int:
 NO_CHECK, CHECK_INPUT, CHECK_OUTPUT = 0, 1, 2
 
 
+_THREADED = LIB is not None and bool(LIB.dw_threaded())
+
+
 def threaded() -> bool:
     """Whether the loops' ``*_mt`` entries split an image over C threads of their own
     (POSIX builds); elsewhere they run serially and the engine uses its Python pool."""
-    return LIB is not None and bool(LIB.dw_threaded())
+    return _THREADED
 
 
 def loop(kind: str, dtype: np.dtype):
