@@ -194,3 +194,33 @@ def test_random_with_condition_seeding_dtype_and_errors():
         random_with_condition(3, 3, np.inf)
     with pytest.raises(ValueError, match="m"):
         random_with_condition(-1, 3, 2.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cond", [1e1, 1e4, 1e9, 1e14])
+def test_the_final_basis_is_orthonormal_and_spans_y_at_any_condition(dtype, cond):
+    """Cholesky QR twice where ``Y`` is well conditioned for its dtype, Householder QR
+    where it is not: either way QᵀQ = I and Q Qᵀ Y = Y (the same column space)."""
+    from dotwise.linalg import random_with_condition
+    from dotwise.linalg.randomized import _orthonormal
+
+    Y = random_with_condition(3000, 40, cond, random_state=5).astype(dtype)
+    Q = _orthonormal(Y)
+    eps = np.finfo(dtype).eps
+    assert Q.shape == Y.shape and Q.dtype == dtype
+    np.testing.assert_allclose(Q.T @ Q, np.eye(40), atol=200 * eps)
+    residual = np.linalg.norm(Y - Q @ (Q.T @ Y)) / np.linalg.norm(Y)
+    assert residual < 200 * eps, residual
+
+
+def test_power_iteration_bases_keep_the_small_directions():
+    """With many power iterations, a fast-decaying spectrum (σ₁/σ₈ = 1e6) still gives
+    the 8th singular value to LAPACK's accuracy: the LU bases do not let the small
+    directions drown in the large ones."""
+    rng = np.random.default_rng(6)
+    U, _ = np.linalg.qr(rng.standard_normal((500, 8)))
+    V, _ = np.linalg.qr(rng.standard_normal((200, 8)))
+    s = np.logspace(0, -6, 8)
+    A = (U * s) @ V.T
+    _, got, _ = randomized_svd(A, 8, n_iter=12, n_oversamples=0)
+    np.testing.assert_allclose(got, s, rtol=1e-6)
