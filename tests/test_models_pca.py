@@ -221,3 +221,26 @@ def test_pca_properties_for_any_shape(n, p, seed, solver):
     assert pca.explained_variance_.sum() == pytest.approx(total, rel=1e-8)
     np.testing.assert_allclose(pca.inverse_transform(pca.transform(X)), X,
                                atol=1e-7 * (1 + np.abs(X).max()))
+
+
+@pytest.mark.parametrize("p", [40, 300])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_covariance_route_without_the_compiled_sweep(rng, monkeypatch, p, dtype):
+    """More than 256 columns (or no compiled loops) take the blocked NumPy route for the
+    Gram matrix: the same components and variances as the compiled sweep and sklearn."""
+    from dotwise import _loops
+    from dotwise.models import pca as pca_module
+
+    X = _low_rank_data(rng, n=9000, p=p, rank=8, dtype=dtype) + np.linspace(-3, 3, p)
+    want = skd.PCA(5, svd_solver="covariance_eigh").fit(X.astype(np.float64))
+    compiled = PCA(5, svd_solver="covariance_eigh").fit(X)
+    monkeypatch.setattr(_loops, "gram_supported", lambda *a, **k: False)
+    G = pca_module._centred_gram(X, X.mean(axis=0))
+    np.testing.assert_allclose(G, G.T, rtol=0, atol=0)        # symmetric, both triangles
+    blocked = PCA(5, svd_solver="covariance_eigh").fit(X)
+    rtol = 1e-9 if dtype == np.float64 else 2e-4
+    for got in (compiled, blocked):
+        np.testing.assert_allclose(got.explained_variance_, want.explained_variance_,
+                                   rtol=rtol)
+        np.testing.assert_allclose(_align_signs(got.components_, want.components_),
+                                   want.components_, atol=50 * rtol)
