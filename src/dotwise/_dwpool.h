@@ -57,6 +57,11 @@ typedef int (*dw_stripe_fn)(void *ctx, int64_t y0, int64_t y1);
 #define DW_POOL_OOM 1
 #define DW_POOL_STOP 2
 
+static int dw_pool_bit(int st)          /* the flag a stopping status sets (else 0) */
+{
+    return st == -1 ? DW_POOL_OOM : st == 1 ? DW_POOL_STOP : 0;
+}
+
 static int dw_pool_fold(int flags, int worst)
 {
     if (flags & DW_POOL_OOM) return -1;
@@ -118,9 +123,8 @@ static void dw_pool_work(uint32_t gen)
             continue;                   /* someone else took it, or a new job began */
         if (!__atomic_load_n(&dw_pool.stop, __ATOMIC_ACQUIRE)) {
             const int st = fn(ctx, n * i / stripes, n * (i + 1) / stripes);
-            if (st == -1 || st == 1) {
-                __atomic_fetch_or(&dw_pool.flags, st == -1 ? DW_POOL_OOM : DW_POOL_STOP,
-                                  __ATOMIC_RELAXED);
+            if (dw_pool_bit(st)) {
+                __atomic_fetch_or(&dw_pool.flags, dw_pool_bit(st), __ATOMIC_RELAXED);
                 __atomic_store_n(&dw_pool.stop, 1, __ATOMIC_RELEASE);
             } else if (st) {
                 int w = __atomic_load_n(&dw_pool.worst, __ATOMIC_RELAXED);
@@ -199,9 +203,8 @@ static int dw_pool_serial(dw_stripe_fn fn, void *ctx, int64_t n, int64_t stripes
     int flags = 0, worst = 0;
     for (int64_t i = 0; i < stripes && !flags; i++) {
         const int st = fn(ctx, n * i / stripes, n * (i + 1) / stripes);
-        if (st == -1) flags |= DW_POOL_OOM;
-        else if (st == 1) flags |= DW_POOL_STOP;
-        else if (st > worst) worst = st;
+        flags |= dw_pool_bit(st);
+        if (!dw_pool_bit(st) && st > worst) worst = st;
     }
     return dw_pool_fold(flags, worst);
 }
